@@ -1,0 +1,42 @@
+"""公益微创投平台 — the community micro-grant competition platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from grants.config import INSTANCE_DIR, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, errors, security, CLI."""
+    instance_dir = Path((config or {}).get("INSTANCE_PATH", INSTANCE_DIR))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_dir),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(instance_dir, overrides=config or {}))
+    app.config.update(config or {})
+
+    from grants import models  # noqa: F401  (every table on the metadata)
+    from grants.setup import (
+        register_blueprints,
+        register_cli,
+        register_errorhandlers,
+        register_extensions,
+        register_security_headers,
+        register_template_helpers,
+    )
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,58 @@
+"""Organizer page to browse and filter the audit log of their districts."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from grants.audit import service
+from grants.auth import policy
+from grants.db import db
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
+@bp.get("/")
+@login_required
+def index():
+    if not policy.can_view_audit(current_user):
+        abort(403)
+    district_ids = policy.organizer_district_ids(current_user)
+    flt = service.AuditFilter(
+        district_ids=district_ids,
+        action=request.args.get("action") or None,
+        object_type=request.args.get("object_type") or None,
+        object_id=_int_arg("object_id"),
+        actor=(request.args.get("actor") or "").strip() or None,
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+    )
+    per_page = current_app.config["PER_PAGE"]
+    page = max(_int_arg("page", 1), 1)
+    entries, total = service.search_entries(db.session, flt, page=page, per_page=per_page)
+    actions, types = service.distinct_values(db.session, district_ids)
+    return render_template(
+        "audit/index.html",
+        entries=entries,
+        total=total,
+        flt=flt,
+        actions=actions,
+        types=types,
+        page=page,
+        pages=max(1, math.ceil(total / per_page)),
+    )

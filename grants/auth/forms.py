@@ -1,0 +1,65 @@
+"""Account forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo
+
+from grants.forms import max_length, required
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        _l("手机号或用户名"),
+        validators=[required(), max_length(32)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        _l("密码"), validators=[required(), max_length(128)], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField(_l("在这台设备上保持登录（两周）"))
+
+
+class RegisterForm(FlaskForm):
+    login = StringField(
+        _l("手机号或用户名"),
+        validators=[required(), max_length(32)],
+        description=_l("11位手机号，或以字母开头的用户名；以后用它登录。"),
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    display_name = StringField(
+        _l("姓名或昵称"), validators=[required(), max_length(50)], render_kw={"autocomplete": "name"}
+    )
+    community_id = SelectField(
+        _l("所在社区"), coerce=int, default=0, description=_l("可以以后再填；申报项目时默认使用这个社区。")
+    )
+    password = PasswordField(
+        _l("密码"),
+        validators=[required(), max_length(128)],
+        description=_l("至少8个字符，不要使用生日或常见密码。"),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("再次输入密码"),
+        validators=[required(), EqualTo("password", message=_l("两次输入的密码不一致。"))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("当前密码"), validators=[required()], render_kw={"autocomplete": "current-password"}
+    )
+    new_password = PasswordField(
+        _l("新密码"),
+        validators=[required(), max_length(128)],
+        description=_l("至少8个字符。修改后，其他设备上的登录会失效。"),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("再次输入新密码"),
+        validators=[required(), EqualTo("new_password", message=_l("两次输入的密码不一致。"))],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,0 +1,16 @@
+"""Organizer pages to grant and revoke roles (in progress)."""
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from grants.auth import policy
+
+bp = Blueprint("roles", __name__, url_prefix="/admin/roles")
+
+
+@bp.get("/")
+@login_required
+def index():
+    if not policy.is_organizer(current_user):
+        abort(403)
+    return render_template("admin/roles.html")

@@ -1,0 +1,270 @@
+"""Accounts and role grants: registration, login, password change, granting roles."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from grants import audit
+from grants.auth import policy
+from grants.auth.models import ROLE_SCOPE, Role, RoleGrant, User
+from grants.auth.passwords import hash_password, needs_rehash, verify_password
+from grants.db import utcnow
+from grants.errors import Conflict, DomainError, NotAllowed
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$")
+PASSWORD_MAX_LENGTH = 128
+# The very commonest choices; a longer list belongs in a breached-password check.
+COMMON_PASSWORDS = {
+    "12345678",
+    "123456789",
+    "1234567890",
+    "11111111",
+    "88888888",
+    "00000000",
+    "87654321",
+    "password",
+    "password1",
+    "qwertyui",
+    "qwerty123",
+    "abcd1234",
+    "a1234567",
+    "iloveyou",
+    "1qaz2wsx",
+    "abc12345",
+    "woaini1314",
+    "demo12345678",
+}
+
+
+def normalize_login(login: str) -> str:
+    return (login or "").strip()
+
+
+def classify_login(login: str) -> str:
+    """'mobile' for a mainland mobile number, 'username' for a valid user name.
+
+    Raises:
+        DomainError: neither.
+    """
+    login = normalize_login(login)
+    if MOBILE_RE.match(login):
+        return "mobile"
+    if USERNAME_RE.match(login):
+        return "username"
+    raise DomainError(
+        _("请输入11位手机号，或以字母开头的3–32位用户名（字母、数字、下划线、点、连字符）。"),
+        field="login",
+    )
+
+
+def check_password_rules(password: str, *, login: str = "", min_length: int = 8) -> None:
+    """Raises: DomainError naming the first rule the password breaks."""
+    if len(password) < min_length:
+        raise DomainError(_("密码至少需要 %(n)d 个字符。", n=min_length), field="password")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise DomainError(_("密码不能超过 %(n)d 个字符。", n=PASSWORD_MAX_LENGTH), field="password")
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
+        raise DomainError(_("这个密码太常见，容易被猜中，请换一个。"), field="password")
+    if login and password.lower() == login.lower():
+        raise DomainError(_("密码不能与登录名相同。"), field="password")
+
+
+def find_user_by_login(session: Session, login: str) -> User | None:
+    login = normalize_login(login)
+    if not login:
+        return None
+    return session.scalar(select(User).where(or_(User.username == login, User.mobile == login)))
+
+
+def register_user(
+    session: Session,
+    *,
+    login: str,
+    display_name: str,
+    password: str,
+    community=None,
+    min_password_length: int = 8,
+    actor=None,
+) -> User:
+    """Create a resident account.
+
+    Raises:
+        DomainError: invalid login name, display name or password.
+        Conflict: the login name is taken.
+    """
+    login = normalize_login(login)
+    kind = classify_login(login)
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 50:
+        raise DomainError(_("请填写姓名或昵称（不超过50个字符）。"), field="display_name")
+    check_password_rules(password, login=login, min_length=min_password_length)
+    if find_user_by_login(session, login) is not None:
+        raise Conflict(_("这个手机号或用户名已经注册过了。"), field="login")
+    user = User(
+        display_name=display_name,
+        password_hash=hash_password(password),
+        community_id=community.id if community is not None else None,
+        **{kind: login},
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor or user,
+        action="user.register",
+        obj=user,
+        district_id=community.street.district_id if community is not None else None,
+        after={"login": login, "display_name": display_name},
+    )
+    return user
+
+
+def authenticate(session: Session, *, login: str, password: str) -> User | None:
+    """The active user with this login and password, or None. Records the login time."""
+    user = find_user_by_login(session, login)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def change_password(
+    session: Session, *, user: User, current_password: str, new_password: str, min_length: int = 8
+) -> None:
+    """Change the password and sign out every other session.
+
+    Raises:
+        DomainError: the current password is wrong or the new one breaks a rule.
+    """
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError(_("当前密码不正确。"), field="current_password")
+    check_password_rules(new_password, login=user.login_name, min_length=min_length)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    audit.record(session, actor=user, action="user.password_change", obj=user)
+    session.flush()
+
+
+def _scope_district_id(role: Role, scope) -> int:
+    if role in (Role.ORGANIZER, Role.FINANCE):
+        return scope.id
+    if role == Role.STREET_STAFF:
+        return scope.district_id
+    if role == Role.COMMUNITY_STAFF:
+        return scope.street.district_id
+    return scope.district_id  # judge: an edition
+
+
+def grant_role(session: Session, *, actor, user: User, role: Role, scope) -> RoleGrant:
+    """Give ``user`` the ``role`` over ``scope`` (district, street, community or edition).
+
+    ``actor`` None means the command line (platform administrator).
+
+    Raises:
+        NotAllowed: the actor is not an organizer of the scope's district.
+        Conflict: the user already holds this role there.
+    """
+    role = Role(role)
+    district_id = _scope_district_id(role, scope)
+    if actor is not None and not policy.can_manage_roles(actor, district_id):
+        raise NotAllowed(_("您没有权限在这个区授予角色。"))
+    column = ROLE_SCOPE[role]
+    existing = session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user.id,
+            RoleGrant.role == role.value,
+            getattr(RoleGrant, column) == scope.id,
+        )
+    )
+    if existing is not None:
+        raise Conflict(_("该用户已经拥有这个角色。"))
+    grant = RoleGrant(user_id=user.id, role=role.value, granted_by_id=getattr(actor, "id", None))
+    setattr(grant, column, scope.id)
+    session.add(grant)
+    session.flush()
+    session.refresh(user, ["grants"])
+    audit.record(
+        session,
+        actor=actor,
+        action="role.grant",
+        obj=grant,
+        district_id=district_id,
+        after={"user_id": user.id, "user": user.display_name, "role": role.value, column: scope.id},
+    )
+    return grant
+
+
+def revoke_role(session: Session, *, actor, grant: RoleGrant) -> None:
+    """Remove a role grant.
+
+    Raises:
+        NotAllowed: the actor is not an organizer of the grant's district, or would remove
+            their own organizer role (ask another organizer, so a district is never orphaned).
+    """
+    district_id = policy.grant_district_id(grant)
+    if actor is not None and not policy.can_revoke(actor, grant):
+        raise NotAllowed(_("您没有权限撤销这个角色。"))
+    if actor is not None and grant.user_id == actor.id and grant.role == Role.ORGANIZER.value:
+        raise NotAllowed(_("不能撤销自己的主办方角色，请由另一位主办方操作。"))
+    audit.record(
+        session,
+        actor=actor,
+        action="role.revoke",
+        obj=grant,
+        district_id=district_id,
+        before={"user_id": grant.user_id, "user": grant.user.display_name, "role": grant.role},
+    )
+    session.delete(grant)
+    session.flush()
+
+
+def grants_in_districts(session: Session, district_ids: set[int]) -> list[RoleGrant]:
+    """Every role grant that belongs to one of these districts (for the roles page)."""
+    from grants.editions.models import Edition
+    from grants.org.models import Community, Street
+
+    ids = district_ids or {-1}
+    street_ids = select(Street.id).where(Street.district_id.in_(ids))
+    community_ids = select(Community.id).where(Community.street_id.in_(street_ids))
+    edition_ids = select(Edition.id).where(Edition.district_id.in_(ids))
+    return list(
+        session.scalars(
+            select(RoleGrant)
+            .where(
+                or_(
+                    RoleGrant.district_id.in_(ids),
+                    RoleGrant.street_id.in_(street_ids),
+                    RoleGrant.community_id.in_(community_ids),
+                    RoleGrant.edition_id.in_(edition_ids),
+                )
+            )
+            .order_by(RoleGrant.role, RoleGrant.granted_at)
+        )
+        .unique()
+        .all()
+    )
+
+
+def community_or_none(session: Session, community_id: int | None):
+    """The community with this id, None for 0/None.
+
+    Raises:
+        DomainError: an id that does not exist.
+    """
+    from grants.org.models import Community
+
+    if not community_id:
+        return None
+    community = session.get(Community, community_id)
+    if community is None:
+        raise DomainError(_("请选择列表中的社区。"), field="community_id")
+    return community

@@ -1,0 +1,97 @@
+"""Command-line tools: flask seed-demo, create-user, import-orgs."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from grants.auth import service as auth_service
+from grants.auth.models import ROLE_SCOPE, Role
+from grants.db import db, unit_of_work
+from grants.errors import DomainError
+
+
+def register_commands(app: Flask) -> None:
+    from grants.org.cli import import_orgs_command
+
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(import_orgs_command)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo district, users and edition (safe to run again)."""
+    from grants.demo import seed_demo
+
+    with unit_of_work() as session:
+        report = seed_demo(session)
+    click.echo(report)
+
+
+def _resolve_scope(session, role: Role, org: str | None, edition_id: int | None):
+    from grants.editions.models import Edition
+    from grants.org import service as org_service
+    from grants.org.models import Community, District, Street
+
+    column = ROLE_SCOPE[role]
+    if column == "edition_id":
+        edition = session.get(Edition, edition_id) if edition_id else None
+        if edition is None:
+            raise click.UsageError("--edition ID is required for the judge role and must exist")
+        return edition
+    if not org:
+        raise click.UsageError("--org is required: DISTRICT, DISTRICT/STREET or DISTRICT/STREET/COMMUNITY")
+    parts = [p.strip() for p in org.split("/")]
+    district = session.scalar(select(District).where(District.name == parts[0]))
+    if district is None:
+        if column != "district_id":
+            raise click.UsageError(f"district {parts[0]!r} does not exist")
+        district = org_service.create_district(session, actor=None, name=parts[0])
+        click.echo(f"created district {district.name}")
+    if column == "district_id":
+        return district
+    street = (
+        session.scalar(select(Street).where(Street.district_id == district.id, Street.name == parts[1]))
+        if len(parts) > 1
+        else None
+    )
+    if street is None:
+        raise click.UsageError("street not found: give --org DISTRICT/STREET[/COMMUNITY]")
+    if column == "street_id":
+        return street
+    community = (
+        session.scalar(select(Community).where(Community.street_id == street.id, Community.name == parts[2]))
+        if len(parts) > 2
+        else None
+    )
+    if community is None:
+        raise click.UsageError("community not found: give --org DISTRICT/STREET/COMMUNITY")
+    return community
+
+
+@click.command("create-user")
+@click.option("--login", required=True, help="mobile number or user name")
+@click.option("--name", "display_name", required=True, help="display name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=None)
+@click.option("--org", default=None, help="DISTRICT, DISTRICT/STREET or DISTRICT/STREET/COMMUNITY")
+@click.option("--edition", "edition_id", type=int, default=None, help="edition id, for --role judge")
+def create_user_command(login, display_name, password, role, org, edition_id) -> None:
+    """Create an account, optionally with a role (e.g. the first organizer of a district)."""
+    try:
+        with unit_of_work() as session:
+            user = auth_service.find_user_by_login(session, login)
+            if user is None:
+                user = auth_service.register_user(session, login=login, display_name=display_name, password=password)
+                click.echo(f"created user {user.login_name}")
+            else:
+                click.echo(f"user {user.login_name} exists; adding the role only")
+            if role:
+                scope = _resolve_scope(session, Role(role), org, edition_id)
+                auth_service.grant_role(session, actor=None, user=user, role=Role(role), scope=scope)
+                click.echo(f"granted {role} on {getattr(scope, 'name', scope.id)}")
+    except DomainError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.remove()

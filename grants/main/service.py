@@ -1,0 +1,39 @@
+"""What the home page shows to whom."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grants.auth import policy
+from grants.editions.models import Edition
+from grants.editions.states import EditionStatus
+
+
+@dataclass
+class HomeSummary:
+    open_editions: list[Edition] = field(default_factory=list)
+    managed_editions: list[Edition] = field(default_factory=list)
+    judged_editions: list[Edition] = field(default_factory=list)
+
+
+def home_summary(session: Session, user) -> HomeSummary:
+    summary = HomeSummary()
+    summary.open_editions = list(
+        session.scalars(
+            select(Edition).where(Edition.status == EditionStatus.OPEN.value).order_by(Edition.number.desc())
+        )
+    )
+    if district_ids := policy.organizer_district_ids(user):
+        summary.managed_editions = list(
+            session.scalars(
+                select(Edition).where(Edition.district_id.in_(district_ids)).order_by(Edition.number.desc())
+            )
+        )
+    if edition_ids := policy.judge_edition_ids(user):
+        summary.judged_editions = list(
+            session.scalars(select(Edition).where(Edition.id.in_(edition_ids)).order_by(Edition.number.desc()))
+        )
+    return summary

@@ -1,0 +1,52 @@
+"""Home page, language switch and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from grants.db import db
+from grants.extensions import csrf, limiter
+from grants.i18n import LANG_COOKIE
+from grants.main import service
+from grants.security import safe_next_url
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    summary = service.home_summary(db.session, current_user)
+    return render_template("main/index.html", summary=summary)
+
+
+@bp.post("/language")
+def set_language():
+    code = request.form.get("lang", "")
+    target = safe_next_url(request.form.get("next")) or url_for("main.index")
+    response = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+@bp.get("/healthz")
+@csrf.exempt
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except Exception:  # any driver error means "not healthy"
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,6 @@
+"""Import every domain's models so that the metadata (and Alembic) sees all tables."""
+
+from grants.audit.models import AuditEntry  # noqa: F401
+from grants.auth.models import RoleGrant, User  # noqa: F401
+from grants.editions.models import Criterion, Edition, EditionCategory, Round  # noqa: F401
+from grants.org.models import Community, District, Street  # noqa: F401

@@ -1,0 +1,163 @@
+"""The small register_* steps create_app() is made of."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from grants import PROJECT_ROOT, money, timeutil
+from grants.db import db
+from grants.extensions import babel, csrf, limiter, login_manager, migrate
+from grants.i18n import LANGUAGE_NAMES, html_lang, select_locale
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "info"
+    login_manager.refresh_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from grants.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        ident, _sep, version = user_id.partition(".")
+        if not ident.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or user.session_version != int(version):
+            return None
+        return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from grants.audit.views import bp as audit_bp
+    from grants.auth.roles_views import bp as roles_bp
+    from grants.auth.views import bp as auth_bp
+    from grants.editions.views import bp as editions_bp
+    from grants.main.views import bp as main_bp
+    from grants.org.views import bp as org_bp
+
+    for blueprint in (main_bp, auth_bp, roles_bp, org_bp, editions_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+ERROR_TEXTS = {
+    400: (_l("请求有误"), _l("提交的内容无法处理，请返回检查后重试。")),
+    403: (_l("没有权限"), _l("您没有权限查看或修改这个内容。如果您认为这是错误，请联系主办方。")),
+    404: (_l("页面不存在"), _l("您要找的页面不存在，或者已被删除。")),
+    405: (_l("不支持的操作"), _l("这个页面不支持此操作。")),
+    413: (_l("文件太大"), _l("上传的内容超过了大小限制（%(limit)s），请压缩或拆分后再试。")),
+    429: (_l("操作太频繁"), _l("您的操作太频繁了，请稍等几分钟再试。")),
+    500: (_l("系统出错了"), _l("服务器遇到了意外问题，我们已经记录下来。请稍后再试。")),
+}
+
+
+def _human_size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    from flask import current_app
+
+    message = (
+        str(message) % {"limit": _human_size(current_app.config["MAX_CONTENT_LENGTH"])} if code == 413 else str(message)
+    )
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(title), message=detail or message), code
+    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return render_error(400, _("表单已过期或缺少安全令牌，请刷新页面后重新提交。"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if err.code is None or err.code < 400:
+            return err
+        return render_error(err.code if err.code in ERROR_TEXTS else 400)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(err: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint and not request.endpoint.startswith(("static", "main.index", "main.healthz")):
+            # Pages of signed-in users are not to be kept by shared caches.
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from grants.auth import policy as auth_policy
+    from grants.auth.labels import role_label, scope_label
+    from grants.main.nav import nav_items
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    app.jinja_env.filters["money"] = money.format_fen
+    app.jinja_env.filters["yuan_input"] = money.fen_to_yuan_input
+    app.jinja_env.filters["localtime"] = timeutil.format_local
+    app.jinja_env.filters["localdate"] = lambda v: timeutil.format_local(v, "%Y-%m-%d")
+
+    @app.context_processor
+    def inject_globals():
+        locale = str(get_locale() or "zh_Hans_CN")
+        return {
+            "auth_policy": auth_policy,
+            "current_locale": locale,
+            "html_lang": html_lang(locale),
+            "language_names": LANGUAGE_NAMES,
+            "nav_items": nav_items,
+            "role_label": role_label,
+            "scope_label": scope_label,
+        }
+
+
+def register_cli(app: Flask) -> None:
+    from grants.cli import register_commands
+
+    register_commands(app)

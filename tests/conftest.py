@@ -1,0 +1,172 @@
+"""Shared fixtures: a migrated database per test (SQLite or PostgreSQL), clients, factories.
+
+The whole suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+Schemas are built by running the Alembic migrations (never create_all), so every test also
+exercises them; test_migrations.py checks they match the models exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+
+from grants import create_app
+from grants.db import db
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _base_config(tmp_path: Path, database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # argon2id stays the algorithm; only its cost is lowered so the suite stays fast.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "SERVER_NAME": None,
+    }
+
+
+def _migrate(database_url: str, tmp_path: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_base_config(tmp_path, database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> str:
+    """Migrate an empty database once per run; tests get copies (SQLite) or truncation (PostgreSQL)."""
+    tmp = tmp_path_factory.mktemp("db")
+    if IS_POSTGRES:
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(TEST_DATABASE_URL, tmp)
+        return TEST_DATABASE_URL
+    path = tmp / "template.db"
+    _migrate(f"sqlite:///{path}", tmp)
+    return str(path)
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends the CSRF token like a browser form does (csrf=False to omit it)."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.get("/").get_data(as_text=True)
+            self._token = CSRF_RE.search(page).group(1)
+        return self._token
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)) and "json" not in kwargs:
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_template, tmp_path):
+    if IS_POSTGRES:
+        url = TEST_DATABASE_URL
+    else:
+        path = tmp_path / "test.db"
+        shutil.copy(database_template, path)
+        url = f"sqlite:///{path}"
+    app = create_app(_base_config(tmp_path, url))
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if IS_POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app) -> CSRFClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client):
+    """login_as(user): the client's next requests are made as this user."""
+
+    def _login(user):
+        client._token = None
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def make(session):
+    """Factories bound to the test session: make.user(...), make.edition(...), ..."""
+    return factories.Factories(session)
+
+
+@pytest.fixture
+def world(make):
+    """Two districts with their own streets, communities, editions and role holders."""
+    return make.world()
+
+
+@contextmanager
+def count_queries(engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def _record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _record)
+
+
+@pytest.fixture
+def query_counter(app):
+    return lambda: count_queries(db.engine)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
