@@ -65,9 +65,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     # Let SQLAlchemy's "begin" event below emit BEGIN itself (SQLAlchemy's SQLite recipe).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=15000")  # first: the pragmas below may wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -4,3 +4,12 @@ from grants.audit.models import AuditEntry  # noqa: F401
 from grants.auth.models import RoleGrant, User  # noqa: F401
 from grants.editions.models import Criterion, Edition, EditionCategory, Round  # noqa: F401
 from grants.org.models import Community, District, Street  # noqa: F401
+from grants.proposals.models import (  # noqa: F401
+    ActivityPlanItem,
+    Attachment,
+    BudgetCategory,
+    BudgetLine,
+    Proposal,
+    ProposalVersion,
+    TeamMember,
+)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 FEN_PER_YUAN = 100
+# Plain decimal notation only: no exponents, no sign, at most two decimals, at most 12 digits of yuan.
+AMOUNT_RE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 
 
 def yuan_to_fen(value: str | int | Decimal) -> int:
@@ -16,16 +19,9 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
     if isinstance(value, int):
         return value * FEN_PER_YUAN
     text = str(value).strip().replace(",", "").replace("¥", "").replace("￥", "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"not a non-negative amount: {value!r}")
-    fen = amount * FEN_PER_YUAN
-    if fen != fen.to_integral_value():
-        raise ValueError(f"more than two decimal places: {value!r}")
-    return int(fen)
+    if not AMOUNT_RE.match(text):
+        raise ValueError(f"not a non-negative amount with at most two decimals: {value!r}")
+    return int(Decimal(text) * FEN_PER_YUAN)
 
 
 def fen_to_decimal(fen: int) -> Decimal:

@@ -7,6 +7,7 @@ exercises them; test_migrations.py checks they match the models exactly.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
@@ -71,9 +74,29 @@ def database_template(tmp_path_factory) -> str:
 
 
 class CSRFClient(FlaskClient):
-    """A test client that sends the CSRF token like a browser form does (csrf=False to omit it)."""
+    """A test client that behaves like a browser between requests.
+
+    Each request runs in its own application context (own ``g``, own database session), as
+    in production, instead of inside the test's context; the test's session is committed
+    before and after, so requests see the test's setup and the test sees their changes.
+    Forms send the CSRF token like a browser does (``csrf=False`` to omit it).
+    """
 
     _token: str | None = None
+
+    def open(self, *args, **kwargs):
+        outer = has_app_context()
+        if outer:
+            db.session.commit()
+
+        def in_fresh_app_context():
+            _cv_app.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        response = contextvars.copy_context().run(in_fresh_app_context)
+        if outer:
+            db.session.commit()
+        return response
 
     def csrf_token(self) -> str:
         if self._token is None:

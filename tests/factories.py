@@ -92,6 +92,71 @@ class Factories:
         self.session.commit()
         return edition
 
+    def proposal_data(self, edition, *, lines=None, team_size: int | None = None, **overrides):
+        """Complete proposal input: every required field, a team of the edition's minimum, two budget lines."""
+        from datetime import date
+
+        from grants.proposals import budget
+        from grants.proposals import service as proposal_service
+
+        categories = proposal_service.ensure_budget_categories(self.session, edition)
+        members = (team_size or edition.min_team_size) - 1
+        data = proposal_service.ProposalData(
+            title="楼道微花园",
+            category_id=edition.categories[0].id,
+            community_id=overrides.pop("community_id", None),
+            period_start=date(2026, 4, 1),
+            period_end=date(2026, 9, 30),
+            summary="把闲置楼道改造成居民共建的微花园。",
+            need_analysis="楼道堆物多，邻里交流少。",
+            overall_objective="营造整洁友好的楼道环境。",
+            specific_objectives="清理堆物；种植绿植；每月一次共建活动。",
+            beneficiaries="本楼道居民",
+            direct_beneficiaries=60,
+            indirect_beneficiaries=300,
+            risks="雨季植物养护难：安排轮值。",
+            sustainability="成立楼道花友会，长期养护。",
+            prior_experience="2025年组织过两次楼道清洁。",
+            self_funds_fen=20_000,
+            commitment=True,
+            team=[
+                proposal_service.TeamMemberData(name=f"队员{i}", mobile=f"1390000{i:04d}", role="志愿者")
+                for i in range(1, members + 1)
+            ],
+            activities=[
+                proposal_service.ActivityData(
+                    when="2026年4月", activity="楼道清理", place="3号楼", expected_participants=20
+                )
+            ],
+            budget_lines=lines
+            if lines is not None
+            else [
+                budget.Line(1, categories[0].id, "花盆和土", 5_000, 20),
+                budget.Line(2, categories[1].id, "宣传海报", 2_000, 10),
+            ],
+        )
+        for name, value in overrides.items():
+            setattr(data, name, value)
+        return data
+
+    def proposal(self, edition, applicant=None, *, submit: bool = False, **overrides):
+        """A saved draft (submitted when ``submit``) by ``applicant`` (a new resident by default)."""
+        from grants.proposals import service as proposal_service
+
+        applicant = applicant or self.user(community=overrides.pop("community", None))
+        if edition.status == "draft":
+            from grants.editions.states import edition_machine
+
+            edition_machine.transition(self.session, edition, "open", actor=None)
+        proposal = proposal_service.start_proposal(self.session, actor=applicant, edition=edition)
+        community_id = overrides.pop("community_id", applicant.community_id)
+        data = self.proposal_data(edition, community_id=community_id, **overrides)
+        proposal_service.save_draft(self.session, actor=applicant, proposal=proposal, data=data)
+        if submit:
+            proposal_service.submit_proposal(self.session, actor=applicant, proposal=proposal)
+        self.session.commit()
+        return proposal
+
     def world(self) -> World:
         district_a = self.district("甲区")
         street_a = self.street(district_a, "甲街道")

@@ -1,0 +1,46 @@
+"""Who may see or change a proposal."""
+
+from __future__ import annotations
+
+from grants.auth import policy
+
+EDITABLE = ("draft", "returned")
+
+
+def _reviews_community(user, proposal) -> bool:
+    """Organizer of the edition's district, or staff of the proposal's community or its street."""
+    if policy.is_organizer(user, proposal.edition.district_id):
+        return True
+    community = proposal.community
+    if community is None:
+        return False
+    return community.id in policy.staff_community_ids(user) or community.street_id in policy.staff_street_ids(user)
+
+
+def can_view(user, proposal) -> bool:
+    """The applicant always; reviewers once it has been submitted (drafts stay private)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.id == proposal.applicant_id:
+        return True
+    return proposal.version > 0 and _reviews_community(user, proposal)
+
+
+def can_edit(user, proposal) -> bool:
+    return (
+        getattr(user, "is_authenticated", False) and user.id == proposal.applicant_id and (proposal.status in EDITABLE)
+    )
+
+
+def can_return(user, proposal) -> bool:
+    """Round-1 reviewers: the community's staff (or its street's) and the organizer."""
+    return getattr(user, "is_authenticated", False) and _reviews_community(user, proposal)
+
+
+def can_withdraw(user, proposal) -> bool:
+    return getattr(user, "is_authenticated", False) and user.id == proposal.applicant_id
+
+
+def can_list_edition(user, edition) -> bool:
+    """Sees the edition's proposal list (each row still filtered to what the user reviews)."""
+    return policy.is_organizer(user, edition.district_id) or policy.is_staff(user)

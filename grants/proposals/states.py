@@ -1,0 +1,62 @@
+"""The proposal lifecycle (submission part; judging adds its states in a later issue)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from grants.proposals import policy
+from grants.states import StateMachine, Transition
+
+
+class ProposalStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+PROPOSAL_STATUS_LABELS = {
+    ProposalStatus.DRAFT: _l("草稿"),
+    ProposalStatus.SUBMITTED: _l("已提交"),
+    ProposalStatus.RETURNED: _l("退回补正"),
+    ProposalStatus.WITHDRAWN: _l("已撤回"),
+}
+
+
+def proposal_status_label(status: str) -> str:
+    return str(PROPOSAL_STATUS_LABELS.get(status, status))
+
+
+def _applicant(actor, proposal) -> bool:
+    return actor is not None and actor.id == proposal.applicant_id
+
+
+def _reviewer(actor, proposal) -> bool:
+    return actor is None or policy.can_return(actor, proposal)
+
+
+P = ProposalStatus
+proposal_machine = StateMachine(
+    "proposal",
+    [
+        Transition(P.DRAFT, P.SUBMITTED, "proposal.submit", lambda: _("提交申报"), _applicant),
+        Transition(
+            P.SUBMITTED,
+            P.RETURNED,
+            "proposal.return",
+            lambda: _("退回补正"),
+            _reviewer,
+            requires_reason=True,
+            style="secondary",
+        ),
+        Transition(P.RETURNED, P.SUBMITTED, "proposal.resubmit", lambda: _("重新提交"), _applicant),
+        Transition(P.DRAFT, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
+        Transition(P.SUBMITTED, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
+        Transition(P.RETURNED, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
+    ],
+    state_label=proposal_status_label,
+    district_of=lambda proposal: proposal.edition.district_id,
+)

@@ -1,0 +1,79 @@
+"""Login attempts are rate-limited, per address and per account, in memory or in Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+
+from grants import create_app
+from tests.conftest import CSRFClient
+from tests.factories import PASSWORD
+
+
+def _bad_logins(client, n: int, login: str = "zhang") -> list[int]:
+    return [client.post("/login", data={"login": login, "password": "wrong-password"}).status_code for _ in range(n)]
+
+
+def test_repeated_bad_logins_are_refused_with_a_friendly_429(app, client, make):
+    make.user("zhang")
+    app.config["LOGIN_RATE_LIMIT"] = "5 per minute"
+    codes = _bad_logins(client, 6)
+    assert codes[:5] == [200] * 5 and codes[5] == 429
+    response = client.post("/login", data={"login": "zhang", "password": PASSWORD})
+    assert response.status_code == 429  # even the right password waits now
+    assert "操作太频繁" in response.get_data(as_text=True)
+
+
+def test_successful_logins_do_not_use_up_the_limit(app, client, make):
+    make.user("zhang")
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    for _ in range(5):
+        assert client.post("/login", data={"login": "zhang", "password": PASSWORD}).status_code == 302
+        client.post("/logout")
+
+
+def test_one_account_is_protected_across_addresses(app, make):
+    make.user("zhang")
+    app.config["LOGIN_RATE_LIMIT"] = "4 per minute"
+    codes = []
+    for i in range(5):
+        client = app.test_client()
+        codes.append(
+            client.post(
+                "/login", data={"login": "zhang", "password": "wrong"}, environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"}
+            ).status_code
+        )
+    assert codes[-1] == 429
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis server (make test starts one)")
+    return url
+
+
+def test_rate_limit_is_shared_through_redis(app, make, redis_url, tmp_path):
+    make.user("zhang")
+    # Two app instances stand for two gunicorn workers; they must share the count.
+    config = {
+        **app.config,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "LOGIN_RATE_LIMIT": "4 per minute",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
+    workers = [create_app(config), create_app(config)]
+    codes = []
+    for i in range(5):
+        worker = workers[i % 2]
+        worker.test_client_class = CSRFClient
+        codes.append(_bad_logins(worker.test_client(), 1)[0])
+    assert codes[:4] == [200] * 4 and codes[4] == 429
