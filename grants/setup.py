@@ -63,8 +63,9 @@ def register_blueprints(app: Flask) -> None:
     from grants.editions.views import bp as editions_bp
     from grants.main.views import bp as main_bp
     from grants.org.views import bp as org_bp
+    from grants.proposals.views import bp as proposals_bp
 
-    for blueprint in (main_bp, auth_bp, roles_bp, org_bp, editions_bp, audit_bp):
+    for blueprint in (main_bp, auth_bp, roles_bp, org_bp, editions_bp, audit_bp, proposals_bp):
         app.register_blueprint(blueprint)
 
 

@@ -31,6 +31,21 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def _compile_translations() -> None:
+    """Compile the catalogues when a .po is newer than its .mo (make does it too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "grants" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as src, mo.open("wb") as dst:
+                write_mo(dst, read_po(src))
+
+
+_compile_translations()
+
+
 def _base_config(tmp_path: Path, database_url: str) -> dict:
     return {
         "TESTING": True,

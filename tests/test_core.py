@@ -95,7 +95,7 @@ def test_available_lists_only_moves_the_actor_may_make(world):
 def test_unit_of_work_commits_on_success_and_rolls_back_on_error(app, make):
     district = make.district("测试区")
     db.session.commit()
-    with pytest.raises(DomainError), unit_of_work() as session:
+    with pytest.raises(DomainError), unit_of_work():
         district.office_name = "改了"
         raise DomainError("stop")
     db.session.expire_all()

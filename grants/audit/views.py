@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from grants.audit import service
+from grants.audit.labels import action_label, object_type_label
 from grants.auth import policy
 from grants.db import db
 
@@ -55,4 +56,6 @@ def index():
         types=types,
         page=page,
         pages=max(1, math.ceil(total / per_page)),
+        action_label=action_label,
+        object_type_label=object_type_label,
     )

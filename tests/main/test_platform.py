@@ -20,10 +20,14 @@ def test_healthz_answers_200_when_the_database_answers(client):
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path):
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1",
+        }
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
@@ -51,10 +55,17 @@ def test_session_cookie_is_http_only_and_same_site(client):
 
 
 def test_post_without_csrf_token_is_rejected_and_changes_nothing(client, session):
-    response = client.post("/register", csrf=False, data={
-        "login": "li.hua", "display_name": "李华", "community_id": 0,
-        "password": "long-enough-pw", "confirm": "long-enough-pw",
-    })
+    response = client.post(
+        "/register",
+        csrf=False,
+        data={
+            "login": "li.hua",
+            "display_name": "李华",
+            "community_id": 0,
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
     assert response.status_code == 400
     assert "安全令牌" in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(User)) == 0

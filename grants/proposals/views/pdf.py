@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from grants.proposals.views import bp  # noqa: F401

@@ -1,0 +1,185 @@
+"""Chinese is the default language and English is complete: the catalogue covers every
+message in the code, and every page renders in each language without the other one's words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from grants import PROJECT_ROOT
+from grants.auth.models import Role
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+TAGS = re.compile(r"<[^>]+>")
+# Not checked: scripts, styles, the language switch (in its own language) and recorded data
+# marked translate="no" (e.g. audit values).
+HIDDEN = re.compile(
+    r"<(script|style)\b.*?</\1>|<([a-z]+)[^>]*\b(?:lang=\"zh-CN\"|translate=\"no\")[^>]*>.*?</\2>", re.S
+)
+ATTRS = re.compile(r'\b(?:placeholder|title|aria-label|alt)="([^"]*)"')
+EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+# Words allowed inside Chinese pages: names of formats, the language switch, the audit log's codes.
+LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
+SKIP_ENDPOINTS = {"static", "main.healthz"}
+
+
+def _source_messages() -> dict[str, tuple[str, int]]:
+    method_map = [("grants/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+    found: dict[str, tuple[str, int]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(PROJECT_ROOT), method_map, options, keywords=keywords
+    ):
+        for msgid in message if isinstance(message, tuple) else (message,):
+            if msgid:
+                found.setdefault(msgid, (filename, lineno))
+    return found
+
+
+def test_english_catalogue_translates_every_message_in_the_code():
+    catalog = read_po(EN_PO.open("rb"))
+    missing = []
+    for msgid, (filename, lineno) in _source_messages().items():
+        message = catalog.get(msgid)
+        text = message.string if message else ""
+        if isinstance(text, tuple):
+            text = text[0]
+        if not text or (message and message.fuzzy) or HAN.search(text):
+            missing.append(f"{filename}:{lineno} {msgid!r}")
+            continue
+        placeholders = set(re.findall(r"%\(\w+\)[sd]", msgid))
+        assert placeholders == set(re.findall(r"%\(\w+\)[sd]", text)), f"placeholders differ for {msgid!r}"
+    assert not missing, "untranslated (run `make messages`, then translate):\n" + "\n".join(missing)
+
+
+def _visible_text(html: str) -> str:
+    html = HIDDEN.sub(" ", html)
+    attrs = " ".join(ATTRS.findall(html))
+    return TAGS.sub(" ", html) + " " + attrs
+
+
+def _route_args(world) -> dict[str, int]:
+    rnd = world["round"]
+    return {
+        "edition_id": world["edition"].id,
+        "round_id": rnd.id,
+        "criterion_id": rnd.criteria[0].id,
+        "district_id": world["district"].id,
+        "street_id": world["street"].id,
+        "community_id": world["community"].id,
+        "grant_id": world["grant"].id,
+    }
+
+
+def _walk(app, client, world) -> dict[str, str]:
+    """GET every page with this world's ids; returns {url: visible text}."""
+    args = _route_args(world)
+    pages = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS or "GET" not in rule.methods:
+            continue
+        unknown = set(rule.arguments) - set(args)
+        assert not unknown, f"teach test_i18n._route_args the argument(s) {unknown} of {rule.rule}"
+        url = rule.build({name: args[name] for name in rule.arguments}, append_unknown=False)[1]
+        response = client.get(url)
+        if response.status_code in (301, 302, 308):
+            continue  # e.g. login page for a signed-in user
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        if response.mimetype == "text/html":
+            pages[url] = _visible_text(response.get_data(as_text=True))
+    return pages
+
+
+def _build_world(make, session, names: dict[str, str]) -> dict:
+    from sqlalchemy import select
+
+    from grants.auth import service as auth_service
+    from grants.editions.models import Round
+
+    district = make.district(names["district"])
+    street = make.street(district, names["street"])
+    community = make.community(street, names["community"])
+    edition = make.edition(
+        district, number=1, name=names["edition"], theme=names["theme"], categories=names["categories"]
+    )
+    organizer = make.user(names["login"], name=names["organizer"], roles=[(Role.ORGANIZER, district)])
+    staff = make.user("u20002", name=names["staff"], community=community)
+    grant = auth_service.grant_role(session, actor=None, user=staff, role=Role.COMMUNITY_STAFF, scope=community)
+    session.commit()
+    rnd = session.scalars(select(Round).where(Round.edition_id == edition.id).order_by(Round.position)).first()
+    return {
+        "district": district,
+        "street": street,
+        "community": community,
+        "edition": edition,
+        "organizer": organizer,
+        "grant": grant,
+        "round": rnd,
+    }
+
+
+ENGLISH_NAMES = {
+    "district": "North District",
+    "street": "River Street",
+    "community": "Osmanthus Community",
+    "edition": "Third Micro-Grant Competition",
+    "theme": "Good projects by residents",
+    "categories": ["Environment", "Culture"],
+    "login": "u20001",
+    "organizer": "Ms Wang",
+    "staff": "Mr Wu",
+}
+CHINESE_NAMES = {
+    "district": "东湖区",
+    "street": "东湖街道",
+    "community": "桂花社区",
+    "edition": "第三届公益微创投大赛",
+    "theme": "文明社区居民好项目",
+    "categories": ["环境卫生", "文化建设"],
+    "login": "u20001",
+    "organizer": "王主任",
+    "staff": "吴社工",
+}
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "organizer"])
+def test_every_page_in_english_has_no_chinese_text(app, client, make, session, login_as, signed_in):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        world = _build_world(make, session, ENGLISH_NAMES)  # default rounds get English names
+    client.set_cookie("lang", "en")
+    if signed_in:
+        login_as(world["organizer"])
+        client.set_cookie("lang", "en")
+    pages = _walk(app, client, world)
+    assert pages
+    leftovers = {url: sorted(set(HAN.findall(text)))[:20] for url, text in pages.items() if HAN.search(text)}
+    assert not leftovers, f"Chinese characters on English pages: {leftovers}"
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "organizer"])
+def test_every_page_in_chinese_has_no_english_leftovers(app, client, make, session, login_as, signed_in):
+    world = _build_world(make, session, CHINESE_NAMES)
+    if signed_in:
+        login_as(world["organizer"])
+    pages = _walk(app, client, world)
+    data_words = {"u20001", "u20002", "system"}
+    leftovers = {}
+    for url, text in pages.items():
+        words = {
+            w
+            for w in re.findall(r"[A-Za-z][A-Za-z_.]{2,}", text)
+            if w.lower() not in LATIN_ALLOWED and w not in data_words and "." not in w
+        }
+        if words:
+            leftovers[url] = sorted(words)[:20]
+    assert not leftovers, f"English words on Chinese pages: {leftovers}"
+
+
+def test_translations_folder_uses_the_names_flask_babel_looks_for():
+    folders = {p.name for p in (Path(PROJECT_ROOT) / "grants" / "translations").iterdir() if p.is_dir()}
+    assert "en" in folders
