@@ -1,0 +1,67 @@
+# 公益微创投平台 — two commands on a fresh Debian machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+OS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+
+.PHONY: help run test venv os-deps browser translations db seed lint fmt messages clean
+
+help:
+	@echo "make run    set up everything, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   ruff, then the whole suite on SQLite, then on PostgreSQL"
+	@echo "make lint | fmt | messages | clean"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# OS packages the app needs (CJK font and HarfBuzz subsetting for PDFs, poppler for PDF checks).
+os-deps:
+	@missing=""; for p in $(OS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+translations: venv
+	@$(BIN)/pybabel compile -d grants/translations >/dev/null 2>&1 || $(BIN)/pybabel compile -d grants/translations
+
+db: venv translations
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) seed-demo
+
+run: venv os-deps translations db seed
+	@echo
+	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"
+	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1, street1, resident1..resident3"
+	@echo
+	$(BIN)/gunicorn -w 1 --threads 8 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: venv os-deps browser translations
+	scripts/test.sh
+
+lint: venv
+	$(BIN)/ruff check .
+
+fmt: venv
+	$(BIN)/ruff format grants tests
+
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o grants/translations/messages.pot .
+	$(BIN)/pybabel update -i grants/translations/messages.pot -d grants/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
