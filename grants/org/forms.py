@@ -1,0 +1,35 @@
+"""Organisation forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField
+
+from grants.forms import max_length, required
+
+
+class StreetForm(FlaskForm):
+    name = StringField(_l("街道名称"), validators=[required(), max_length(60)])
+
+
+class CommunityForm(FlaskForm):
+    name = StringField(_l("社区名称"), validators=[required(), max_length(60)])
+    street_id = SelectField(_l("所属街道"), coerce=int)
+
+
+class DistrictForm(FlaskForm):
+    office_name = StringField(
+        _l("落款单位"),
+        validators=[max_length(100)],
+        description=_l("印在公示名单和证书上的单位名称，例如“某某区民政局”。"),
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV文件"),
+        validators=[FileRequired(message=_l("请选择要导入的文件。"))],
+        description=_l("第一行为表头：街道,社区（可加“区”列）。支持UTF-8和GBK编码，最多5000行。"),
+    )
