@@ -268,3 +268,70 @@ def community_or_none(session: Session, community_id: int | None):
     if community is None:
         raise DomainError(_("请选择列表中的社区。"), field="community_id")
     return community
+
+
+def resolve_scope(session: Session, role: Role, scope_id: int | None):
+    """The object a role is bound to (district, street, community or edition).
+
+    Raises:
+        DomainError: no id given for the role's scope, or it does not exist.
+    """
+    from grants.editions.models import Edition
+    from grants.org.models import Community, District, Street
+
+    model, field, message = {
+        Role.ORGANIZER: (District, "district_id", _("请选择区。")),
+        Role.FINANCE: (District, "district_id", _("请选择区。")),
+        Role.STREET_STAFF: (Street, "street_id", _("请选择街道。")),
+        Role.COMMUNITY_STAFF: (Community, "community_id", _("请选择社区。")),
+        Role.JUDGE: (Edition, "edition_id", _("请选择大赛届次。")),
+    }[role]
+    scope = session.get(model, scope_id) if scope_id else None
+    if scope is None:
+        raise DomainError(message, field=field)
+    return scope
+
+
+def grant_role_by_login(session: Session, *, actor, login: str, role: str, scope_id: int | None) -> RoleGrant:
+    """Grant a role to the user with this exact mobile number or user name.
+
+    Raises:
+        DomainError: unknown role, user or scope.
+        NotAllowed / Conflict: see grant_role.
+    """
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise DomainError(_("请选择角色。"), field="role") from exc
+    user = find_user_by_login(session, login)
+    if user is None:
+        raise DomainError(_("没有找到这个手机号或用户名的用户，请让对方先注册。"), field="login")
+    scope = resolve_scope(session, role, scope_id)
+    return grant_role(session, actor=actor, user=user, role=role, scope=scope)
+
+
+def mask_login(login: str) -> str:
+    """138****1234 for mobile numbers; user names are shown as they are."""
+    return f"{login[:3]}****{login[-4:]}" if MOBILE_RE.match(login or "") else login
+
+
+def scope_choices(session: Session, district_ids: set[int]) -> dict[str, list[tuple[int, str]]]:
+    """(id, label) choices of every scope in these districts, for the grant form."""
+    from grants.editions.models import Edition
+    from grants.org.models import Community, District, Street
+
+    ids = district_ids or {-1}
+    districts = session.scalars(select(District).where(District.id.in_(ids)).order_by(District.name)).all()
+    streets = session.scalars(select(Street).where(Street.district_id.in_(ids)).order_by(Street.name)).all()
+    communities = session.scalars(
+        select(Community).join(Street).where(Street.district_id.in_(ids)).order_by(Street.name, Community.name)
+    ).all()
+    editions = session.scalars(
+        select(Edition).where(Edition.district_id.in_(ids)).order_by(Edition.number.desc())
+    ).all()
+    return {
+        "district": [(d.id, d.name) for d in districts],
+        "street": [(s.id, s.name) for s in streets],
+        "community": [(c.id, c.full_name) for c in communities],
+        "edition": [(e.id, e.name) for e in editions],
+    }
