@@ -177,12 +177,8 @@ def community_references(session: Session, community: Community) -> list[str]:
     from grants.proposals.models import Proposal
 
     users = session.scalar(select(func.count()).select_from(User).where(User.community_id == community.id))
-    grants = session.scalar(
-        select(func.count()).select_from(RoleGrant).where(RoleGrant.community_id == community.id)
-    )
-    proposals = session.scalar(
-        select(func.count()).select_from(Proposal).where(Proposal.community_id == community.id)
-    )
+    grants = session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.community_id == community.id))
+    proposals = session.scalar(select(func.count()).select_from(Proposal).where(Proposal.community_id == community.id))
     reasons = []
     if users:
         reasons.append(_("%(n)d名居民", n=users))
