@@ -155,4 +155,4 @@ class Criterion(db.Model):
     max_points: Mapped[int | None]
     position: Mapped[int] = mapped_column(default=0)
 
-    round: Mapped[Round] = relationship(back_populates="criteria", lazy="raise")
+    round: Mapped[Round] = relationship(back_populates="criteria")
