@@ -73,6 +73,8 @@ def _route_args(world) -> dict[str, int]:
         "street_id": world["street"].id,
         "community_id": world["community"].id,
         "grant_id": world["grant"].id,
+        "proposal_id": world["proposal"].id,
+        "attachment_id": world["attachment"].id,
     }
 
 
@@ -112,6 +114,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     grant = auth_service.grant_role(session, actor=None, user=staff, role=Role.COMMUNITY_STAFF, scope=community)
     session.commit()
     rnd = session.scalars(select(Round).where(Round.edition_id == edition.id).order_by(Round.position)).first()
+    proposal, attachment = _proposal(make, session, edition, organizer, community, names)
     return {
         "district": district,
         "street": street,
@@ -120,6 +123,8 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "organizer": organizer,
         "grant": grant,
         "round": rnd,
+        "proposal": proposal,
+        "attachment": attachment,
     }
 
 
@@ -133,6 +138,7 @@ ENGLISH_NAMES = {
     "login": "u20001",
     "organizer": "Ms Wang",
     "staff": "Mr Wu",
+    "text": "Stairwell garden",
 }
 CHINESE_NAMES = {
     "district": "东湖区",
@@ -144,6 +150,7 @@ CHINESE_NAMES = {
     "login": "u20001",
     "organizer": "王主任",
     "staff": "吴社工",
+    "text": "楼道微花园",
 }
 
 
@@ -183,3 +190,56 @@ def test_every_page_in_chinese_has_no_english_leftovers(app, client, make, sessi
 def test_translations_folder_uses_the_names_flask_babel_looks_for():
     folders = {p.name for p in (Path(PROJECT_ROOT) / "grants" / "translations").iterdir() if p.is_dir()}
     assert "en" in folders
+
+
+def _proposal(make, session, edition, applicant, community, names):
+    """A submitted proposal with an attachment, its text in the walk's language."""
+    import io
+    from pathlib import Path
+
+    from flask import current_app
+    from PIL import Image
+
+    from grants.editions.states import edition_machine
+    from grants.proposals import attachments, budget
+    from grants.proposals import service as ps
+
+    edition_machine.transition(session, edition, "open", actor=None)
+    proposal = ps.start_proposal(session, actor=applicant, edition=edition)
+    data = make.proposal_data(edition, community_id=community.id)
+    text = names["text"]
+    for field in (
+        "title",
+        "summary",
+        "need_analysis",
+        "overall_objective",
+        "specific_objectives",
+        "beneficiaries",
+        "risks",
+        "sustainability",
+        "prior_experience",
+    ):
+        setattr(data, field, text)
+    for member in data.team:
+        member.name, member.role = text, text
+    for item in data.activities:
+        item.when, item.activity, item.place = text, text, text
+    data.budget_lines = [
+        budget.Line(i, line.category_id, text, line.unit_price_fen, line.quantity)
+        for i, line in enumerate(data.budget_lines, start=1)
+    ]
+    ps.save_draft(session, actor=applicant, proposal=proposal, data=data)
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "PNG")
+    attachment = attachments.add_attachment(
+        session,
+        actor=applicant,
+        proposal=proposal,
+        filename="site.png",
+        data=buffer.getvalue(),
+        upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+        limits=attachments.Limits(10**7, 10),
+    )
+    ps.submit_proposal(session, actor=applicant, proposal=proposal)
+    session.commit()
+    return proposal, attachment

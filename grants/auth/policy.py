@@ -84,3 +84,9 @@ def can_revoke(user, grant: RoleGrant) -> bool:
 
 def can_view_audit(user) -> bool:
     return is_organizer(user)
+
+
+def staff_district_ids(user) -> set[int]:
+    """Districts in which the user is community or street staff."""
+    ids = {g.community.street.district_id for g in _grants(user, Role.COMMUNITY_STAFF)}
+    return ids | {g.street.district_id for g in _grants(user, Role.STREET_STAFF)}

@@ -10,6 +10,8 @@ from grants.auth import policy
 def nav_items(user) -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the main menu."""
     items: list[tuple[str, str]] = [("main.index", _l("首页"))]
+    if getattr(user, "is_authenticated", False):
+        items.append(("proposals.mine", _l("我的申报")))
     if policy.is_organizer(user):
         items += [
             ("editions.index", _l("大赛届次")),

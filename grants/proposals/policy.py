@@ -43,4 +43,4 @@ def can_withdraw(user, proposal) -> bool:
 
 def can_list_edition(user, edition) -> bool:
     """Sees the edition's proposal list (each row still filtered to what the user reviews)."""
-    return policy.is_organizer(user, edition.district_id) or policy.is_staff(user)
+    return policy.is_organizer(user, edition.district_id) or edition.district_id in policy.staff_district_ids(user)

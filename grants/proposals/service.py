@@ -567,3 +567,58 @@ def withdraw_proposal(session: Session, *, actor, proposal: Proposal) -> Proposa
     proposal.withdrawn_at = now()
     session.flush()
     return proposal
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def proposals_of_applicant(session: Session, applicant_id: int) -> list[Proposal]:
+    """The applicant's proposals, newest first (child rows come in one query each)."""
+    return list(
+        session.scalars(
+            select(Proposal).where(Proposal.applicant_id == applicant_id).order_by(Proposal.created_at.desc())
+        ).unique()
+    )
+
+
+def open_editions(session: Session, at: datetime | None = None) -> list[Edition]:
+    at = at or now()
+    editions = session.scalars(
+        select(Edition).where(Edition.status == EditionStatus.OPEN.value).order_by(Edition.number.desc())
+    )
+    return [e for e in editions if submission_open(e, at)]
+
+
+def communities_in_district(session: Session, district_id: int) -> list[Community]:
+    return list(
+        session.scalars(
+            select(Community)
+            .join(Street)
+            .where(Street.district_id == district_id)
+            .order_by(Street.name, Community.name)
+        )
+    )
+
+
+def active_proposal_in(session: Session, edition_id: int, applicant_id: int) -> Proposal | None:
+    return (
+        session.scalars(
+            select(Proposal)
+            .where(
+                Proposal.edition_id == edition_id,
+                Proposal.applicant_id == applicant_id,
+                Proposal.status != ProposalStatus.WITHDRAWN.value,
+            )
+            .order_by(Proposal.id)
+        )
+        .unique()
+        .first()
+    )
+
+
+def budget_subtotals(proposal: Proposal) -> list[tuple[str, int]]:
+    """(category name, amount) per budget category, in the order the categories first appear."""
+    totals: dict[str, int] = {}
+    for line in proposal.budget_lines:
+        totals[line.category.name] = totals.get(line.category.name, 0) + line.amount_fen
+    return list(totals.items())

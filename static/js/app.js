@@ -1,6 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
     // Move keyboard and screen-reader focus to the error summary after a failed submit.
     var summary = document.querySelector("[data-autofocus]");

@@ -1,3 +1,90 @@
-"""(being written)"""
+"""Upload, download and delete a proposal's attachments (every route checks the proposal)."""
 
-from grants.proposals.views import bp  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from grants.db import get_or_404, unit_of_work
+from grants.errors import DomainError
+from grants.proposals import attachments, policy
+from grants.proposals.models import Attachment
+from grants.proposals.views import bp
+from grants.proposals.views.drafts import load_visible
+from grants.reports.responses import attachment_headers
+
+
+def _upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def _limits() -> attachments.Limits:
+    return attachments.Limits(current_app.config["ATTACHMENT_MAX_BYTES"], current_app.config["ATTACHMENT_MAX_COUNT"])
+
+
+@bp.post("/proposals/<int:proposal_id>/attachments")
+@login_required
+def upload_attachment(proposal_id: int):
+    proposal = load_visible(proposal_id)
+    if not policy.can_edit(current_user, proposal):
+        abort(403)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("请选择要上传的文件。"), "error")
+        return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))
+    try:
+        with unit_of_work() as session:
+            attachments.add_attachment(
+                session,
+                actor=current_user,
+                proposal=proposal,
+                filename=upload.filename,
+                data=upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1),
+                upload_dir=_upload_dir(),
+                limits=_limits(),
+            )
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("附件已上传。"), "success")
+    return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))
+
+
+def _visible_attachment(attachment_id: int):
+    """(attachment, its proposal) when the user may see the proposal; 404 otherwise."""
+    attachment = get_or_404(Attachment, attachment_id)
+    if attachment.proposal_id is None:
+        abort(404)
+    return attachment, load_visible(attachment.proposal_id)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    item, _proposal = _visible_attachment(attachment_id)
+    path = attachments.file_path(_upload_dir(), item)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=item.mime, conditional=False, etag=False)
+    response.headers.update(attachment_headers(item.original_name, item.mime, inline=item.mime.startswith("image/")))
+    return response
+
+
+@bp.post("/attachments/<int:attachment_id>/delete")
+@login_required
+def delete_attachment(attachment_id: int):
+    item, proposal = _visible_attachment(attachment_id)
+    proposal_id = proposal.id
+    try:
+        with unit_of_work() as session:
+            attachments.delete_attachment(
+                session, actor=current_user, proposal=proposal, attachment=item, upload_dir=_upload_dir()
+            )
+    except DomainError as err:
+        flash(str(err), "error")
+        abort(403)
+    flash(_("附件已删除。"), "success")
+    return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))

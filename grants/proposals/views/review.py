@@ -1,3 +1,138 @@
-"""(being written)"""
+"""The reviewers' side: an edition's proposal list, return for correction, version history,
+and the organizer's window extension (edition-level, kept here next to the submission rules)."""
 
-from grants.proposals.views import bp  # noqa: F401
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateTimeLocalField, TextAreaField
+
+from grants.db import db, get_or_404, unit_of_work
+from grants.editions import policy as edition_policy
+from grants.editions.models import Edition
+from grants.editions.window import extend_submission_window
+from grants.errors import DomainError
+from grants.forms import apply_domain_error, max_length, required
+from grants.proposals import policy, queries, service, versions
+from grants.proposals.models import ProposalVersion
+from grants.proposals.states import PROPOSAL_STATUS_LABELS
+from grants.proposals.views import bp
+from grants.proposals.views.drafts import load_visible
+from grants.timeutil import local_to_utc, now, to_local
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(
+        _l("退回原因"),
+        validators=[required(), max_length(1000)],
+        description=_l("请写清楚需要补充或修改什么，申报人会看到。"),
+    )
+    deadline = DateTimeLocalField(_l("补正截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
+
+
+class WindowForm(FlaskForm):
+    closes_at = DateTimeLocalField(_l("新的截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/admin/editions/<int:edition_id>/proposals")
+@login_required
+def edition_list(edition_id: int):
+    edition = get_or_404(Edition, edition_id)
+    if not policy.can_list_edition(current_user, edition):
+        abort(403)
+    status = request.args.get("status")
+    flt = queries.ProposalFilter(
+        status=status if status in PROPOSAL_STATUS_LABELS else None,
+        community_id=_int_arg("community"),
+        category_id=_int_arg("category"),
+        search=(request.args.get("q") or "").strip()[:50] or None,
+    )
+    per_page, page = current_app.config["PER_PAGE"], max(_int_arg("page") or 1, 1)
+    rows, total = queries.edition_proposals(db.session, current_user, edition, flt, page=page, per_page=per_page)
+    return render_template(
+        "proposals/list.html",
+        edition=edition,
+        rows=rows,
+        total=total,
+        flt=flt,
+        page=page,
+        pages=max(1, math.ceil(total / per_page)),
+        statuses=PROPOSAL_STATUS_LABELS,
+        communities=service.communities_in_district(db.session, edition.district_id),
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/return", methods=["GET", "POST"])
+@login_required
+def return_proposal(proposal_id: int):
+    proposal = load_visible(proposal_id)
+    if not policy.can_return(current_user, proposal):
+        abort(403)
+    form = ReturnForm()
+    if request.method == "GET":
+        form.deadline.data = to_local(now() + timedelta(days=service.DEFAULT_RESUBMIT_DAYS)).replace(
+            tzinfo=None, second=0, microsecond=0
+        )
+    if form.validate_on_submit():
+        try:
+            with unit_of_work() as session:
+                service.return_for_correction(
+                    session,
+                    actor=current_user,
+                    proposal=proposal,
+                    reason=form.reason.data,
+                    deadline=local_to_utc(form.deadline.data),
+                )
+        except DomainError as err:
+            if not apply_domain_error(form, err):
+                flash(str(err), "error")
+        else:
+            flash(_("已退回申报人补正。"), "success")
+            return redirect(url_for(".detail", proposal_id=proposal_id))
+    return render_template("proposals/return.html", form=form, proposal=proposal), 400 if form.errors else 200
+
+
+@bp.get("/proposals/<int:proposal_id>/versions")
+@login_required
+def versions_page(proposal_id: int):
+    proposal = load_visible(proposal_id)
+    rows = db.session.scalars(
+        select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id).order_by(ProposalVersion.version)
+    ).all()
+    pairs = [(old, new, *versions.diff(old.snapshot, new.snapshot)) for old, new in itertools.pairwise(rows)]
+    return render_template("proposals/versions.html", proposal=proposal, versions=rows, pairs=pairs)
+
+
+@bp.route("/admin/editions/<int:edition_id>/extend-window", methods=["GET", "POST"])
+@login_required
+def extend_window(edition_id: int):
+    edition = get_or_404(Edition, edition_id)
+    if not edition_policy.can_manage_edition(current_user, edition):
+        abort(403)
+    form = WindowForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work() as session:
+                extend_submission_window(
+                    session, actor=current_user, edition=edition, closes_at=local_to_utc(form.closes_at.data)
+                )
+        except DomainError as err:
+            if not apply_domain_error(form, err):
+                flash(str(err), "error")
+        else:
+            flash(_("申报截止时间已延长。"), "success")
+            return redirect(url_for("editions.detail", edition_id=edition_id))
+    return render_template("proposals/extend_window.html", form=form, edition=edition), 400 if form.errors else 200

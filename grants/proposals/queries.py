@@ -1,0 +1,55 @@
+"""Reviewer lists of proposals: scoped to what the user reviews, filtered, paginated, bounded queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from grants.auth import policy
+from grants.org.models import Community
+from grants.proposals.models import Proposal
+
+
+@dataclass
+class ProposalFilter:
+    status: str | None = None
+    community_id: int | None = None
+    category_id: int | None = None
+    search: str | None = None
+
+
+def _scope(user, edition):
+    """The rows of this edition the user reviews; drafts (never submitted) are never listed."""
+    query = select(Proposal).where(Proposal.edition_id == edition.id, Proposal.version > 0)
+    if policy.is_organizer(user, edition.district_id):
+        return query
+    street_ids = policy.staff_street_ids(user)
+    community_ids = policy.staff_community_ids(user)
+    in_streets = select(Community.id).where(Community.street_id.in_(street_ids or {-1}))
+    return query.where(or_(Proposal.community_id.in_(community_ids or {-1}), Proposal.community_id.in_(in_streets)))
+
+
+def edition_proposals(session: Session, user, edition, flt: ProposalFilter, *, page: int, per_page: int):
+    """(rows, total) of one page; every row's links are loaded with the model's eager options."""
+    query = _scope(user, edition)
+    if flt.status:
+        query = query.where(Proposal.status == flt.status)
+    if flt.community_id:
+        query = query.where(Proposal.community_id == flt.community_id)
+    if flt.category_id:
+        query = query.where(Proposal.category_id == flt.category_id)
+    if flt.search:
+        query = query.where(Proposal.title.contains(flt.search.strip()))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (
+        session.scalars(
+            query.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        .unique()
+        .all()
+    )
+    return list(rows), total
