@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from grants.auth import service as auth_service
 from grants.auth.models import Role, RoleGrant, User
+from grants.demo_proposals import seed_proposals
 from grants.editions import service as edition_service
 from grants.editions.models import Edition
 from grants.editions.states import EditionStatus, edition_machine
@@ -120,4 +121,11 @@ def seed_demo(session: Session) -> str:
             if held is None:
                 auth_service.grant_role(session, actor=None, user=user, role=role, scope=scope)
     session.flush()
-    return f"demo data ready: district {district.name}, edition {edition.name}, {created} new demo users"
+    reviewers = [
+        session.scalar(select(User).where(User.username == login)) for login in ("staff1", "street1", "organizer")
+    ]
+    proposals = seed_proposals(session, edition, communities, reviewers, DEMO_PASSWORD)
+    return (
+        f"demo data ready: district {district.name}, edition {edition.name}, {created} new demo users, "
+        f"{proposals} new demo proposals"
+    )

@@ -136,8 +136,10 @@ def register_template_helpers(app: Flask) -> None:
     from grants.auth import policy as auth_policy
     from grants.auth.labels import role_label, scope_label
     from grants.main.nav import nav_items
+    from grants.reports.pdf import page_footer_content
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["pdf_page_footer"] = page_footer_content
 
     app.jinja_env.filters["money"] = money.format_fen
     app.jinja_env.filters["yuan_input"] = money.fen_to_yuan_input

@@ -17,6 +17,7 @@ class HomeSummary:
     open_editions: list[Edition] = field(default_factory=list)
     managed_editions: list[Edition] = field(default_factory=list)
     judged_editions: list[Edition] = field(default_factory=list)
+    reviewed_editions: list[Edition] = field(default_factory=list)
 
 
 def home_summary(session: Session, user) -> HomeSummary:
@@ -35,5 +36,13 @@ def home_summary(session: Session, user) -> HomeSummary:
     if edition_ids := policy.judge_edition_ids(user):
         summary.judged_editions = list(
             session.scalars(select(Edition).where(Edition.id.in_(edition_ids)).order_by(Edition.number.desc()))
+        )
+    if district_ids := policy.staff_district_ids(user):
+        summary.reviewed_editions = list(
+            session.scalars(
+                select(Edition)
+                .where(Edition.district_id.in_(district_ids), Edition.status != EditionStatus.DRAFT.value)
+                .order_by(Edition.number.desc())
+            )
         )
     return summary

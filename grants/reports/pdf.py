@@ -50,3 +50,10 @@ def render_pdf(html: str, *, static_dir: Path) -> bytes:
         _FONT_CONFIG = FontConfiguration()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher(static_dir))
     return document.write_pdf(font_config=_FONT_CONFIG)
+
+
+def page_footer_content() -> str:
+    """CSS ``content`` value for the page-number footer, in the reader's language."""
+    from flask_babel import gettext as _
+
+    return '"' + _("第 %(page)s 页 / 共 %(pages)s 页", page='" counter(page) "', pages='" counter(pages) "') + '"'

@@ -58,6 +58,9 @@
       if (price && qty > 0) { total += yuanToFen(price.value) * qty; }
     });
     target.textContent = formatFen(total);
+    var grand = form.querySelector("[data-total-budget]");
+    var own = form.querySelector('input[name="self_funds"]');
+    if (grand) { grand.textContent = formatFen(total + yuanToFen(own ? own.value : "0")); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
