@@ -195,6 +195,9 @@ def create_edition(session: Session, *, actor, district, data: EditionData) -> E
     edition.rounds = default_rounds()
     session.add(edition)
     session.flush()
+    from grants.proposals.service import ensure_budget_categories  # budget rules are edition data
+
+    ensure_budget_categories(session, edition)
     audit.record(
         session, actor=actor, action="edition.create", obj=edition, district_id=district.id, after=_snapshot(edition)
     )

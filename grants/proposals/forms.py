@@ -176,3 +176,19 @@ class ProposalForm(FlaskForm):
 
 class StartForm(FlaskForm):
     """The button that starts a draft (CSRF only)."""
+
+
+class BudgetCategoryForm(FlaskForm):
+    name = StringField(_l("支出类别名称"), validators=[max_length(40)])
+    max_share_percent = IntegerField(
+        _l("占申请金额的比例上限（%）"), validators=[optional(), number_range(1, 100)], description=_l("不限制可留空。")
+    )
+    max_unit_price = StringField(_l("单价上限（元）"), validators=[max_length(15)], description=_l("不限制可留空。"))
+
+    def validate_max_unit_price(self, field) -> None:
+        self.max_unit_price_fen = None
+        if (field.data or "").strip():
+            try:
+                self.max_unit_price_fen = yuan_to_fen(field.data)
+            except ValueError as exc:
+                raise ValidationError(_("请输入金额（元），最多两位小数。")) from exc

@@ -399,25 +399,58 @@ def save_draft(session: Session, *, actor, proposal: Proposal, data: ProposalDat
     return proposal
 
 
+def field_labels() -> dict[str, str]:
+    """Readable names of a proposal's fields, also used for the version history."""
+    return {
+        "title": _("项目名称"),
+        "category_id": _("服务领域"),
+        "community_id": _("实施社区"),
+        "period_start": _("项目开始日期"),
+        "period_end": _("项目结束日期"),
+        "summary": _("项目简介"),
+        "need_analysis": _("需求分析"),
+        "overall_objective": _("总目标"),
+        "specific_objectives": _("分目标"),
+        "beneficiaries": _("受益对象"),
+        "direct_beneficiaries": _("直接受益人数"),
+        "indirect_beneficiaries": _("间接受益人数"),
+        "risks": _("风险预计与防控"),
+        "sustainability": _("可持续发展计划"),
+        "prior_experience": _("以往开展过的类似项目"),
+        "self_funds_fen": _("自筹/配套资金（分）"),
+        "requested_fen": _("申请金额（分）"),
+        "commitment": _("承诺"),
+        "category": _("服务领域"),
+        "community": _("实施社区"),
+        "team": _("团队成员"),
+        "activities": _("活动安排"),
+        "budget_lines": _("预算"),
+    }
+
+
+REQUIRED_FOR_SUBMISSION = (
+    "title",
+    "category_id",
+    "community_id",
+    "period_start",
+    "period_end",
+    "summary",
+    "need_analysis",
+    "overall_objective",
+    "specific_objectives",
+    "beneficiaries",
+    "direct_beneficiaries",
+    "risks",
+    "sustainability",
+)
+
+
 def missing_for_submission(proposal: Proposal) -> list[str]:
     """What still has to be filled in before the proposal can be submitted, in form order."""
     missing: list[str] = []
-    labels = [
-        ("title", _("项目名称")),
-        ("category_id", _("服务领域")),
-        ("community_id", _("实施社区")),
-        ("period_start", _("项目开始日期")),
-        ("period_end", _("项目结束日期")),
-        ("summary", _("项目简介")),
-        ("need_analysis", _("需求分析")),
-        ("overall_objective", _("总目标")),
-        ("specific_objectives", _("分目标")),
-        ("beneficiaries", _("受益对象")),
-        ("direct_beneficiaries", _("直接受益人数")),
-        ("risks", _("风险预计与防控")),
-        ("sustainability", _("可持续发展计划")),
-    ]
-    for name, label in labels:
+    names = field_labels()
+    for name in REQUIRED_FOR_SUBMISSION:
+        label = names[name]
         value = getattr(proposal, name)
         if value is None or (isinstance(value, str) and not value.strip()):
             missing.append(_("请填写“%(field)s”。", field=label))
@@ -622,3 +655,7 @@ def budget_subtotals(proposal: Proposal) -> list[tuple[str, int]]:
     for line in proposal.budget_lines:
         totals[line.category.name] = totals.get(line.category.name, 0) + line.amount_fen
     return list(totals.items())
+
+
+def edition_has_proposals(session: Session, edition_id: int) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Proposal).where(Proposal.edition_id == edition_id)))

@@ -21,8 +21,10 @@ from grants.editions.models import Edition
 from grants.editions.window import extend_submission_window
 from grants.errors import DomainError
 from grants.forms import apply_domain_error, max_length, required
+from grants.proposals import budget_rules as budget_rules_service
 from grants.proposals import policy, queries, service, versions
-from grants.proposals.models import ProposalVersion
+from grants.proposals.forms import BudgetCategoryForm
+from grants.proposals.models import BudgetCategory, ProposalVersion
 from grants.proposals.states import PROPOSAL_STATUS_LABELS
 from grants.proposals.views import bp
 from grants.proposals.views.drafts import load_visible
@@ -113,7 +115,9 @@ def versions_page(proposal_id: int):
         select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id).order_by(ProposalVersion.version)
     ).all()
     pairs = [(old, new, *versions.diff(old.snapshot, new.snapshot)) for old, new in itertools.pairwise(rows)]
-    return render_template("proposals/versions.html", proposal=proposal, versions=rows, pairs=pairs)
+    return render_template(
+        "proposals/versions.html", proposal=proposal, versions=rows, pairs=pairs, labels=service.field_labels()
+    )
 
 
 @bp.route("/admin/editions/<int:edition_id>/extend-window", methods=["GET", "POST"])
@@ -136,3 +140,53 @@ def extend_window(edition_id: int):
             flash(_("申报截止时间已延长。"), "success")
             return redirect(url_for("editions.detail", edition_id=edition_id))
     return render_template("proposals/extend_window.html", form=form, edition=edition), 400 if form.errors else 200
+
+
+@bp.route("/admin/editions/<int:edition_id>/budget-rules", methods=["GET", "POST"])
+@login_required
+def budget_rules(edition_id: int):
+    edition = get_or_404(Edition, edition_id)
+    if not edition_policy.can_manage_edition(current_user, edition):
+        abort(403)
+    form = BudgetCategoryForm()
+    category_id = request.form.get("category_id", type=int)
+    if form.validate_on_submit():
+        data = budget_rules_service.CategoryData(
+            form.name.data or "", form.max_share_percent.data, form.max_unit_price_fen
+        )
+        try:
+            with unit_of_work() as session:
+                if request.form.get("action") == "delete":
+                    budget_rules_service.delete_category(
+                        session, actor=current_user, edition=edition, category=_category(edition, category_id)
+                    )
+                elif category_id:
+                    budget_rules_service.update_category(
+                        session,
+                        actor=current_user,
+                        edition=edition,
+                        category=_category(edition, category_id),
+                        data=data,
+                    )
+                else:
+                    budget_rules_service.add_category(session, actor=current_user, edition=edition, data=data)
+        except DomainError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("预算规则已保存。"), "success")
+            return redirect(url_for(".budget_rules", edition_id=edition_id))
+    categories = service.budget_categories(db.session, edition.id) or service.default_budget_categories()
+    return render_template(
+        "proposals/budget_rules.html",
+        edition=edition,
+        form=form,
+        categories=categories,
+        locked=service.edition_has_proposals(db.session, edition.id),
+    ), (400 if form.errors else 200)
+
+
+def _category(edition, category_id):
+    category = db.session.get(BudgetCategory, category_id) if category_id else None
+    if category is None or category.edition_id != edition.id:
+        abort(404)
+    return category
