@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         register_cli,
         register_errorhandlers,
         register_extensions,
+        register_input_guards,
         register_security_headers,
         register_template_helpers,
     )
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_input_guards(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)

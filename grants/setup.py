@@ -114,6 +114,17 @@ def register_errorhandlers(app: Flask) -> None:
         return render_error(500)
 
 
+def register_input_guards(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # No form or filter legitimately carries a NUL character, and PostgreSQL cannot store
+        # one: refuse such a request up front with a clear 400 instead of failing deeper down.
+        values = [*request.args.values(), *(request.form.values() if request.form else [])]
+        if any("\x00" in value for value in values):
+            return render_error(400)
+        return None
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):

@@ -51,7 +51,7 @@ def test_filters_and_pagination(client, login_as, world, session, app):
         "page=-3",
         "page=abc",
         "object_id=abc",
-        "action=%00",
+        "action=%25",
         "from=2026-01-01&to=2026-12-31",
     ],
 )
@@ -69,3 +69,9 @@ def test_non_organizers_get_403(client, login_as, world, who):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/admin/audit/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_nul_characters_are_refused_with_a_clear_400(client, login_as, world):
+    login_as(world.organizer_a)
+    response = client.get("/admin/audit/?action=%00")
+    assert response.status_code == 400 and "请求有误" in response.get_data(as_text=True)

@@ -139,3 +139,18 @@ def test_secret_key_from_environment_wins(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "from-env")
     assert load_config(tmp_path)["SECRET_KEY"] == "from-env"
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_form_values_with_nul_characters_are_refused_and_change_nothing(client, session):
+    response = client.post(
+        "/register",
+        data={
+            "login": "li\x00hua",
+            "display_name": "李华",
+            "community_id": 0,
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
+    assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(User)) == 0

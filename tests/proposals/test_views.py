@@ -165,8 +165,9 @@ def test_staff_lists_their_communitys_submitted_proposals_only(client, login_as,
     login_as(world.organizer_a)
     body = client.get(f"/admin/editions/{edition.id}/proposals?status=submitted").get_data(as_text=True)
     assert f'/proposals/{other.id}"' in body
-    for query in ("status=bogus", "community=abc", "page=-1", "category=9999", "q=%00"):
+    for query in ("status=bogus", "community=abc", "page=-1", "category=9999", "q=%25"):
         assert client.get(f"/admin/editions/{edition.id}/proposals?{query}").status_code == 200
+    assert client.get(f"/admin/editions/{edition.id}/proposals?q=%00").status_code == 400
 
 
 def test_list_query_count_is_the_same_for_10_and_200(
