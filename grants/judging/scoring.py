@@ -1,0 +1,188 @@
+"""Score aggregation and ranking: pure functions, no Flask, no database.
+
+Exact arithmetic (``Fraction``) is used wherever it can be, so that equal scores really tie and
+the ranking never depends on floating-point noise; only z-score normalisation and the spread
+figures, which need square roots, are floats.
+
+Worked example — five judges give one proposal the totals 78, 85, 90, 92 and 60:
+
+* mean = (78 + 85 + 90 + 92 + 60) / 5 = 81
+* trimmed mean (n = 5 ≥ threshold 5): drop the highest (92) and the lowest (60),
+  (78 + 85 + 90) / 3 = 84.33…
+* with three judges (78, 85, 90) the threshold is not reached and the mean 84.33… is used;
+  dropping the extremes of three would leave the median only.
+* disagreement: population standard deviation √(668 / 5) = 11.56…, range 92 − 60 = 32.
+
+Normalisation (optional per round): each judge's totals become z-scores against that judge's own
+mean and standard deviation, then are rescaled to the round's overall mean and standard
+deviation, so a harsh or lenient judge weighs no more than any other. A judge who gave every
+proposal the same total (no spread) contributes the round mean.
+
+Ranking is a total order: higher score first, then the higher previous-round score, then the
+earlier submission, then the lower id.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+Number = int | Decimal | Fraction
+DEFAULT_TRIM_THRESHOLD = 5
+
+
+def as_fraction(value: Number) -> Fraction:
+    return Fraction(value)
+
+
+def judge_total(points: Iterable[Number]) -> Fraction:
+    """One judge's total for one proposal: the sum of the criterion points."""
+    return sum((as_fraction(p) for p in points), Fraction(0))
+
+
+def mean(values: Sequence[Number]) -> Fraction:
+    """Raises: ValueError on an empty sequence."""
+    if not values:
+        raise ValueError("mean of no values")
+    return sum((as_fraction(v) for v in values), Fraction(0)) / len(values)
+
+
+def trimmed_mean(values: Sequence[Number], threshold: int = DEFAULT_TRIM_THRESHOLD) -> Fraction:
+    """Mean without one highest and one lowest value when there are at least ``threshold`` values."""
+    if threshold < 3:
+        raise ValueError("the trimming threshold must be at least 3")
+    ordered = sorted(as_fraction(v) for v in values)
+    if len(ordered) >= threshold:
+        ordered = ordered[1:-1]
+    return mean(ordered)
+
+
+def spread(values: Sequence[Number]) -> tuple[float, float]:
+    """(population standard deviation, max − min) of the judges' totals: how much they disagree."""
+    if not values:
+        return 0.0, 0.0
+    floats = [float(v) for v in values]
+    return statistics.pstdev(floats), max(floats) - min(floats)
+
+
+def normalise(totals: Mapping[int, Mapping[int, Number]]) -> dict[int, dict[int, float]]:
+    """Per-judge z-scores rescaled to the round: {judge: {proposal: total}} → same shape."""
+    everything = [float(t) for by_proposal in totals.values() for t in by_proposal.values()]
+    if not everything:
+        return {}
+    round_mean = statistics.fmean(everything)
+    round_sd = statistics.pstdev(everything)
+    result: dict[int, dict[int, float]] = {}
+    for judge, by_proposal in totals.items():
+        values = [float(t) for t in by_proposal.values()]
+        judge_mean = statistics.fmean(values)
+        judge_sd = statistics.pstdev(values)
+        result[judge] = {
+            proposal: round_mean + (((float(t) - judge_mean) / judge_sd) * round_sd if judge_sd > 0 else 0.0)
+            for proposal, t in by_proposal.items()
+        }
+    return result
+
+
+@dataclass(frozen=True)
+class ProposalScore:
+    proposal_id: int
+    score: Fraction | float  # what the ranking uses
+    raw_mean: Fraction  # plain mean of the judges' totals, for reference
+    judges: int
+    stdev: float
+    range: float
+
+
+def aggregate(
+    totals: Mapping[int, Mapping[int, Number]],
+    *,
+    method: str = "mean",
+    threshold: int = DEFAULT_TRIM_THRESHOLD,
+    normalised: bool = False,
+) -> dict[int, ProposalScore]:
+    """Scores per proposal from {judge: {proposal: total}}.
+
+    ``method`` is "mean" or "trimmed_mean"; with ``normalised`` the judges' totals are first
+    normalised (the score is then a float).
+    """
+    if method not in ("mean", "trimmed_mean"):
+        raise ValueError(f"unknown aggregation {method!r}")
+    source: Mapping[int, Mapping[int, Number | float]] = normalise(totals) if normalised else totals
+    by_proposal: dict[int, list] = defaultdict(list)
+    raw: dict[int, list[Number]] = defaultdict(list)
+    for judge, values in source.items():
+        for proposal, value in values.items():
+            by_proposal[proposal].append(value)
+            raw[proposal].append(totals[judge][proposal])
+    scores = {}
+    for proposal, values in by_proposal.items():
+        if normalised:
+            ordered = sorted(values)
+            if method == "trimmed_mean" and len(ordered) >= threshold:
+                ordered = ordered[1:-1]
+            score: Fraction | float = math.fsum(ordered) / len(ordered)
+        else:
+            score = trimmed_mean(values, threshold) if method == "trimmed_mean" else mean(values)
+        sd, rng = spread(raw[proposal])
+        scores[proposal] = ProposalScore(proposal, score, mean(raw[proposal]), len(values), sd, rng)
+    return scores
+
+
+def weighted(parts: Iterable[tuple[Number, Fraction | float]]) -> Fraction | float:
+    """Σ weight × score / Σ weight, e.g. 专家评委 70 % and 大众评审 30 %, or rounds 15/25/60 %.
+
+    Raises: ValueError when the weights sum to zero.
+    """
+    parts = list(parts)
+    total_weight = sum(as_fraction(w) for w, _s in parts)
+    if total_weight == 0:
+        raise ValueError("weights sum to zero")
+    if any(isinstance(s, float) for _w, s in parts):
+        return math.fsum(float(w) * float(s) for w, s in parts) / float(total_weight)
+    return sum((as_fraction(w) * s for w, s in parts), Fraction(0)) / total_weight
+
+
+@dataclass(frozen=True)
+class Entry:
+    proposal_id: int
+    score: Fraction | float
+    previous_score: Fraction | float | None = None
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    entry: Entry
+
+
+def _key(entry: Entry):
+    previous = entry.previous_score
+    submitted = entry.submitted_at.timestamp() if entry.submitted_at else math.inf
+    return (-entry.score, previous is None, -(previous or 0), submitted, entry.proposal_id)
+
+
+def rank(entries: Iterable[Entry]) -> list[Ranked]:
+    """A total order (ranks 1..n, no two alike), deterministic whatever the input order."""
+    return [Ranked(i, entry) for i, entry in enumerate(sorted(entries, key=_key), start=1)]
+
+
+def advancing(
+    ranked: Sequence[Ranked], *, rule: str, top_n: int | None = None, min_score: Number | None = None
+) -> set[int]:
+    """Proposal ids that advance under the round's rule ("all", "top_n" or "min_score")."""
+    if rule == "all":
+        return {r.entry.proposal_id for r in ranked}
+    if rule == "top_n":
+        return {r.entry.proposal_id for r in ranked[: top_n or 0]}
+    if rule == "min_score":
+        bar = as_fraction(min_score or 0)
+        return {r.entry.proposal_id for r in ranked if r.entry.score >= bar}
+    raise ValueError(f"unknown advancement rule {rule!r}")
