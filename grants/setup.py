@@ -61,11 +61,12 @@ def register_blueprints(app: Flask) -> None:
     from grants.auth.roles_views import bp as roles_bp
     from grants.auth.views import bp as auth_bp
     from grants.editions.views import bp as editions_bp
+    from grants.judging.views import bp as judging_bp
     from grants.main.views import bp as main_bp
     from grants.org.views import bp as org_bp
     from grants.proposals.views import bp as proposals_bp
 
-    for blueprint in (main_bp, auth_bp, roles_bp, org_bp, editions_bp, audit_bp, proposals_bp):
+    for blueprint in (main_bp, auth_bp, roles_bp, org_bp, editions_bp, audit_bp, proposals_bp, judging_bp):
         app.register_blueprint(blueprint)
 
 

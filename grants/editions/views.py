@@ -31,7 +31,7 @@ def _refused(err: DomainError, form=None) -> None:
         flash(str(err), "error")
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _labels():
     return {"labels": labels, "edition_status_label": edition_status_label, "round_status_label": round_status_label}
 

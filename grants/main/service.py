@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.auth import policy
-from grants.editions.models import Edition
+from grants.editions.models import Edition, Round, RoundKind
 from grants.editions.states import EditionStatus
 
 
@@ -18,6 +18,7 @@ class HomeSummary:
     managed_editions: list[Edition] = field(default_factory=list)
     judged_editions: list[Edition] = field(default_factory=list)
     reviewed_editions: list[Edition] = field(default_factory=list)
+    eligibility_rounds: dict[int, list[Round]] = field(default_factory=dict)
 
 
 def home_summary(session: Session, user) -> HomeSummary:
@@ -45,4 +46,9 @@ def home_summary(session: Session, user) -> HomeSummary:
                 .order_by(Edition.number.desc())
             )
         )
+    if summary.reviewed_editions:
+        rounds = session.scalars(select(Round).where(
+            Round.edition_id.in_([e.id for e in summary.reviewed_editions]), Round.kind == RoundKind.ELIGIBILITY.value))
+        for rnd in rounds:
+            summary.eligibility_rounds.setdefault(rnd.edition_id, []).append(rnd)
     return summary

@@ -16,6 +16,8 @@ class ProposalStatus(StrEnum):
     SUBMITTED = "submitted"
     RETURNED = "returned"
     WITHDRAWN = "withdrawn"
+    ELIGIBLE = "eligible"  # passed round 1 (资格审查)
+    INELIGIBLE = "ineligible"
 
 
 PROPOSAL_STATUS_LABELS = {
@@ -23,6 +25,8 @@ PROPOSAL_STATUS_LABELS = {
     ProposalStatus.SUBMITTED: _l("已提交"),
     ProposalStatus.RETURNED: _l("退回补正"),
     ProposalStatus.WITHDRAWN: _l("已撤回"),
+    ProposalStatus.ELIGIBLE: _l("资格审查通过"),
+    ProposalStatus.INELIGIBLE: _l("资格审查未通过"),
 }
 
 
@@ -56,6 +60,12 @@ proposal_machine = StateMachine(
         Transition(P.DRAFT, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
         Transition(P.SUBMITTED, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
         Transition(P.RETURNED, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
+        Transition(P.ELIGIBLE, P.WITHDRAWN, "proposal.withdraw", lambda: _("撤回"), _applicant, style="danger"),
+        # Round 1 decisions, revisable while the round is open (the eligibility service checks that).
+        Transition(P.SUBMITTED, P.ELIGIBLE, "proposal.pass", lambda: _("通过"), _reviewer),
+        Transition(P.SUBMITTED, P.INELIGIBLE, "proposal.fail", lambda: _("不通过"), _reviewer),
+        Transition(P.INELIGIBLE, P.ELIGIBLE, "proposal.pass", lambda: _("通过"), _reviewer),
+        Transition(P.ELIGIBLE, P.INELIGIBLE, "proposal.fail", lambda: _("不通过"), _reviewer),
     ],
     state_label=proposal_status_label,
     district_of=lambda proposal: proposal.edition.district_id,
