@@ -22,13 +22,17 @@ WAITING = (ProposalStatus.SUBMITTED.value, ProposalStatus.RETURNED.value)
 
 
 def decisions_for(session: Session, rnd: Round, proposal_ids: list[int]) -> dict[int, EligibilityDecision]:
-    rows = session.scalars(select(EligibilityDecision).where(
-        EligibilityDecision.round_id == rnd.id, EligibilityDecision.proposal_id.in_(proposal_ids or [-1])))
+    rows = session.scalars(
+        select(EligibilityDecision).where(
+            EligibilityDecision.round_id == rnd.id, EligibilityDecision.proposal_id.in_(proposal_ids or [-1])
+        )
+    )
     return {d.proposal_id: d for d in rows}
 
 
-def decide(session: Session, *, actor, rnd: Round, proposal: Proposal, outcome: str, reason: str | None,
-           checked: list[int]) -> EligibilityDecision:
+def decide(
+    session: Session, *, actor, rnd: Round, proposal: Proposal, outcome: str, reason: str | None, checked: list[int]
+) -> EligibilityDecision:
     """Record (or revise) the decision on one proposal and move its status.
 
     Raises:
@@ -52,8 +56,11 @@ def decide(session: Session, *, actor, rnd: Round, proposal: Proposal, outcome: 
     known = {c.id for c in rnd.criteria}
     if not set(checked) <= known:
         raise DomainError(_("审查要点不属于这一轮。"), field="checked")
-    decision = session.scalar(select(EligibilityDecision).where(
-        EligibilityDecision.round_id == rnd.id, EligibilityDecision.proposal_id == proposal.id))
+    decision = session.scalar(
+        select(EligibilityDecision).where(
+            EligibilityDecision.round_id == rnd.id, EligibilityDecision.proposal_id == proposal.id
+        )
+    )
     before = {"outcome": decision.outcome, "reason": decision.reason} if decision else None
     if decision is None:
         decision = EligibilityDecision(round_id=rnd.id, proposal_id=proposal.id)
@@ -64,16 +71,27 @@ def decide(session: Session, *, actor, rnd: Round, proposal: Proposal, outcome: 
     if proposal.status != target:
         proposal_machine.transition(session, proposal, target, actor=actor, reason=reason)
     session.flush()
-    audit.record(session, actor=actor, action="eligibility.decide", obj=decision,
-                 district_id=proposal.edition.district_id, before=before,
-                 after={"proposal_id": proposal.id, "outcome": outcome, "reason": reason})
+    audit.record(
+        session,
+        actor=actor,
+        action="eligibility.decide",
+        obj=decision,
+        district_id=proposal.edition.district_id,
+        before=before,
+        after={"proposal_id": proposal.id, "outcome": outcome, "reason": reason},
+    )
     return decision
 
 
 def waiting(session: Session, rnd: Round) -> list[Proposal]:
     """Submitted proposals of the round's edition still without a decision (or being corrected)."""
-    return list(session.scalars(select(Proposal).where(
-        Proposal.edition_id == rnd.edition_id, Proposal.status.in_(WAITING)).order_by(Proposal.id)).unique())
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.edition_id == rnd.edition_id, Proposal.status.in_(WAITING))
+            .order_by(Proposal.id)
+        ).unique()
+    )
 
 
 def open_round(session: Session, *, actor, rnd: Round) -> None:
@@ -89,7 +107,8 @@ def close_round(session: Session, *, actor, rnd: Round) -> None:
         DomainError: proposals still wait for a decision or a correction.
     """
     if actor is not None and not round_machine.table[(RoundStatus.OPEN.value, RoundStatus.CLOSED.value)].allowed(
-            actor, rnd):
+        actor, rnd
+    ):
         raise NotAllowed(_("您没有权限执行此操作。"))
     if pending := waiting(session, rnd):
         raise DomainError(_("还有%(n)d份申报书没有资格审查决定（或正在补正），不能结束本轮。", n=len(pending)))

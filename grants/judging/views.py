@@ -33,11 +33,14 @@ def _eligibility_round(round_id: int) -> Round:
 @login_required
 def eligibility_list(round_id: int):
     rnd = _eligibility_round(round_id)
-    rows, _total = queries.edition_proposals(db.session, current_user, rnd.edition, queries.ProposalFilter(),
-                                             page=1, per_page=10_000)
+    rows, _total = queries.edition_proposals(
+        db.session, current_user, rnd.edition, queries.ProposalFilter(), page=1, per_page=10_000
+    )
     rows = [p for p in rows if p.status != "withdrawn"]
     return render_template(
-        "judging/eligibility_list.html", rnd=rnd, rows=rows,
+        "judging/eligibility_list.html",
+        rnd=rnd,
+        rows=rows,
         decisions=eligibility.decisions_for(db.session, rnd, [p.id for p in rows]),
         waiting=len(eligibility.waiting(db.session, rnd)),
         can_manage=edition_policy.can_manage_round(current_user, rnd),
@@ -57,17 +60,24 @@ def decide(round_id: int, proposal_id: int):
     if form.validate_on_submit():
         try:
             with unit_of_work() as session:
-                eligibility.decide(session, actor=current_user, rnd=rnd, proposal=proposal,
-                                   outcome=form.outcome.data or "", reason=form.reason.data,
-                                   checked=form.checked.data or [])
+                eligibility.decide(
+                    session,
+                    actor=current_user,
+                    rnd=rnd,
+                    proposal=proposal,
+                    outcome=form.outcome.data or "",
+                    reason=form.reason.data,
+                    checked=form.checked.data or [],
+                )
         except DomainError as err:
             if not apply_domain_error(form, err):
                 flash(str(err), "error")
         else:
             flash(_("资格审查决定已保存。"), "success")
             return redirect(url_for(".eligibility_list", round_id=round_id))
-    return render_template("judging/eligibility_decide.html", rnd=rnd, proposal=proposal, form=form,
-                           current=current), 400 if form.errors else 200
+    return render_template(
+        "judging/eligibility_decide.html", rnd=rnd, proposal=proposal, form=form, current=current
+    ), 400 if form.errors else 200
 
 
 def _round_action(round_id: int, action, done: str):
@@ -87,12 +97,12 @@ def _round_action(round_id: int, action, done: str):
 @bp.post("/rounds/<int:round_id>/open")
 @login_required
 def open_round(round_id: int):
-    return _round_action(round_id, lambda s, r: eligibility.open_round(s, actor=current_user, rnd=r),
-                         _("本轮已开始。"))
+    return _round_action(round_id, lambda s, r: eligibility.open_round(s, actor=current_user, rnd=r), _("本轮已开始。"))
 
 
 @bp.post("/rounds/<int:round_id>/close")
 @login_required
 def close_round(round_id: int):
-    return _round_action(round_id, lambda s, r: eligibility.close_round(s, actor=current_user, rnd=r),
-                         _("本轮已结束。"))
+    return _round_action(
+        round_id, lambda s, r: eligibility.close_round(s, actor=current_user, rnd=r), _("本轮已结束。")
+    )

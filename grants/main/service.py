@@ -47,8 +47,12 @@ def home_summary(session: Session, user) -> HomeSummary:
             )
         )
     if summary.reviewed_editions:
-        rounds = session.scalars(select(Round).where(
-            Round.edition_id.in_([e.id for e in summary.reviewed_editions]), Round.kind == RoundKind.ELIGIBILITY.value))
+        rounds = session.scalars(
+            select(Round).where(
+                Round.edition_id.in_([e.id for e in summary.reviewed_editions]),
+                Round.kind == RoundKind.ELIGIBILITY.value,
+            )
+        )
         for rnd in rounds:
             summary.eligibility_rounds.setdefault(rnd.edition_id, []).append(rnd)
     return summary

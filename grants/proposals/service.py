@@ -659,3 +659,12 @@ def budget_subtotals(proposal: Proposal) -> list[tuple[str, int]]:
 
 def edition_has_proposals(session: Session, edition_id: int) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Proposal).where(Proposal.edition_id == edition_id)))
+
+
+def can_withdraw_now(session: Session, actor, proposal: Proposal) -> bool:
+    """Whether to offer the withdraw button: the applicant, a status that allows it, round 2 not started."""
+    return (
+        policy.can_withdraw(actor, proposal)
+        and any(t.target == ProposalStatus.WITHDRAWN for t in proposal_machine.available(proposal, actor))
+        and not scoring_started(session, proposal.edition_id)
+    )

@@ -131,9 +131,7 @@ def detail(proposal_id: int):
         "proposals/detail.html",
         proposal=proposal,
         missing=service.missing_for_submission(proposal) if policy.can_edit(current_user, proposal) else [],
-        can_withdraw=policy.can_withdraw(current_user, proposal)
-        and proposal.status != "withdrawn"
-        and not service.scoring_started(db.session, proposal.edition_id),
+        can_withdraw=service.can_withdraw_now(db.session, current_user, proposal),
     )
 
 
