@@ -3,7 +3,7 @@
 from grants.audit.models import AuditEntry  # noqa: F401
 from grants.auth.models import RoleGrant, User  # noqa: F401
 from grants.editions.models import Criterion, Edition, EditionCategory, Round  # noqa: F401
-from grants.judging.models import EligibilityDecision  # noqa: F401
+from grants.judging.models import Assignment, ConflictOfInterest, EligibilityDecision, Score  # noqa: F401
 from grants.org.models import Community, District, Street  # noqa: F401
 from grants.proposals.models import (  # noqa: F401
     ActivityPlanItem,

@@ -75,6 +75,7 @@ def _route_args(world) -> dict[str, int]:
         "grant_id": world["grant"].id,
         "proposal_id": world["proposal"].id,
         "attachment_id": world["attachment"].id,
+        "assignment_id": world["assignment"].id,
     }
 
 
@@ -115,6 +116,12 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.commit()
     rnd = session.scalars(select(Round).where(Round.edition_id == edition.id).order_by(Round.position)).first()
     proposal, attachment = _proposal(make, session, edition, organizer, community, names)
+    from grants.judging.models import Assignment
+
+    scoring_round = session.scalars(select(Round).where(Round.edition_id == edition.id, Round.position == 2)).one()
+    assignment = Assignment(round_id=scoring_round.id, judge_id=organizer.id, proposal_id=proposal.id)
+    session.add(assignment)
+    session.commit()
     return {
         "district": district,
         "street": street,
@@ -125,6 +132,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "round": rnd,
         "proposal": proposal,
         "attachment": attachment,
+        "assignment": assignment,
     }
 
 

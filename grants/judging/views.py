@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,13 +11,21 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging import eligibility
+from grants.judging import eligibility, sheets
 from grants.judging.forms import EligibilityForm
+from grants.judging.models import Assignment
 from grants.proposals import policy as proposal_policy
 from grants.proposals import queries
 from grants.proposals.views.drafts import load_visible
 
 bp = Blueprint("judging", __name__, url_prefix="/review")
+
+
+@bp.app_context_processor
+def _judging_labels():
+    from grants.judging.states import sheet_status_label
+
+    return {"sheet_status_label": sheet_status_label}
 
 
 def _eligibility_round(round_id: int) -> Round:
@@ -106,3 +114,123 @@ def close_round(round_id: int):
     return _round_action(
         round_id, lambda s, r: eligibility.close_round(s, actor=current_user, rnd=r), _("本轮已结束。")
     )
+
+
+# --- scoring rounds -------------------------------------------------------------------------------
+
+
+def _scoring_round_for_organizer(round_id: int) -> Round:
+    rnd = get_or_404(Round, round_id)
+    if rnd.kind != RoundKind.SCORING:
+        abort(404)
+    if not edition_policy.can_manage_round(current_user, rnd):
+        abort(403)
+    return rnd
+
+
+@bp.get("/rounds/<int:round_id>/sheets")
+@login_required
+def round_sheets(round_id: int):
+    rnd = _scoring_round_for_organizer(round_id)
+    return render_template("judging/round_sheets.html", rnd=rnd, progress=sheets.progress_by_judge(db.session, rnd))
+
+
+@bp.post("/rounds/<int:round_id>/assign")
+@login_required
+def assign_round(round_id: int):
+    rnd = _scoring_round_for_organizer(round_id)
+    try:
+        with unit_of_work() as session:
+            created = sheets.assign_round(session, actor=current_user, rnd=rnd)
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("已分配%(n)d张评分表。", n=created), "success")
+    return redirect(url_for(".round_sheets", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/start")
+@login_required
+def start_scoring(round_id: int):
+    rnd = _scoring_round_for_organizer(round_id)
+    try:
+        with unit_of_work() as session:
+            eligibility.open_round(session, actor=current_user, rnd=rnd)
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("本轮已开始。"), "success")
+    return redirect(url_for(".round_sheets", round_id=round_id))
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    assignments = sheets.judge_queue(db.session, current_user.id)
+    done = sum(1 for a in assignments if a.status == "submitted")
+    return render_template("judging/queue.html", assignments=assignments, done=done)
+
+
+def _own_sheet(assignment_id: int) -> Assignment:
+    assignment = get_or_404(Assignment, assignment_id)
+    if not sheets.can_score(current_user, assignment):
+        abort(403)
+    return assignment
+
+
+@bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@login_required
+def sheet(assignment_id: int):
+    assignment = _own_sheet(assignment_id)
+    raw = {c.id: request.form.get(f"c{c.id}", "") for c in assignment.round.criteria}
+    errors: list[str] = []
+    if request.method == "POST":  # CSRFProtect has checked the token
+        try:
+            with unit_of_work() as session:
+                sheets.save_sheet(
+                    session,
+                    actor=current_user,
+                    assignment=assignment,
+                    raw_points=raw,
+                    comment=request.form.get("comment", ""),
+                    submit=request.form.get("action") == "submit",
+                )
+        except DomainError as err:
+            errors = [str(err)]
+        else:
+            flash(_("评分已提交。") if assignment.status == "submitted" else _("评分已保存。"), "success")
+            return redirect(
+                url_for(".queue")
+                if assignment.status == "submitted"
+                else url_for(".sheet", assignment_id=assignment_id)
+            )
+    values = raw if request.method == "POST" else {k: str(v) for k, v in assignment.points_by_criterion().items()}
+    proposal = load_visible_for_judge(assignment)
+    return render_template(
+        "judging/sheet.html", assignment=assignment, proposal=proposal, values=values, errors=errors
+    ), 400 if errors else 200
+
+
+@bp.post("/assignments/<int:assignment_id>/unlock")
+@login_required
+def unlock(assignment_id: int):
+    assignment = get_or_404(Assignment, assignment_id)
+    if not edition_policy.can_manage_round(current_user, assignment.round):
+        abort(403)
+    try:
+        with unit_of_work() as session:
+            sheets.unlock_sheet(
+                session, actor=current_user, assignment=assignment, reason=request.form.get("reason", "")
+            )
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("评分表已解锁。"), "success")
+    return redirect(url_for(".round_sheets", round_id=assignment.round_id))
+
+
+def load_visible_for_judge(assignment: Assignment):
+    """The proposal as the sheet shows it (the judge reaches it only through the assignment)."""
+    from grants.proposals import service as proposal_service
+
+    return proposal_service.get_proposal(db.session, assignment.proposal_id)

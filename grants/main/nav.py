@@ -12,6 +12,8 @@ def nav_items(user) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [("main.index", _l("首页"))]
     if getattr(user, "is_authenticated", False):
         items.append(("proposals.mine", _l("我的申报")))
+    if policy.is_judge(user):
+        items.append(("judging.queue", _l("评审任务")))
     if policy.is_organizer(user):
         items += [
             ("editions.index", _l("大赛届次")),

@@ -28,27 +28,39 @@ def setup(world, session, make):
 def test_staff_decides_for_own_community_once_the_round_is_open(session, world, setup):
     rnd, mine, other = setup
     with pytest.raises(DomainError, match="没有在进行中"):
-        eligibility.decide(session, actor=world.staff_a, rnd=rnd, proposal=mine, outcome="pass", reason=None,
-                           checked=[])
+        eligibility.decide(
+            session, actor=world.staff_a, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=[]
+        )
     eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
     with pytest.raises(NotAllowed):
-        eligibility.decide(session, actor=world.staff_a, rnd=rnd, proposal=other, outcome="pass", reason=None,
-                           checked=[])
+        eligibility.decide(
+            session, actor=world.staff_a, rnd=rnd, proposal=other, outcome="pass", reason=None, checked=[]
+        )
     with pytest.raises(NotAllowed):
-        eligibility.decide(session, actor=world.staff_b, rnd=rnd, proposal=mine, outcome="pass", reason=None,
-                           checked=[])
+        eligibility.decide(
+            session, actor=world.staff_b, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=[]
+        )
     with pytest.raises(DomainError, match="原因"):
-        eligibility.decide(session, actor=world.staff_a, rnd=rnd, proposal=mine, outcome="fail", reason=" ",
-                           checked=[])
+        eligibility.decide(session, actor=world.staff_a, rnd=rnd, proposal=mine, outcome="fail", reason=" ", checked=[])
     items = [c.id for c in rnd.criteria]
-    eligibility.decide(session, actor=world.staff_a, rnd=rnd, proposal=mine, outcome="pass", reason=None,
-                       checked=items)
+    eligibility.decide(session, actor=world.staff_a, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=items)
     assert mine.status == "eligible"
-    eligibility.decide(session, actor=world.street_staff_a, rnd=rnd, proposal=mine, outcome="fail",
-                       reason="不在本社区实施", checked=items[:2])
+    eligibility.decide(
+        session,
+        actor=world.street_staff_a,
+        rnd=rnd,
+        proposal=mine,
+        outcome="fail",
+        reason="不在本社区实施",
+        checked=items[:2],
+    )
     assert mine.status == "ineligible"
     decision = session.scalar(select(EligibilityDecision))
-    assert (decision.outcome, decision.reason, decision.reviewer_id) == ("fail", "不在本社区实施", world.street_staff_a.id)
+    assert (decision.outcome, decision.reason, decision.reviewer_id) == (
+        "fail",
+        "不在本社区实施",
+        world.street_staff_a.id,
+    )
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.startswith("eligibility"))).all()
     assert len(actions) == 2
 
@@ -56,8 +68,9 @@ def test_staff_decides_for_own_community_once_the_round_is_open(session, world, 
 def test_closing_needs_a_decision_on_every_submitted_proposal(session, world, setup):
     rnd, mine, other = setup
     eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
-    eligibility.decide(session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="pass", reason=None,
-                       checked=[])
+    eligibility.decide(
+        session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=[]
+    )
     with pytest.raises(DomainError, match="还有1份"):
         eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
     ps.return_for_correction(session, actor=world.organizer_a, proposal=other, reason="补材料")
@@ -69,8 +82,9 @@ def test_closing_needs_a_decision_on_every_submitted_proposal(session, world, se
     eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
     assert rnd.status == "closed"
     with pytest.raises(DomainError):
-        eligibility.decide(session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="fail",
-                           reason="改主意", checked=[])
+        eligibility.decide(
+            session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="fail", reason="改主意", checked=[]
+        )
 
 
 def test_pages(client, login_as, world, session, setup):
@@ -82,8 +96,10 @@ def test_pages(client, login_as, world, session, setup):
     assert mine.title in body and f"/review/rounds/{rnd.id}/eligibility/{mine.id}" in body
     response = client.post(f"/review/rounds/{rnd.id}/eligibility/{mine.id}", data={"outcome": "fail"})
     assert response.status_code == 400 and "原因" in response.get_data(as_text=True)
-    response = client.post(f"/review/rounds/{rnd.id}/eligibility/{mine.id}",
-                           data={"outcome": "pass", "checked": [c.id for c in rnd.criteria]})
+    response = client.post(
+        f"/review/rounds/{rnd.id}/eligibility/{mine.id}",
+        data={"outcome": "pass", "checked": [c.id for c in rnd.criteria]},
+    )
     assert response.status_code == 302
     session.refresh(mine)
     assert mine.status == "eligible"
@@ -100,7 +116,9 @@ def test_outsiders_are_refused(client, login_as, world, session, setup, who):
     login_as(getattr(world, who))
     assert client.get(f"/review/rounds/{rnd.id}/eligibility").status_code == 403
     assert client.post(f"/review/rounds/{rnd.id}/eligibility/{mine.id}", data={"outcome": "pass"}).status_code in (
-        403, 404)
+        403,
+        404,
+    )
     assert client.post(f"/review/rounds/{rnd.id}/close").status_code == 403
     session.refresh(mine)
     assert mine.status == "submitted"

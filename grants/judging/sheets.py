@@ -1,0 +1,220 @@
+"""Scoring rounds: who scores what (assignment), score sheets (save, submit, lock, unlock)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grants import audit
+from grants.auth.models import Role, RoleGrant, User
+from grants.editions import policy as edition_policy
+from grants.editions.models import Round, RoundKind, ScoringMode
+from grants.editions.states import RoundStatus
+from grants.errors import DomainError, NotAllowed
+from grants.judging.assignment import AssignmentImpossible, assign
+from grants.judging.models import Assignment, ConflictOfInterest, Score
+from grants.judging.states import SheetStatus, sheet_machine
+from grants.proposals.models import Proposal
+from grants.proposals.states import ProposalStatus
+from grants.timeutil import now
+
+
+def judges_of_edition(session: Session, edition_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.JUDGE.value, RoleGrant.edition_id == edition_id, User.active.is_(True))
+            .order_by(User.id)
+        ).unique()
+    )
+
+
+def proposals_in_round(session: Session, rnd: Round) -> list[Proposal]:
+    """The proposals a scoring round scores: those that passed round 1 (eligibility).
+
+    Later rounds take the proposals that advanced from the round before (with round results).
+    """
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.edition_id == rnd.edition_id, Proposal.status == ProposalStatus.ELIGIBLE.value)
+            .order_by(Proposal.id)
+        ).unique()
+    )
+
+
+def conflicts(session: Session, edition_id: int, judges: list[User], proposals: list[Proposal]) -> set[tuple[int, int]]:
+    """(judge, proposal) pairs to avoid: declared conflicts and judges living in the proposal's community."""
+    pairs: set[tuple[int, int]] = {
+        tuple(row)
+        for row in session.execute(
+            select(ConflictOfInterest.judge_id, ConflictOfInterest.proposal_id).where(
+                ConflictOfInterest.edition_id == edition_id
+            )
+        ).all()
+    }
+    for judge in judges:
+        if judge.community_id is not None:
+            pairs |= {(judge.id, p.id) for p in proposals if p.community_id == judge.community_id}
+    return pairs
+
+
+def assign_round(session: Session, *, actor, rnd: Round) -> int:
+    """Create the round's score sheets (k judges per proposal, or the whole panel); returns how many.
+
+    Existing sheets are kept, so running it again after new proposals or judges only fills gaps.
+
+    Raises:
+        NotAllowed: not the edition's organizer.
+        DomainError: not a scoring round still open for assignment, no judges, or too few
+            judges without a conflict for some proposal.
+    """
+    if not edition_policy.can_manage_round(actor, rnd):
+        raise NotAllowed(_("您没有权限执行此操作。"))
+    if rnd.kind != RoundKind.SCORING or rnd.status == RoundStatus.CLOSED.value:
+        raise DomainError(_("只能为未结束的评分轮次分配评委。"))
+    judges = judges_of_edition(session, rnd.edition_id)
+    proposals = proposals_in_round(session, rnd)
+    if not judges:
+        raise DomainError(_("这届大赛还没有评审专家，请先在角色管理中添加。"))
+    blocked = conflicts(session, rnd.edition_id, judges, proposals)
+    existing = session.execute(
+        select(Assignment.proposal_id, Assignment.judge_id).where(Assignment.round_id == rnd.id)
+    ).all()
+    already: dict[int, list[int]] = {}
+    for proposal_id, judge_id in existing:
+        already.setdefault(proposal_id, []).append(judge_id)
+    judge_ids = [j.id for j in judges]
+    if rnd.mode == ScoringMode.PANEL:
+        wanted = {p.id: [j for j in judge_ids if (j, p.id) not in blocked] for p in proposals}
+    else:
+        try:
+            wanted = assign([p.id for p in proposals], judge_ids, rnd.judges_per_proposal, blocked, already).by_proposal
+        except AssignmentImpossible as err:
+            raise DomainError(
+                _("有项目找不到足够的无利益冲突评委（需要%(k)d位，只有%(n)d位）。", k=err.needed, n=err.available)
+            ) from err
+    created = 0
+    for proposal_id, judge_list in wanted.items():
+        for judge_id in judge_list:
+            if judge_id not in already.get(proposal_id, []):
+                session.add(Assignment(round_id=rnd.id, judge_id=judge_id, proposal_id=proposal_id))
+                created += 1
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.assign",
+        obj=rnd,
+        district_id=rnd.edition.district_id,
+        after={"sheets_created": created, "proposals": len(proposals), "judges": len(judges)},
+    )
+    return created
+
+
+def can_score(user, assignment: Assignment) -> bool:
+    return getattr(user, "is_authenticated", False) and user.id == assignment.judge_id
+
+
+def parse_points(raw: dict[int, str], rnd: Round, *, complete: bool) -> dict[int, Decimal]:
+    """Points per criterion from form text; each between 0 and the criterion's maximum.
+
+    Raises: DomainError naming the criterion.
+    """
+    points: dict[int, Decimal] = {}
+    for criterion in rnd.criteria:
+        text = (raw.get(criterion.id) or "").strip()
+        if not text:
+            if complete:
+                raise DomainError(_("请为“%(name)s”打分。", name=criterion.name), field=f"c{criterion.id}")
+            continue
+        try:
+            value = Decimal(text)
+        except InvalidOperation as exc:
+            raise DomainError(_("“%(name)s”的分数必须是数字。", name=criterion.name), field=f"c{criterion.id}") from exc
+        if not value.is_finite() or not Decimal(0) <= value <= Decimal(criterion.max_points or 0):
+            raise DomainError(
+                _("“%(name)s”的分数应在0到%(max)d之间。", name=criterion.name, max=criterion.max_points),
+                field=f"c{criterion.id}",
+            )
+        if value != value.quantize(Decimal("0.01")):
+            raise DomainError(_("“%(name)s”的分数最多保留两位小数。", name=criterion.name), field=f"c{criterion.id}")
+        points[criterion.id] = value.quantize(Decimal("0.01"))
+    return points
+
+
+def save_sheet(
+    session: Session, *, actor, assignment: Assignment, raw_points: dict[int, str], comment: str, submit: bool
+) -> Assignment:
+    """Save a judge's sheet; with ``submit`` it must be complete and is locked afterwards.
+
+    Raises:
+        NotAllowed: not this sheet's judge.
+        DomainError: the round is not open, the sheet is locked, or a score is out of range.
+    """
+    if not can_score(actor, assignment):
+        raise NotAllowed(_("这不是分配给您的评分表。"))
+    if assignment.round.status != RoundStatus.OPEN.value:
+        raise DomainError(_("本轮评审没有在进行中。"))
+    if assignment.status == SheetStatus.SUBMITTED:
+        raise DomainError(_("评分表已提交并锁定，如需修改请联系主办方解锁。"))
+    points = parse_points(raw_points, assignment.round, complete=submit)
+    if len(comment or "") > 2000:
+        raise DomainError(_("评语不能超过2000个字符。"), field="comment")
+    existing = {s.criterion_id: s for s in assignment.scores}
+    for criterion_id, value in points.items():
+        if criterion_id in existing:
+            existing[criterion_id].points = value
+        else:
+            assignment.scores.append(Score(criterion_id=criterion_id, points=value))
+    assignment.comment = (comment or "").strip()
+    session.flush()
+    if submit:
+        sheet_machine.transition(session, assignment, SheetStatus.SUBMITTED.value, actor=actor)
+        assignment.submitted_at = now()
+        session.flush()
+    return assignment
+
+
+def unlock_sheet(session: Session, *, actor, assignment: Assignment, reason: str) -> None:
+    """The organizer reopens a submitted sheet (audited with the reason); no score is discarded."""
+    if assignment.round.status != RoundStatus.OPEN.value:
+        raise DomainError(_("本轮评审没有在进行中。"))
+    sheet_machine.transition(session, assignment, SheetStatus.ASSIGNED.value, actor=actor, reason=reason)
+
+
+def judge_queue(session: Session, judge_id: int) -> list[Assignment]:
+    """The judge's sheets in rounds that are open, grouped by round then proposal."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .join(Round, Round.id == Assignment.round_id)
+            .where(Assignment.judge_id == judge_id, Round.status == RoundStatus.OPEN.value)
+            .order_by(Assignment.round_id, Assignment.proposal_id)
+        ).unique()
+    )
+
+
+def progress_by_judge(session: Session, rnd: Round) -> list[tuple[User, int, int, list[Assignment]]]:
+    """(judge, assigned, submitted, missing sheets) for the round's completeness view, in one query."""
+    rows = (
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.round_id == rnd.id)
+            .order_by(Assignment.judge_id, Assignment.proposal_id)
+        )
+        .unique()
+        .all()
+    )
+    by_judge: dict[int, list[Assignment]] = {}
+    for row in rows:
+        by_judge.setdefault(row.judge_id, []).append(row)
+    result = []
+    for rows_of_judge in by_judge.values():
+        missing = [a for a in rows_of_judge if a.status != SheetStatus.SUBMITTED]
+        result.append((rows_of_judge[0].judge, len(rows_of_judge), len(rows_of_judge) - len(missing), missing))
+    return result
