@@ -25,6 +25,8 @@ EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messa
 # Words allowed inside Chinese pages: names of formats, the language switch, the audit log's codes.
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
 SKIP_ENDPOINTS = {"static", "main.healthz"}
+# Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
+SCORING_ROUND_PAGES = {"judging.round_sheets"}
 
 
 def _source_messages() -> dict[str, tuple[str, int]]:
@@ -88,7 +90,10 @@ def _walk(app, client, world) -> dict[str, str]:
             continue
         unknown = set(rule.arguments) - set(args)
         assert not unknown, f"teach test_i18n._route_args the argument(s) {unknown} of {rule.rule}"
-        url = rule.build({name: args[name] for name in rule.arguments}, append_unknown=False)[1]
+        values = {name: args[name] for name in rule.arguments}
+        if rule.endpoint in SCORING_ROUND_PAGES:
+            values["round_id"] = world["scoring_round"].id
+        url = rule.build(values, append_unknown=False)[1]
         response = client.get(url)
         if response.status_code in (301, 302, 308):
             continue  # e.g. login page for a signed-in user
@@ -133,6 +138,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "proposal": proposal,
         "attachment": attachment,
         "assignment": assignment,
+        "scoring_round": scoring_round,
     }
 
 

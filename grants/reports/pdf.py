@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import mimetypes
 import time
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
@@ -103,7 +102,11 @@ class StaticAssetFetcher(URLFetcher):
         if len(payload) > MAX_DATA_BYTES * 3:
             raise RefusedURL("data URL too large")
         try:
-            body = base64.b64decode(unquote(payload), validate=True) if "base64" in params[1:] else unquote_to_bytes(payload)
+            body = (
+                base64.b64decode(unquote(payload), validate=True)
+                if "base64" in params[1:]
+                else unquote_to_bytes(payload)
+            )
         except (binascii.Error, ValueError) as err:
             raise RefusedURL("malformed data URL") from err
         if len(body) > MAX_DATA_BYTES:
@@ -146,8 +149,7 @@ def render_pdf(
 def page_footer_content() -> Markup:
     """The page-number footer of printed documents in the reader's language, "第 X 页 / 共 Y 页";
     the numbers are CSS page counters, filled in by static/css/pdf.css."""
-    sentence = escape(_("第 %(page)s 页 / 共 %(pages)s 页"))
-    return Markup(sentence) % {
+    return escape(_("第 %(page)s 页 / 共 %(pages)s 页")) % {
         "page": Markup('<span class="page-number"></span>'),
         "pages": Markup('<span class="page-count"></span>'),
     }

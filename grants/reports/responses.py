@@ -20,7 +20,9 @@ def safe_filename(name: str, *, limit: int = 120) -> str:
     return cleaned
 
 
-def attachment_headers(filename: str, mimetype: str, *, inline: bool = False, ascii_name: str | None = None) -> dict[str, str]:
+def attachment_headers(
+    filename: str, mimetype: str, *, inline: bool = False, ascii_name: str | None = None
+) -> dict[str, str]:
     """Content-Disposition with an ASCII ``filename`` for old clients and the real name as
     ``filename*`` (RFC 6266 / RFC 5987); never cached by shared caches.
 
