@@ -26,7 +26,7 @@ EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messa
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
 SKIP_ENDPOINTS = {"static", "main.healthz"}
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
-SCORING_ROUND_PAGES = {"judging.round_sheets"}
+SCORING_ROUND_PAGES = {"judging.round_sheets", "judging.results", "judging.breakdown", "judging.judge_sheets"}
 
 
 def _source_messages() -> dict[str, tuple[str, int]]:
@@ -78,6 +78,7 @@ def _route_args(world) -> dict[str, int]:
         "proposal_id": world["proposal"].id,
         "attachment_id": world["attachment"].id,
         "assignment_id": world["assignment"].id,
+        "judge_id": world["organizer"].id,
     }
 
 
@@ -121,11 +122,27 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.commit()
     rnd = session.scalars(select(Round).where(Round.edition_id == edition.id).order_by(Round.position)).first()
     proposal, attachment = _proposal(make, session, edition, organizer, community, names)
-    from grants.judging.models import Assignment
+    from grants.judging.models import Assignment, RoundResult
 
     scoring_round = session.scalars(select(Round).where(Round.edition_id == edition.id, Round.position == 2)).one()
     assignment = Assignment(round_id=scoring_round.id, judge_id=organizer.id, proposal_id=proposal.id)
     session.add(assignment)
+    # A closed scoring round with a stored result, so that the result pages have something to show.
+    scoring_round.status = "closed"
+    session.add(
+        RoundResult(
+            round_id=scoring_round.id,
+            proposal_id=proposal.id,
+            score=80,
+            round_score=80,
+            raw_score=80,
+            judges=1,
+            stdev=0,
+            spread=0,
+            rank=1,
+            advanced=True,
+        )
+    )
     session.commit()
     return {
         "district": district,

@@ -15,6 +15,8 @@ OBJECT_TYPE_LABELS = {
     "Criterion": _l("评分标准"),
     "Proposal": _l("申报项目"),
     "Attachment": _l("附件"),
+    "EligibilityDecision": _l("资格审查决定"),
+    "Assignment": _l("评分表"),
 }
 
 ACTION_LABELS = {
@@ -38,6 +40,20 @@ ACTION_LABELS = {
     "proposal.resubmit": _l("重新提交申报书"),
     "proposal.return": _l("退回补正"),
     "proposal.withdraw": _l("撤回申报书"),
+    "proposal.pass": _l("资格审查通过"),
+    "proposal.fail": _l("资格审查未通过"),
+    "eligibility.decide": _l("作出资格审查决定"),
+    "round.open": _l("开始评审轮次"),
+    "round.close": _l("结束评审轮次"),
+    "round.reopen": _l("重新开启评审轮次"),
+    "round.assign": _l("完成评委分配"),
+    "round.results": _l("保存本轮结果"),
+    "round.results_discarded": _l("作废本轮结果"),
+    "round.remind": _l("提醒评委"),
+    "round.release_comments": _l("发布评审意见"),
+    "sheet.submit": _l("提交评分表"),
+    "sheet.unlock": _l("解锁评分表"),
+    "sheet.proxy_entry": _l("代录入评分表"),
 }
 
 

@@ -124,6 +124,11 @@ class Round(db.Model):
     # Share of this round in the final score when rounds are combined (0 = not counted).
     weight_percent: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    # The organizer's reminder to judges with missing sheets, shown on their queue.
+    reminder: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Judges' comments (never names or scores) shown to applicants after the round closed.
+    comments_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     edition: Mapped[Edition] = relationship(back_populates="rounds", lazy="joined")
     criteria: Mapped[list[Criterion]] = relationship(

@@ -95,7 +95,21 @@ def waiting(session: Session, rnd: Round) -> list[Proposal]:
 
 
 def open_round(session: Session, *, actor, rnd: Round) -> None:
-    """Raises: InvalidTransition, NotAllowed (see round_machine)."""
+    """Start a round once the rounds before it are closed.
+
+    Raises: InvalidTransition, NotAllowed (see round_machine); DomainError when an earlier round
+        is still open or has not started.
+    """
+    earlier = session.scalar(
+        select(Round)
+        .where(
+            Round.edition_id == rnd.edition_id, Round.position < rnd.position, Round.status != RoundStatus.CLOSED.value
+        )
+        .order_by(Round.position)
+        .limit(1)
+    )
+    if earlier is not None and rnd.status == RoundStatus.PENDING.value:
+        raise DomainError(_("请先结束前面的轮次“%(name)s”。", name=earlier.name))
     round_machine.transition(session, rnd, RoundStatus.OPEN.value, actor=actor)
 
 

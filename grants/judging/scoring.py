@@ -18,6 +18,15 @@ mean and standard deviation, then are rescaled to the round's overall mean and s
 deviation, so a harsh or lenient judge weighs no more than any other. A judge who gave every
 proposal the same total (no spread) contributes the round mean.
 
+Judge groups (optional per round): e.g. 专家评委 70 % and 大众评审 30 %. Each group is aggregated
+on its own (same method, same normalisation), then the groups' scores are weighted; with expert
+means 85 and public mean 50 the score is 0.7 × 85 + 0.3 × 50 = 74.5.
+
+Rounds combined (optional per edition): when an earlier scoring round carries a weight, the last
+round's score is the weighted mean of the rounds' scores, each first put on a 100-point scale
+(``on_hundred``): 初评 40/50 points with weight 40 and 终评 75/100 with weight 60 give
+(40 × 80 + 60 × 75) / 100 = 77.
+
 Ranking is a total order: higher score first, then the higher previous-round score, then the
 earlier submission, then the lower id.
 """
@@ -68,7 +77,9 @@ def spread(values: Sequence[Number]) -> tuple[float, float]:
     if not values:
         return 0.0, 0.0
     floats = [float(v) for v in values]
-    return statistics.pstdev(floats), max(floats) - min(floats)
+    centre = math.fsum(floats) / len(floats)
+    deviation = math.sqrt(math.fsum((x - centre) ** 2 for x in floats) / len(floats))
+    return deviation, max(floats) - min(floats)
 
 
 def normalise(totals: Mapping[int, Mapping[int, Number]]) -> dict[int, dict[int, float]]:
@@ -186,3 +197,56 @@ def advancing(
         bar = as_fraction(min_score or 0)
         return {r.entry.proposal_id for r in ranked if r.entry.score >= bar}
     raise ValueError(f"unknown advancement rule {rule!r}")
+
+
+def aggregate_groups(
+    totals: Mapping[int, Mapping[int, Number]],
+    group_of: Mapping[int, int] | None = None,
+    group_weights: Mapping[int, Number] | None = None,
+    **options,
+) -> dict[int, ProposalScore]:
+    """Like :func:`aggregate`, with judges in weighted groups each aggregated on its own.
+
+    ``group_of`` maps judge → group and ``group_weights`` group → weight; a proposal's score is the
+    weighted mean of its groups' scores (groups that did not score it are left out). The judge
+    count and the disagreement figures are over all the proposal's judges. Without groups this is
+    :func:`aggregate`.
+
+    Raises: ValueError when a judge has no group.
+    """
+    if not group_of:
+        return aggregate(totals, **options)
+    weights = group_weights or {}
+    split: dict[int, dict[int, Mapping[int, Number]]] = defaultdict(dict)
+    for judge, values in totals.items():
+        if judge not in group_of:
+            raise ValueError(f"judge {judge} has no group")
+        split[group_of[judge]][judge] = values
+    per_group = {group: aggregate(members, **options) for group, members in split.items()}
+    raw: dict[int, list[Number]] = defaultdict(list)
+    for values in totals.values():
+        for proposal, value in values.items():
+            raw[proposal].append(value)
+    result = {}
+    for proposal, values in raw.items():
+        parts = [(weights[g], scores[proposal].score) for g, scores in per_group.items() if proposal in scores]
+        sd, rng = spread(values)
+        result[proposal] = ProposalScore(proposal, weighted(parts), mean(values), len(values), sd, rng)
+    return result
+
+
+def on_hundred(score: Fraction | float, max_total: Number) -> Fraction | float:
+    """A round's score on a 100-point scale, so that rounds with different rubrics can be weighted."""
+    if isinstance(score, float):
+        return score * 100 / float(max_total)
+    return as_fraction(score) * 100 / as_fraction(max_total)
+
+
+def format_points(value: Number | float | None) -> str:
+    """Two decimals, rounded half up, for display ("84.33"); an em dash for no value."""
+    if value is None:
+        return "—"
+    exact = Decimal(repr(value)) if isinstance(value, float) else value
+    fraction = as_fraction(exact)
+    hundredths = math.floor(fraction * 100 + Fraction(1, 2))
+    return str(Decimal(hundredths).scaleb(-2))

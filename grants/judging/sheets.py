@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants import audit
@@ -15,10 +15,10 @@ from grants.editions.models import Round, RoundKind, ScoringMode
 from grants.editions.states import RoundStatus
 from grants.errors import DomainError, NotAllowed
 from grants.judging.assignment import AssignmentImpossible, assign
+from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment, ConflictOfInterest, Score
 from grants.judging.states import SheetStatus, sheet_machine
 from grants.proposals.models import Proposal
-from grants.proposals.states import ProposalStatus
 from grants.timeutil import now
 
 
@@ -29,20 +29,6 @@ def judges_of_edition(session: Session, edition_id: int) -> list[User]:
             .join(RoleGrant, RoleGrant.user_id == User.id)
             .where(RoleGrant.role == Role.JUDGE.value, RoleGrant.edition_id == edition_id, User.active.is_(True))
             .order_by(User.id)
-        ).unique()
-    )
-
-
-def proposals_in_round(session: Session, rnd: Round) -> list[Proposal]:
-    """The proposals a scoring round scores: those that passed round 1 (eligibility).
-
-    Later rounds take the proposals that advanced from the round before (with round results).
-    """
-    return list(
-        session.scalars(
-            select(Proposal)
-            .where(Proposal.edition_id == rnd.edition_id, Proposal.status == ProposalStatus.ELIGIBLE.value)
-            .order_by(Proposal.id)
         ).unique()
     )
 
@@ -148,15 +134,28 @@ def parse_points(raw: dict[int, str], rnd: Round, *, complete: bool) -> dict[int
 
 
 def save_sheet(
-    session: Session, *, actor, assignment: Assignment, raw_points: dict[int, str], comment: str, submit: bool
+    session: Session,
+    *,
+    actor,
+    assignment: Assignment,
+    raw_points: dict[int, str],
+    comment: str,
+    submit: bool,
+    on_behalf: bool = False,
 ) -> Assignment:
     """Save a judge's sheet; with ``submit`` it must be complete and is locked afterwards.
 
+    With ``on_behalf`` the organizer enters a judge's paper sheet (路演现场): the sheet is marked
+    as a proxy entry and the entry is audited.
+
     Raises:
-        NotAllowed: not this sheet's judge.
+        NotAllowed: not this sheet's judge (or, on behalf, not the edition's organizer).
         DomainError: the round is not open, the sheet is locked, or a score is out of range.
     """
-    if not can_score(actor, assignment):
+    if on_behalf:
+        if not edition_policy.can_manage_round(actor, assignment.round):
+            raise NotAllowed(_("您没有权限执行此操作。"))
+    elif not can_score(actor, assignment):
         raise NotAllowed(_("这不是分配给您的评分表。"))
     if assignment.round.status != RoundStatus.OPEN.value:
         raise DomainError(_("本轮评审没有在进行中。"))
@@ -172,7 +171,23 @@ def save_sheet(
         else:
             assignment.scores.append(Score(criterion_id=criterion_id, points=value))
     assignment.comment = (comment or "").strip()
+    if on_behalf:
+        assignment.entered_by_id = actor.id
     session.flush()
+    if on_behalf:
+        audit.record(
+            session,
+            actor=actor,
+            action="sheet.proxy_entry",
+            obj=assignment,
+            district_id=assignment.round.edition.district_id,
+            after={
+                "judge_id": assignment.judge_id,
+                "proposal_id": assignment.proposal_id,
+                "points": {str(k): str(v) for k, v in points.items()},
+                "submitted": submit,
+            },
+        )
     if submit:
         sheet_machine.transition(session, assignment, SheetStatus.SUBMITTED.value, actor=actor)
         assignment.submitted_at = now()
@@ -218,3 +233,55 @@ def progress_by_judge(session: Session, rnd: Round) -> list[tuple[User, int, int
         missing = [a for a in rows_of_judge if a.status != SheetStatus.SUBMITTED]
         result.append((rows_of_judge[0].judge, len(rows_of_judge), len(rows_of_judge) - len(missing), missing))
     return result
+
+
+def remind_late_judges(session: Session, *, actor, rnd: Round, message: str) -> int:
+    """Post the organizer's reminder on the queue of every judge with missing sheets; returns how many.
+
+    Raises: NotAllowed (not the organizer); DomainError (round not open, message too long).
+    """
+    if not edition_policy.can_manage_round(actor, rnd):
+        raise NotAllowed(_("您没有权限执行此操作。"))
+    if rnd.status != RoundStatus.OPEN.value:
+        raise DomainError(_("本轮评审没有在进行中。"))
+    message = (message or "").strip()
+    if len(message) > 500:
+        raise DomainError(_("提醒内容不能超过500个字符。"), field="message")
+    late = [judge for judge, _assigned, _submitted, missing in progress_by_judge(session, rnd) if missing]
+    rnd.reminder, rnd.reminded_at = message, now()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.remind",
+        obj=rnd,
+        district_id=rnd.edition.district_id,
+        after={"judges": [j.id for j in late], "message": message},
+    )
+    return len(late)
+
+
+def reminders_for(session: Session, judge_id: int) -> list[tuple[Round, int]]:
+    """(round, missing sheets) for each open round whose organizer reminded this late judge."""
+    rows = session.execute(
+        select(Round, func.count(Assignment.id))
+        .join(Assignment, Assignment.round_id == Round.id)
+        .where(
+            Assignment.judge_id == judge_id,
+            Assignment.status != SheetStatus.SUBMITTED.value,
+            Round.status == RoundStatus.OPEN.value,
+            Round.reminded_at.is_not(None),
+        )
+        .group_by(Round.id)
+        .order_by(Round.id)
+    ).all()
+    return [(rnd, count) for rnd, count in rows]
+
+
+def sheets_of(session: Session, rnd: Round, *, judge_id: int | None = None, proposal_id: int | None = None):
+    """The round's sheets of one judge or one proposal, with their scores."""
+    query = select(Assignment).where(Assignment.round_id == rnd.id)
+    if judge_id is not None:
+        query = query.where(Assignment.judge_id == judge_id)
+    if proposal_id is not None:
+        query = query.where(Assignment.proposal_id == proposal_id)
+    return list(session.scalars(query.order_by(Assignment.judge_id, Assignment.proposal_id)).unique())

@@ -27,6 +27,11 @@ def _judge(actor, assignment) -> bool:
     return actor is not None and actor.id == assignment.judge_id
 
 
+def _judge_or_proxy(actor, assignment) -> bool:
+    """The judge, or the organizer entering the judge's paper sheet (marked as a proxy entry)."""
+    return _judge(actor, assignment) or (assignment.entered_by_id is not None and _organizer(actor, assignment))
+
+
 def _organizer(actor, assignment) -> bool:
     return actor is None or policy.is_organizer(actor, assignment.round.edition.district_id)
 
@@ -35,7 +40,7 @@ S = SheetStatus
 sheet_machine = StateMachine(
     "sheet",
     [
-        Transition(S.ASSIGNED, S.SUBMITTED, "sheet.submit", lambda: _("提交评分"), _judge),
+        Transition(S.ASSIGNED, S.SUBMITTED, "sheet.submit", lambda: _("提交评分"), _judge_or_proxy),
         Transition(
             S.SUBMITTED,
             S.ASSIGNED,

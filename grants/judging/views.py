@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grants.db import db, get_or_404, unit_of_work
+from grants.editions import labels
 from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging import eligibility, sheets
+from grants.judging import closing, eligibility, scoring, sheets
 from grants.judging.forms import EligibilityForm
 from grants.judging.models import Assignment
 from grants.proposals import policy as proposal_policy
@@ -25,7 +26,22 @@ bp = Blueprint("judging", __name__, url_prefix="/review")
 def _judging_labels():
     from grants.judging.states import sheet_status_label
 
-    return {"sheet_status_label": sheet_status_label}
+    return {"sheet_status_label": sheet_status_label, "aggregation_label": aggregation_label}
+
+
+@bp.app_template_filter("points")
+def points_filter(value) -> str:
+    """A score with two decimals (exact fractions, floats and decimals alike)."""
+    return scoring.format_points(value)
+
+
+def aggregation_label(rnd: Round) -> str:
+    text = labels.label(labels.AGGREGATION_LABELS, rnd.aggregation)
+    if rnd.aggregation == "trimmed_mean":
+        text = _("%(method)s（%(n)d位及以上评委时）", method=text, n=rnd.trim_min_judges)
+    if rnd.normalize:
+        text = _("%(method)s，评委打分先标准化", method=text)
+    return text
 
 
 def _eligibility_round(round_id: int) -> Round:
@@ -111,15 +127,25 @@ def open_round(round_id: int):
 @bp.post("/rounds/<int:round_id>/close")
 @login_required
 def close_round(round_id: int):
-    return _round_action(
-        round_id, lambda s, r: eligibility.close_round(s, actor=current_user, rnd=r), _("本轮已结束。")
-    )
+    rnd = get_or_404(Round, round_id)
+    if not edition_policy.can_manage_round(current_user, rnd):
+        abort(403)
+    try:
+        with unit_of_work() as session:
+            closing.close_round(session, actor=current_user, rnd=rnd)
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("本轮已结束。"), "success")
+    if rnd.kind == RoundKind.ELIGIBILITY:
+        return redirect(url_for(".eligibility_list", round_id=round_id))
+    return redirect(url_for(".results", round_id=round_id))
 
 
 # --- scoring rounds -------------------------------------------------------------------------------
 
 
-def _scoring_round_for_organizer(round_id: int) -> Round:
+def scoring_round_for_organizer(round_id: int) -> Round:
     rnd = get_or_404(Round, round_id)
     if rnd.kind != RoundKind.SCORING:
         abort(404)
@@ -131,14 +157,14 @@ def _scoring_round_for_organizer(round_id: int) -> Round:
 @bp.get("/rounds/<int:round_id>/sheets")
 @login_required
 def round_sheets(round_id: int):
-    rnd = _scoring_round_for_organizer(round_id)
+    rnd = scoring_round_for_organizer(round_id)
     return render_template("judging/round_sheets.html", rnd=rnd, progress=sheets.progress_by_judge(db.session, rnd))
 
 
 @bp.post("/rounds/<int:round_id>/assign")
 @login_required
 def assign_round(round_id: int):
-    rnd = _scoring_round_for_organizer(round_id)
+    rnd = scoring_round_for_organizer(round_id)
     try:
         with unit_of_work() as session:
             created = sheets.assign_round(session, actor=current_user, rnd=rnd)
@@ -152,7 +178,7 @@ def assign_round(round_id: int):
 @bp.post("/rounds/<int:round_id>/start")
 @login_required
 def start_scoring(round_id: int):
-    rnd = _scoring_round_for_organizer(round_id)
+    rnd = scoring_round_for_organizer(round_id)
     try:
         with unit_of_work() as session:
             eligibility.open_round(session, actor=current_user, rnd=rnd)
@@ -168,7 +194,12 @@ def start_scoring(round_id: int):
 def queue():
     assignments = sheets.judge_queue(db.session, current_user.id)
     done = sum(1 for a in assignments if a.status == "submitted")
-    return render_template("judging/queue.html", assignments=assignments, done=done)
+    return render_template(
+        "judging/queue.html",
+        assignments=assignments,
+        done=done,
+        reminders=sheets.reminders_for(db.session, current_user.id),
+    )
 
 
 def _own_sheet(assignment_id: int) -> Assignment:
@@ -234,3 +265,6 @@ def load_visible_for_judge(assignment: Assignment):
     from grants.proposals import service as proposal_service
 
     return proposal_service.get_proposal(db.session, assignment.proposal_id)
+
+
+from grants.judging import results_views  # noqa: E402,F401  (registers the results pages on bp)

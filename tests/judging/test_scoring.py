@@ -137,3 +137,35 @@ def test_ranking_is_a_stable_total_order(rows, rnd):
     assert sorted(first) == list(range(1, len(rows) + 1))
     scores = [r.entry.score for r in scoring.rank(entries)]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_groups_are_aggregated_on_their_own_then_weighted_by_hand():
+    # 专家评委 (judges 1, 2) 70 %, 大众评审 (judge 3) 30 %; proposal 10 scored by all, 11 by experts only.
+    totals = {1: {10: 80, 11: 60}, 2: {10: 90, 11: 70}, 3: {10: 40}}
+    result = scoring.aggregate_groups(totals, {1: "e", 2: "e", 3: "p"}, {"e": 70, "p": 30})
+    assert result[10].score == Fraction(7 * 85 + 3 * 40, 10)  # 71.5
+    assert result[11].score == 65  # only the experts scored it: their mean, at full weight
+    assert result[10].judges == 3 and result[10].range == 50
+    assert scoring.aggregate_groups(totals) == scoring.aggregate(totals)
+    with pytest.raises(ValueError):
+        scoring.aggregate_groups(totals, {1: "e", 2: "e"}, {"e": 1})
+
+
+def test_rounds_on_a_hundred_point_scale_and_display_rounding():
+    assert scoring.on_hundred(Fraction(45), 50) == 90
+    assert scoring.on_hundred(42.5, 50) == 85.0
+    assert scoring.format_points(Fraction(253, 3)) == "84.33"
+    assert scoring.format_points(Fraction(1, 200)) == "0.01"  # half up
+    assert scoring.format_points(Decimal("74.5")) == "74.50"
+    assert scoring.format_points(None) == "—"
+
+
+def test_judge_bias_chart_geometry():
+    from grants.judging import charts
+
+    chart = charts.judge_bias([("甲", 80.0), ("乙", 50.0)], 65.0, 100)
+    harsh = chart.bars[1]
+    assert chart.bars[0].lenient and not harsh.lenient and harsh.difference == -15.0
+    assert chart.bars[0].width == 288.0 and harsh.width == 180.0  # 360 px for the full 100 points
+    assert chart.mean_x == charts.LABEL_WIDTH + 234.0
+    assert chart.bars[1].y > chart.bars[0].y and chart.height >= 2 * charts.ROW_HEIGHT

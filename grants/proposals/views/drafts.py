@@ -11,6 +11,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
+from grants.judging.closing import released_comments
 from grants.proposals import policy, service
 from grants.proposals.forms import ProposalForm, StartForm
 from grants.proposals.states import proposal_status_label
@@ -132,6 +133,7 @@ def detail(proposal_id: int):
         proposal=proposal,
         missing=service.missing_for_submission(proposal) if policy.can_edit(current_user, proposal) else [],
         can_withdraw=service.can_withdraw_now(db.session, current_user, proposal),
+        comments=released_comments(db.session, proposal.id),
     )
 
 

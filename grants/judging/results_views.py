@@ -1,0 +1,173 @@
+"""Organizer pages of a scoring round: dashboard with ranking (preview, then stored results),
+closing and re-opening, reminders, a judge's sheets with proxy entry, per-proposal breakdown."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from grants.auth.models import User
+from grants.db import db, get_or_404, unit_of_work
+from grants.editions import policy as edition_policy
+from grants.editions.models import Round, RoundKind
+from grants.errors import DomainError
+from grants.judging import charts, closing, sheets
+from grants.judging.models import Assignment
+from grants.judging.views import bp, load_visible_for_judge, scoring_round_for_organizer
+from grants.proposals.models import Proposal
+
+
+def _proposals(ids) -> dict[int, Proposal]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Proposal).where(Proposal.id.in_(ids))).unique()}
+
+
+@bp.get("/rounds/<int:round_id>/results")
+@login_required
+def results(round_id: int):
+    rnd = scoring_round_for_organizer(round_id)
+    problem = None
+    try:
+        ranking = closing.rank_round(db.session, rnd)
+    except DomainError as err:
+        ranking, problem = closing.Ranking(rows=[], combined=False), str(err)
+    rows = closing.stored_results(db.session, rnd) if rnd.status == "closed" else ranking.rows
+    progress = sheets.progress_by_judge(db.session, rnd)
+    judges = {judge.id: judge for judge, *_rest in progress}
+    chart = None
+    if ranking.round_mean is not None:
+        chart = charts.judge_bias(
+            [(judges[j].display_name, m) for j, m in sorted(ranking.judge_means.items()) if j in judges],
+            ranking.round_mean,
+            rnd.max_total,
+        )
+    return render_template(
+        "judging/results.html",
+        rnd=rnd,
+        ranking=ranking,
+        rows=rows,
+        proposals=_proposals(r.proposal_id for r in rows),
+        progress=progress,
+        chart=chart,
+        problem=problem,
+    )
+
+
+@bp.post("/rounds/<int:round_id>/reopen")
+@login_required
+def reopen_round(round_id: int):
+    rnd = get_or_404(Round, round_id)
+    if not edition_policy.can_manage_round(current_user, rnd):
+        abort(403)
+    try:
+        with unit_of_work() as session:
+            closing.reopen_round(session, actor=current_user, rnd=rnd, reason=request.form.get("reason", ""))
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("本轮已重新开启，评分全部保留。"), "success")
+    return redirect(_round_home(rnd))
+
+
+def _round_home(rnd) -> str:
+    if rnd.kind == RoundKind.ELIGIBILITY:
+        return url_for(".eligibility_list", round_id=rnd.id)
+    return url_for(".results", round_id=rnd.id)
+
+
+@bp.post("/rounds/<int:round_id>/remind")
+@login_required
+def remind(round_id: int):
+    rnd = scoring_round_for_organizer(round_id)
+    try:
+        with unit_of_work() as session:
+            late = sheets.remind_late_judges(
+                session, actor=current_user, rnd=rnd, message=request.form.get("message", "")
+            )
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("已向%(n)d位评委的评审任务页发出提醒。", n=late), "success")
+    return redirect(url_for(".results", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/release-comments")
+@login_required
+def release_comments(round_id: int):
+    rnd = scoring_round_for_organizer(round_id)
+    try:
+        with unit_of_work() as session:
+            closing.release_comments(session, actor=current_user, rnd=rnd)
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("评审意见已向申报人发布（不含评委姓名和分数）。"), "success")
+    return redirect(url_for(".results", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/results/<int:proposal_id>")
+@login_required
+def breakdown(round_id: int, proposal_id: int):
+    rnd = scoring_round_for_organizer(round_id)
+    if rnd.status != "closed":
+        abort(404)
+    result = next((r for r in closing.stored_results(db.session, rnd, with_proposals=True) if r.proposal_id == proposal_id), None)
+    if result is None:
+        abort(404)
+    return render_template(
+        "judging/breakdown.html",
+        rnd=rnd,
+        result=result,
+        proposal=result.proposal,
+        sheets=sheets.sheets_of(db.session, rnd, proposal_id=proposal_id),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/judges/<int:judge_id>")
+@login_required
+def judge_sheets(round_id: int, judge_id: int):
+    rnd = scoring_round_for_organizer(round_id)
+    judge = get_or_404(User, judge_id)
+    rows = sheets.sheets_of(db.session, rnd, judge_id=judge.id)
+    if not rows:
+        abort(404)
+    return render_template("judging/judge_sheets.html", rnd=rnd, judge=judge, rows=rows)
+
+
+@bp.route("/assignments/<int:assignment_id>/proxy", methods=["GET", "POST"])
+@login_required
+def proxy_sheet(assignment_id: int):
+    assignment = get_or_404(Assignment, assignment_id)
+    scoring_round_for_organizer(assignment.round_id)
+    raw = {c.id: request.form.get(f"c{c.id}", "") for c in assignment.round.criteria}
+    errors: list[str] = []
+    if request.method == "POST":  # CSRFProtect has checked the token
+        try:
+            with unit_of_work() as session:
+                sheets.save_sheet(
+                    session,
+                    actor=current_user,
+                    assignment=assignment,
+                    raw_points=raw,
+                    comment=request.form.get("comment", ""),
+                    submit=request.form.get("action") == "submit",
+                    on_behalf=True,
+                )
+        except DomainError as err:
+            errors = [str(err)]
+        else:
+            flash(_("已代评委%(name)s录入评分表。", name=assignment.judge.display_name), "success")
+            return redirect(url_for(".judge_sheets", round_id=assignment.round_id, judge_id=assignment.judge_id))
+    values = raw if request.method == "POST" else {k: str(v) for k, v in assignment.points_by_criterion().items()}
+    return render_template(
+        "judging/sheet.html",
+        assignment=assignment,
+        proposal=load_visible_for_judge(assignment),
+        values=values,
+        errors=errors,
+        proxy=True,
+    ), 400 if errors else 200

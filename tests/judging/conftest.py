@@ -1,0 +1,29 @@
+"""Shared judging fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from grants.auth.models import Role
+from grants.editions import service as edition_service
+from grants.editions.states import edition_machine
+from grants.judging import eligibility
+
+
+@pytest.fixture
+def scoring(world, session, make):
+    """Edition A with 6 eligible proposals, 4 judges and round 2 (k=3) open."""
+    edition = world.edition_a
+    edition_machine.transition(session, edition, "open", actor=None)
+    session.commit()
+    proposals = [make.proposal(edition, submit=True, community_id=world.community_a.id) for _ in range(6)]
+    judges = [world.judge_a] + [make.user(f"judge_x{i}", roles=[(Role.JUDGE, edition)]) for i in range(3)]
+    first, second = edition_service.rounds_of(session, edition.id)[:2]
+    eligibility.open_round(session, actor=None, rnd=first)
+    for proposal in proposals:
+        eligibility.decide(
+            session, actor=world.organizer_a, rnd=first, proposal=proposal, outcome="pass", reason=None, checked=[]
+        )
+    eligibility.close_round(session, actor=world.organizer_a, rnd=first)
+    session.commit()
+    return second, proposals, judges
