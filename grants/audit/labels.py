@@ -54,6 +54,9 @@ ACTION_LABELS = {
     "sheet.submit": _l("提交评分表"),
     "sheet.unlock": _l("解锁评分表"),
     "sheet.proxy_entry": _l("代录入评分表"),
+    "edition.award_tiers": _l("设置奖项"),
+    "round.award_tiers": _l("评定奖项"),
+    "round.approve_amounts": _l("核定资助金额"),
 }
 
 

@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from grants import money
 from grants.auth.models import User
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
-from grants.editions.models import Round, RoundKind
+from grants.editions.models import Edition, Round, RoundKind
 from grants.errors import DomainError
-from grants.judging import charts, closing, sheets
+from grants.judging import awards, charts, closing, sheets
 from grants.judging.models import Assignment
 from grants.judging.views import bp, load_visible_for_judge, scoring_round_for_organizer
 from grants.proposals.models import Proposal
@@ -115,7 +116,9 @@ def breakdown(round_id: int, proposal_id: int):
     rnd = scoring_round_for_organizer(round_id)
     if rnd.status != "closed":
         abort(404)
-    result = next((r for r in closing.stored_results(db.session, rnd, with_proposals=True) if r.proposal_id == proposal_id), None)
+    result = next(
+        (r for r in closing.stored_results(db.session, rnd, with_proposals=True) if r.proposal_id == proposal_id), None
+    )
     if result is None:
         abort(404)
     return render_template(
@@ -170,4 +173,56 @@ def proxy_sheet(assignment_id: int):
         values=values,
         errors=errors,
         proxy=True,
+    ), 400 if errors else 200
+
+
+@bp.route("/editions/<int:edition_id>/awards", methods=["GET", "POST"])
+@login_required
+def awards_page(edition_id: int):
+    edition = get_or_404(Edition, edition_id)
+    if not edition_policy.can_manage_edition(current_user, edition):
+        abort(403)
+    errors: list[str] = []
+    if request.method == "POST":  # CSRFProtect has checked the token
+        action = request.form.get("action")
+        try:
+            with unit_of_work() as session:
+                if action == "tiers":
+                    rows = [
+                        awards.TierInput(
+                            request.form.get(f"tier_name_{i}", ""), request.form.get(f"tier_count_{i}", "")
+                        )
+                        for i in range(1, awards.TIER_ROWS + 1)
+                    ]
+                    awards.set_tiers(session, actor=current_user, edition=edition, rows=rows)
+                    message = _("奖项设置已保存。")
+                elif action == "assign":
+                    count = awards.assign_tiers(session, actor=current_user, edition=edition)
+                    message = _("已按名次评定%(n)d个获奖项目。", n=count)
+                elif action == "amounts":
+                    amounts = {
+                        int(key[1:]): value
+                        for key, value in request.form.items()
+                        if key.startswith("r") and key[1:].isdigit()
+                    }
+                    total = awards.set_amounts(session, actor=current_user, edition=edition, amounts=amounts)
+                    message = _("核定金额已保存，合计%(total)s。", total=money.format_fen(total))
+                else:
+                    abort(400)
+        except DomainError as err:
+            errors = [str(err)]
+        else:
+            flash(message, "success")
+            return redirect(url_for(".awards_page", edition_id=edition_id))
+    rnd = awards.final_round(db.session, edition.id)
+    results = closing.stored_results(db.session, rnd, with_proposals=True) if rnd and rnd.status == "closed" else []
+    return render_template(
+        "judging/awards.html",
+        edition=edition,
+        rnd=rnd,
+        tiers=awards.tiers_of(db.session, edition.id),
+        tier_rows=awards.TIER_ROWS,
+        results=results,
+        total=awards.approved_total(results),
+        errors=errors,
     ), 400 if errors else 200
