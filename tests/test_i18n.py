@@ -26,7 +26,14 @@ EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messa
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
 SKIP_ENDPOINTS = {"static", "main.healthz"}
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
-SCORING_ROUND_PAGES = {"judging.round_sheets", "judging.results", "judging.breakdown", "judging.judge_sheets"}
+SCORING_ROUND_PAGES = {
+    "judging.round_sheets",
+    "judging.results",
+    "judging.breakdown",
+    "judging.judge_sheets",
+    "judging.export_round",
+    "judging.export_judge_sheets",
+}
 
 
 def _source_messages() -> dict[str, tuple[str, int]]:
@@ -65,7 +72,7 @@ def _visible_text(html: str) -> str:
     return TAGS.sub(" ", html) + " " + attrs
 
 
-def _route_args(world) -> dict[str, int]:
+def _route_args(world) -> dict[str, int | str]:
     rnd = world["round"]
     return {
         "edition_id": world["edition"].id,
@@ -79,6 +86,8 @@ def _route_args(world) -> dict[str, int]:
         "attachment_id": world["attachment"].id,
         "assignment_id": world["assignment"].id,
         "judge_id": world["organizer"].id,
+        "kind": "summary",
+        "fmt": "csv",
     }
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants import audit
 from grants.editions import policy as edition_policy
@@ -350,6 +350,24 @@ def reopen_round(session: Session, *, actor, rnd: Round, reason: str) -> None:
             before={"results": discarded},
             reason=reason,
         )
+
+
+def load_proposals(session: Session, ids) -> dict[int, Proposal]:
+    """{id: proposal} in one query, without the proposals' child rows (for ranking tables)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    query = (
+        select(Proposal)
+        .where(Proposal.id.in_(ids))
+        .options(
+            lazyload(Proposal.team),
+            lazyload(Proposal.activities),
+            lazyload(Proposal.budget_lines),
+            lazyload(Proposal.attachments),
+        )
+    )
+    return {p.id: p for p in session.scalars(query).unique()}
 
 
 def stored_results(session: Session, rnd: Round, *, with_proposals: bool = False) -> list[RoundResult]:

@@ -3,10 +3,9 @@ closing and re-opening, reminders, a judge's sheets with proxy entry, per-propos
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from grants import money
 from grants.auth.models import User
@@ -14,17 +13,13 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition, Round, RoundKind
 from grants.errors import DomainError
-from grants.judging import awards, charts, closing, sheets
+from grants.judging import awards, charts, closing, exports, sheets
 from grants.judging.models import Assignment
 from grants.judging.views import bp, load_visible_for_judge, scoring_round_for_organizer
-from grants.proposals.models import Proposal
-
-
-def _proposals(ids) -> dict[int, Proposal]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.scalars(select(Proposal).where(Proposal.id.in_(ids))).unique()}
+from grants.reports import tables
+from grants.reports.pdf import render_pdf
+from grants.reports.responses import attachment_headers
+from grants.timeutil import now
 
 
 @bp.get("/rounds/<int:round_id>/results")
@@ -51,7 +46,7 @@ def results(round_id: int):
         rnd=rnd,
         ranking=ranking,
         rows=rows,
-        proposals=_proposals(r.proposal_id for r in rows),
+        proposals=closing.load_proposals(db.session, (r.proposal_id for r in rows)),
         progress=progress,
         chart=chart,
         problem=problem,
@@ -226,3 +221,48 @@ def awards_page(edition_id: int):
         total=awards.approved_total(results),
         errors=errors,
     ), 400 if errors else 200
+
+
+@bp.get("/rounds/<int:round_id>/export/<any(sheets, summary):kind>.<any(csv, xlsx, pdf):fmt>")
+@login_required
+def export_round(round_id: int, kind: str, fmt: str):
+    rnd = scoring_round_for_organizer(round_id)
+    if kind == "sheets":
+        if fmt == "pdf":
+            abort(404)
+        table = exports.raw_sheets(db.session, rnd)
+        body, headers = tables.download(
+            table, fmt, _("原始评分-%(round)s", round=rnd.name), f"raw-scores-round-{rnd.id}"
+        )
+        return Response(body, headers=headers)
+    try:
+        table, final = exports.summary(db.session, rnd)
+    except DomainError as err:
+        flash(str(err), "error")
+        return redirect(url_for(".results", round_id=round_id))
+    name = _("评审汇总表-%(round)s", round=rnd.name)
+    if fmt == "pdf":
+        html = render_template("pdf/round_summary.html", rnd=rnd, table=table, final=final, printed_at=now())
+        headers = attachment_headers(f"{name}.pdf", "application/pdf", ascii_name=f"summary-round-{rnd.id}.pdf")
+        return Response(render_pdf(html, base_url=request.url_root), headers=headers)
+    body, headers = tables.download(table, fmt, name, f"summary-round-{rnd.id}")
+    return Response(body, headers=headers)
+
+
+@bp.get("/rounds/<int:round_id>/judges/<int:judge_id>/sheets.<any(csv, xlsx, pdf):fmt>")
+@login_required
+def export_judge_sheets(round_id: int, judge_id: int, fmt: str):
+    rnd = scoring_round_for_organizer(round_id)
+    judge = get_or_404(User, judge_id)
+    table = exports.judge_sheet(db.session, rnd, judge.id)
+    if not table.rows:
+        abort(404)
+    name = _("评分表-%(round)s-%(judge)s", round=rnd.name, judge=judge.display_name)
+    if fmt == "pdf":
+        html = render_template("pdf/judge_sheets.html", rnd=rnd, judge=judge, table=table, printed_at=now())
+        headers = attachment_headers(
+            f"{name}.pdf", "application/pdf", ascii_name=f"sheets-round-{rnd.id}-judge-{judge.id}.pdf"
+        )
+        return Response(render_pdf(html, base_url=request.url_root), headers=headers)
+    body, headers = tables.download(table, fmt, name, f"sheets-round-{rnd.id}-judge-{judge.id}")
+    return Response(body, headers=headers)
