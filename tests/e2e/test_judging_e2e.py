@@ -1,0 +1,138 @@
+"""One edition through all three rounds in Chromium: eligibility, assigned scoring (k = 3, top 2
+advance), final panel of five judges with the trimmed mean; the final ranking matches the numbers
+computed by hand below."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from grants.auth.models import Role
+from grants.editions import service as edition_service
+from grants.editions.states import edition_machine
+from grants.judging.models import Assignment, RoundResult
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+# Round 2 (mean of the three assigned judges): every judge gives the same total, so A 80, B 70, C 60
+# and A and B advance (top 2).
+PRELIMINARY = {"A": 80, "B": 70, "C": 60}
+# Final panel of five judges, trimmed mean (five judges reach the threshold of 5):
+#   A: 90 85 80 70 95 → drop 95 and 70 → (90 + 85 + 80) / 3 = 85.00   (plain mean 84.00)
+#   B: 88 92 60 86 87 → drop 92 and 60 → (88 + 86 + 87) / 3 = 87.00   (plain mean 82.60)
+# so B ranks first although its plain mean is lower.
+FINAL = {"A": [90, 85, 80, 70, 95], "B": [88, 92, 60, 86, 87]}
+EXPECTED = [("B", "87.00"), ("A", "85.00")]
+
+
+def _login(browser, base: str, login: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(base + "/login")
+    page.get_by_label("手机号或用户名").fill(login)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return context, page
+
+
+def _split(criteria, total: int) -> dict[int, int]:
+    points, left = {}, total
+    for c in criteria:
+        points[c.id] = min(left, c.max_points)
+        left -= points[c.id]
+    return points
+
+
+def _score_queue(browser, base, judge, criteria, total_of) -> int:
+    """The judge scores every open sheet of their queue; returns how many."""
+    context, page = _login(browser, base, judge.username)
+    page.goto(base + "/review/queue")
+    links = [a.get_attribute("href") for a in page.locator(".cards a").all()]
+    for href in links:
+        page.goto(base + href)
+        title = page.locator("h1").inner_text()
+        for criterion_id, value in _split(criteria, total_of(title)).items():
+            page.locator(f"#c{criterion_id}").fill(str(value))
+        page.get_by_role("button", name="提交评分").click()
+        page.get_by_text("评分已提交").wait_for()
+    context.close()
+    return len(links)
+
+
+def test_three_rounds_end_at_the_hand_computed_ranking(live_server, browser, world, session, make, artifacts_dir):
+    edition = world.edition_a
+    edition_machine.transition(session, edition, "open", actor=None)
+    session.commit()
+    proposals = {
+        key: make.proposal(edition, submit=True, title=f"项目{key}", community_id=world.community_a.id)
+        for key in ("A", "B", "C")
+    }
+    judges = [world.judge_a] + [make.user(f"judge_e{i}", roles=[(Role.JUDGE, edition)]) for i in range(4)]
+    first, second, final = edition_service.rounds_of(session, edition.id)
+    second.advancement, second.advance_top_n = "top_n", 2
+    session.commit()
+    key_of = {f"项目{k}": k for k in proposals}
+
+    context, org = _login(browser, live_server, world.organizer_a.username)
+    # Round 1: open, pass all three, close.
+    org.goto(f"{live_server}/review/rounds/{first.id}/eligibility")
+    org.get_by_role("button", name="开始本轮").click()
+    for proposal in proposals.values():
+        org.goto(f"{live_server}/review/rounds/{first.id}/eligibility/{proposal.id}")
+        org.get_by_label("通过", exact=True).check()
+        org.get_by_role("button", name="保存决定").click()
+        org.get_by_text("资格审查决定已保存").wait_for()
+    org.get_by_role("button", name="结束本轮").click()
+    org.get_by_text("本轮已结束").wait_for()
+
+    # Round 2: assign three judges per proposal, start, every judge scores, close.
+    org.goto(f"{live_server}/review/rounds/{second.id}/sheets")
+    org.get_by_role("button", name="分配评委").click()
+    org.get_by_text("已分配9张评分表").wait_for()
+    org.get_by_role("button", name="开始本轮").click()
+    scored = sum(
+        _score_queue(browser, live_server, j, second.criteria, lambda t: PRELIMINARY[key_of[t]]) for j in judges
+    )
+    assert scored == 9
+    org.goto(f"{live_server}/review/rounds/{second.id}/results")
+    org.get_by_role("button", name="结束本轮并保存结果").click()
+    org.get_by_text("本轮已结束").wait_for()
+    session.commit()  # end the test's read snapshot: the browser's requests changed the database
+    advanced = session.scalars(
+        select(RoundResult.proposal_id).where(RoundResult.round_id == second.id, RoundResult.advanced.is_(True))
+    ).all()
+    assert sorted(advanced) == sorted([proposals["A"].id, proposals["B"].id])
+
+    # Final: the whole panel scores A and B; judge i gives FINAL[key][i].
+    org.goto(f"{live_server}/review/rounds/{final.id}/sheets")
+    org.get_by_role("button", name="分配评委").click()
+    org.get_by_text("已分配10张评分表").wait_for()
+    org.get_by_role("button", name="开始本轮").click()
+    for i, judge in enumerate(judges):
+        assert _score_queue(browser, live_server, judge, final.criteria, lambda t, i=i: FINAL[key_of[t]][i]) == 2
+    org.goto(f"{live_server}/review/rounds/{final.id}/results")
+    org.get_by_role("button", name="结束本轮并保存结果").click()
+    org.get_by_text("本轮已结束").wait_for()
+    rows = org.locator("section[aria-labelledby=ranking-h] tbody tr")
+    shown = [
+        (rows.nth(i).locator("td").nth(1).locator("a").inner_text(), rows.nth(i).locator("td").nth(2).inner_text())
+        for i in range(rows.count())
+    ]
+    assert [(key_of[title], score) for title, score in shown] == EXPECTED
+    org.screenshot(path=str(artifacts_dir / "final-ranking.png"), full_page=True)
+    context.close()
+    session.commit()
+    stored = session.scalars(
+        select(RoundResult).where(RoundResult.round_id == final.id).order_by(RoundResult.rank)
+    ).all()
+    assert [(r.proposal_id, str(r.score)) for r in stored] == [
+        (proposals["B"].id, "87.0000"),
+        (proposals["A"].id, "85.0000"),
+    ]
+    assert (
+        session.scalar(select(Assignment).where(Assignment.round_id == final.id, Assignment.status != "submitted"))
+        is None
+    )
