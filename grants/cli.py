@@ -1,4 +1,4 @@
-"""Command-line tools: flask seed-demo, create-user, import-orgs."""
+"""Command-line tools: flask seed-demo, create-user, import-orgs, import-judges."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from grants.errors import DomainError
 
 
 def register_commands(app: Flask) -> None:
+    from grants.judging.cli import import_judges_command
     from grants.org.cli import import_orgs_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(import_orgs_command)
+    app.cli.add_command(import_judges_command)
 
 
 @click.command("seed-demo")

@@ -33,6 +33,7 @@ SCORING_ROUND_PAGES = {
     "judging.judge_sheets",
     "judging.export_round",
     "judging.export_judge_sheets",
+    "judging.import_sheets",
 }
 
 

@@ -17,6 +17,7 @@ OBJECT_TYPE_LABELS = {
     "Attachment": _l("附件"),
     "EligibilityDecision": _l("资格审查决定"),
     "Assignment": _l("评分表"),
+    "ConflictOfInterest": _l("利益冲突"),
 }
 
 ACTION_LABELS = {
@@ -57,6 +58,8 @@ ACTION_LABELS = {
     "edition.award_tiers": _l("设置奖项"),
     "round.award_tiers": _l("评定奖项"),
     "round.approve_amounts": _l("核定资助金额"),
+    "conflict.declare": _l("登记利益冲突"),
+    "sheet.reassign": _l("改派评分表"),
 }
 
 

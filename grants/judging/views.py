@@ -267,4 +267,4 @@ def load_visible_for_judge(assignment: Assignment):
     return proposal_service.get_proposal(db.session, assignment.proposal_id)
 
 
-from grants.judging import results_views  # noqa: E402,F401  (registers the results pages on bp)
+from grants.judging import panel_views, results_views  # noqa: E402,F401  (register their pages on bp)
