@@ -125,7 +125,10 @@ def seed_demo(session: Session) -> str:
         session.scalar(select(User).where(User.username == login)) for login in ("staff1", "street1", "organizer")
     ]
     proposals = seed_proposals(session, edition, communities, reviewers, DEMO_PASSWORD)
+    from grants.demo_review import seed_review
+
+    reviewing = seed_review(session, edition)
     return (
         f"demo data ready: district {district.name}, edition {edition.name}, {created} new demo users, "
-        f"{proposals} new demo proposals"
+        f"{proposals} new demo proposals" + (", review under way (round 2 open)" if reviewing else "")
     )

@@ -37,7 +37,9 @@ def test_seed_demo_is_idempotent_and_its_proposals_follow_the_rules(app, session
     ]:
         assert auth_service.authenticate(session, login=login, password=DEMO_PASSWORD) is not None, login
     statuses = {p.status for p in session.scalars(select(Proposal))}
-    assert {"draft", "submitted", "returned", "withdrawn"} <= statuses
+    # The current edition is in review: round 1 decided every submitted proposal.
+    assert {"draft", "eligible", "ineligible", "withdrawn"} <= statuses
+    assert not statuses & {"submitted", "returned"}
     assert session.scalar(select(func.max(Proposal.version))) == 2
     assert all(len(m.mobile) == 11 for m in session.scalars(select(TeamMember)))
     for proposal in session.scalars(select(Proposal)).unique():
@@ -58,4 +60,22 @@ def test_home_page_offers_the_way_in_for_each_role(app, client, session, login_a
     resident = session.scalar(select(User).where(User.username == "resident1"))
     login_as(resident)
     body = client.get("/").get_data(as_text=True)
-    assert "我要申报" in body and "我的申报" in body
+    assert "我的申报" in body
+
+
+def test_demo_review_leaves_judge1_a_queue_and_the_organizer_a_round_to_follow(app, client, session, login_as):
+    from grants.judging.models import Assignment
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    session.commit()
+    judge1 = session.scalar(select(User).where(User.username == "judge1"))
+    sheets = session.scalars(select(Assignment)).unique().all()
+    assert sheets and {a.round.status for a in sheets} == {"open"}
+    mine = [a for a in sheets if a.judge_id == judge1.id]
+    assert mine and all(a.status == "assigned" for a in mine)
+    assert all(a.status == "submitted" for a in sheets if a.judge_id != judge1.id)
+    login_as(judge1)
+    assert f"已完成 0 / {len(mine)}" in client.get("/review/queue").get_data(as_text=True)
+    login_as(session.scalar(select(User).where(User.username == "organizer")))
+    body = client.get(f"/review/rounds/{mine[0].round_id}/results").get_data(as_text=True)
+    assert "催办名单" in body and judge1.display_name in body
