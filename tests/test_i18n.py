@@ -34,6 +34,7 @@ SCORING_ROUND_PAGES = {
     "judging.export_round",
     "judging.export_judge_sheets",
     "judging.import_sheets",
+    "judging.judge_groups",
 }
 
 

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "round.approve_amounts": _l("核定资助金额"),
     "conflict.declare": _l("登记利益冲突"),
     "sheet.reassign": _l("改派评分表"),
+    "round.judge_groups": _l("设置评委组"),
 }
 
 

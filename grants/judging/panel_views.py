@@ -12,7 +12,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.judging import panel, sheets
+from grants.judging import groups, panel, sheets
 from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment
 from grants.judging.views import bp, scoring_round_for_organizer
@@ -193,4 +193,30 @@ def import_sheets(round_id: int):
             return redirect(url_for(".results", round_id=round_id))
     return render_template(
         "judging/import_sheets.html", rnd=rnd, errors=errors, in_round=len(proposals_in_round(db.session, rnd))
+    ), 400 if errors else 200
+
+
+@bp.route("/rounds/<int:round_id>/groups", methods=["GET", "POST"])
+@login_required
+def judge_groups(round_id: int):
+    rnd = scoring_round_for_organizer(round_id)
+    judges = sheets.judges_of_edition(db.session, rnd.edition_id)
+    errors: list[str] = []
+    if request.method == "POST":  # CSRFProtect has checked the token
+        rows = [
+            (request.form.get(f"group_name_{i}", ""), request.form.get(f"group_weight_{i}", "")) for i in range(1, 5)
+        ]
+        membership = {j.id: request.form.get(f"judge_{j.id}", "") for j in judges}
+        try:
+            with unit_of_work() as session:
+                groups.set_groups(session, actor=current_user, rnd=rnd, groups=rows, membership=membership)
+        except DomainError as err:
+            errors = [str(err)]
+        else:
+            flash(_("评委组已保存。"), "success")
+            return redirect(url_for(".judge_groups", round_id=round_id))
+    current = groups.groups_of(db.session, rnd)
+    member_of = {m.judge_id: g.name for g in current for m in g.members}
+    return render_template(
+        "judging/groups.html", rnd=rnd, judges=judges, groups=current, member_of=member_of, errors=errors
     ), 400 if errors else 200

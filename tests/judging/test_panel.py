@@ -220,3 +220,44 @@ def test_import_paper_sheets_all_or_nothing(client, login_as, session, world, as
         url, data={"file": (io.BytesIO(text.encode()), "sheets.csv")}, content_type="multipart/form-data"
     )
     assert again.status_code == 400 and "已提交" in again.get_data(as_text=True)
+
+
+def test_judge_groups_page_sets_weighted_groups_used_by_the_ranking(client, login_as, session, world, assigned):
+    from grants.judging import closing, groups
+
+    rnd, _proposals, judges = assigned
+    url = f"/review/rounds/{rnd.id}/groups"
+    login_as(world.organizer_b)
+    assert client.get(url).status_code == 403
+    login_as(world.organizer_a)
+    members = {f"judge_{j.id}": ("专家" if i < 2 else "大众") for i, j in enumerate(judges)}
+    bad = client.post(
+        url,
+        data={
+            "group_name_1": "专家",
+            "group_weight_1": "70",
+            "group_name_2": "大众",
+            "group_weight_2": "20",
+            **members,
+        },
+    )
+    assert bad.status_code == 400 and "100%" in bad.get_data(as_text=True)
+    stray = client.post(url, data={"group_name_1": "专家", "group_weight_1": "100", **members})
+    assert stray.status_code == 400 and "大众" in stray.get_data(as_text=True)
+    ok = client.post(
+        url,
+        data={
+            "group_name_1": "专家",
+            "group_weight_1": "70",
+            "group_name_2": "大众",
+            "group_weight_2": "30",
+            **members,
+        },
+    )
+    assert ok.status_code == 302
+    saved = {g.name: (g.weight_percent, sorted(m.judge_id for m in g.members)) for g in groups.groups_of(session, rnd)}
+    assert saved == {"专家": (70, sorted(j.id for j in judges[:2])), "大众": (30, sorted(j.id for j in judges[2:]))}
+    group_of, weights = closing.groups_of_round(session, rnd)
+    assert len(group_of) == 4 and sorted(weights.values()) == [30, 70]
+    client.post(url, data={})  # no groups: everyone together again
+    assert groups.groups_of(session, rnd) == []
