@@ -15,7 +15,7 @@ from grants.editions.models import Edition, Round, RoundKind
 from grants.errors import DomainError
 from grants.judging import awards, charts, closing, exports, sheets
 from grants.judging.models import Assignment
-from grants.judging.views import bp, load_visible_for_judge, scoring_round_for_organizer
+from grants.judging.views import bp, scoring_round_for_organizer, sheet_form
 from grants.reports import tables
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import attachment_headers
@@ -141,34 +141,14 @@ def judge_sheets(round_id: int, judge_id: int):
 def proxy_sheet(assignment_id: int):
     assignment = get_or_404(Assignment, assignment_id)
     scoring_round_for_organizer(assignment.round_id)
-    raw = {c.id: request.form.get(f"c{c.id}", "") for c in assignment.round.criteria}
-    errors: list[str] = []
-    if request.method == "POST":  # CSRFProtect has checked the token
-        try:
-            with unit_of_work() as session:
-                sheets.save_sheet(
-                    session,
-                    actor=current_user,
-                    assignment=assignment,
-                    raw_points=raw,
-                    comment=request.form.get("comment", ""),
-                    submit=request.form.get("action") == "submit",
-                    on_behalf=True,
-                )
-        except DomainError as err:
-            errors = [str(err)]
-        else:
-            flash(_("已代评委%(name)s录入评分表。", name=assignment.judge.display_name), "success")
-            return redirect(url_for(".judge_sheets", round_id=assignment.round_id, judge_id=assignment.judge_id))
-    values = raw if request.method == "POST" else {k: str(v) for k, v in assignment.points_by_criterion().items()}
-    return render_template(
-        "judging/sheet.html",
-        assignment=assignment,
-        proposal=load_visible_for_judge(assignment),
-        values=values,
-        errors=errors,
-        proxy=True,
-    ), 400 if errors else 200
+
+    def done(assignment):
+        return (
+            _("已代评委%(name)s录入评分表。", name=assignment.judge.display_name),
+            url_for(".judge_sheets", round_id=assignment.round_id, judge_id=assignment.judge_id),
+        )
+
+    return sheet_form(assignment, on_behalf=True, done=done)
 
 
 @bp.route("/editions/<int:edition_id>/awards", methods=["GET", "POST"])

@@ -209,10 +209,11 @@ def _own_sheet(assignment_id: int) -> Assignment:
     return assignment
 
 
-@bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
-@login_required
-def sheet(assignment_id: int):
-    assignment = _own_sheet(assignment_id)
+def sheet_form(assignment: Assignment, *, on_behalf: bool, done):
+    """Show and save a score sheet: the judge's own, or the organizer's proxy entry.
+
+    ``done(assignment)`` gives (flash message, redirect URL) after a successful save.
+    """
     raw = {c.id: request.form.get(f"c{c.id}", "") for c in assignment.round.criteria}
     errors: list[str] = []
     if request.method == "POST":  # CSRFProtect has checked the token
@@ -225,21 +226,34 @@ def sheet(assignment_id: int):
                     raw_points=raw,
                     comment=request.form.get("comment", ""),
                     submit=request.form.get("action") == "submit",
+                    on_behalf=on_behalf,
                 )
         except DomainError as err:
             errors = [str(err)]
         else:
-            flash(_("评分已提交。") if assignment.status == "submitted" else _("评分已保存。"), "success")
-            return redirect(
-                url_for(".queue")
-                if assignment.status == "submitted"
-                else url_for(".sheet", assignment_id=assignment_id)
-            )
+            message, target = done(assignment)
+            flash(message, "success")
+            return redirect(target)
     values = raw if request.method == "POST" else {k: str(v) for k, v in assignment.points_by_criterion().items()}
-    proposal = load_visible_for_judge(assignment)
     return render_template(
-        "judging/sheet.html", assignment=assignment, proposal=proposal, values=values, errors=errors
+        "judging/sheet.html",
+        assignment=assignment,
+        proposal=load_visible_for_judge(assignment),
+        values=values,
+        errors=errors,
+        proxy=on_behalf,
     ), 400 if errors else 200
+
+
+@bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@login_required
+def sheet(assignment_id: int):
+    def done(assignment):
+        if assignment.status == "submitted":
+            return _("评分已提交。"), url_for(".queue")
+        return _("评分已保存。"), url_for(".sheet", assignment_id=assignment_id)
+
+    return sheet_form(_own_sheet(assignment_id), on_behalf=False, done=done)
 
 
 @bp.post("/assignments/<int:assignment_id>/unlock")

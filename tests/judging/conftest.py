@@ -7,12 +7,12 @@ import pytest
 from grants.auth.models import Role
 from grants.editions import service as edition_service
 from grants.editions.states import edition_machine
-from grants.judging import eligibility
+from grants.judging import eligibility, sheets
 
 
 @pytest.fixture
 def scoring(world, session, make):
-    """Edition A with 6 eligible proposals, 4 judges and round 2 (k=3) open."""
+    """Edition A with 6 eligible proposals, 4 judges and round 2 (k=3) still pending."""
     edition = world.edition_a
     edition_machine.transition(session, edition, "open", actor=None)
     session.commit()
@@ -27,3 +27,13 @@ def scoring(world, session, make):
     eligibility.close_round(session, actor=world.organizer_a, rnd=first)
     session.commit()
     return second, proposals, judges
+
+
+@pytest.fixture
+def assigned(session, world, scoring):
+    """The scoring fixture's round 2 with its sheets assigned and the round open."""
+    rnd, proposals, judges = scoring
+    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
+    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
+    session.commit()
+    return rnd, proposals, judges

@@ -13,7 +13,7 @@ from grants.audit.models import AuditEntry
 from grants.auth import service as auth_service
 from grants.auth.passwords import verify_password
 from grants.errors import DomainError, NotAllowed
-from grants.judging import eligibility, panel, sheets
+from grants.judging import panel, sheets
 from grants.judging.models import Assignment, ConflictOfInterest
 from grants.judging.sheets import judges_of_edition
 
@@ -97,15 +97,6 @@ def test_import_page_shows_one_time_passwords(client, login_as, world):
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "初始密码" in body and "页面专家" in body
-
-
-@pytest.fixture
-def assigned(session, world, scoring):
-    rnd, proposals, judges = scoring
-    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
-    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
-    session.commit()
-    return rnd, proposals, judges
 
 
 def test_judge_declares_a_conflict_and_is_never_assigned_that_proposal_again(

@@ -3,22 +3,11 @@ proxy entry, released comments, blind review — and who is refused."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from grants.audit.models import AuditEntry
-from grants.judging import eligibility, sheets
 from grants.judging.models import Assignment, RoundResult
 from tests.judging.helpers import score_round, split_total
-
-
-@pytest.fixture
-def open_round(session, world, scoring):
-    rnd, proposals, judges = scoring
-    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
-    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
-    session.commit()
-    return rnd, proposals, judges
 
 
 def _complete(session, rnd, proposals):
@@ -27,8 +16,8 @@ def _complete(session, rnd, proposals):
     session.commit()
 
 
-def test_dashboard_previews_the_ranking_and_shows_judge_spread(client, login_as, session, world, open_round):
-    rnd, proposals, judges = open_round
+def test_dashboard_previews_the_ranking_and_shows_judge_spread(client, login_as, session, world, assigned):
+    rnd, proposals, judges = assigned
     _complete(session, rnd, proposals)
     login_as(world.organizer_a)
     body = client.get(f"/review/rounds/{rnd.id}/results").get_data(as_text=True)
@@ -41,8 +30,8 @@ def test_dashboard_previews_the_ranking_and_shows_judge_spread(client, login_as,
     assert session.scalars(select(RoundResult)).first() is None
 
 
-def test_closing_from_the_page_then_the_breakdown(client, login_as, session, world, open_round):
-    rnd, proposals, judges = open_round
+def test_closing_from_the_page_then_the_breakdown(client, login_as, session, world, assigned):
+    rnd, proposals, judges = assigned
     login_as(world.organizer_a)
     assert client.get(f"/review/rounds/{rnd.id}/results/{proposals[0].id}").status_code == 404  # not closed yet
     response = client.post(f"/review/rounds/{rnd.id}/close", follow_redirects=True)
@@ -62,8 +51,8 @@ def test_closing_from_the_page_then_the_breakdown(client, login_as, session, wor
     assert client.get(f"/review/rounds/{rnd.id}/results/{top.proposal_id}").status_code == 403
 
 
-def test_reminder_reaches_only_late_judges(client, login_as, session, world, open_round):
-    rnd, _proposals, judges = open_round
+def test_reminder_reaches_only_late_judges(client, login_as, session, world, assigned):
+    rnd, _proposals, judges = assigned
     late_sheet = session.scalars(select(Assignment).where(Assignment.judge_id == judges[0].id)).first()
     score_round(session, rnd, lambda j, p: None if j == judges[0].id else 60)
     session.commit()
@@ -80,8 +69,8 @@ def test_reminder_reaches_only_late_judges(client, login_as, session, world, ope
     assert client.post(f"/review/rounds/{rnd.id}/remind", data={"message": "x"}).status_code == 403
 
 
-def test_proxy_entry_is_marked_and_audited(client, login_as, session, world, open_round):
-    rnd, _proposals, judges = open_round
+def test_proxy_entry_is_marked_and_audited(client, login_as, session, world, assigned):
+    rnd, _proposals, judges = assigned
     sheet = session.scalars(select(Assignment).where(Assignment.judge_id == judges[2].id)).first()
     data = {f"c{k}": v for k, v in split_total(rnd, 70).items()}
     for outsider in (world.organizer_b, judges[2], judges[1]):
@@ -105,8 +94,8 @@ def test_proxy_entry_is_marked_and_audited(client, login_as, session, world, ope
     assert "代录入" in body and "70.00" in body
 
 
-def test_released_comments_show_to_the_applicant_without_names_or_scores(client, login_as, session, world, open_round):
-    rnd, proposals, judges = open_round
+def test_released_comments_show_to_the_applicant_without_names_or_scores(client, login_as, session, world, assigned):
+    rnd, proposals, judges = assigned
     _complete(session, rnd, proposals)
     login_as(world.organizer_a)
     client.post(f"/review/rounds/{rnd.id}/close")
@@ -124,8 +113,8 @@ def test_released_comments_show_to_the_applicant_without_names_or_scores(client,
     assert not any(j.display_name in body for j in judges)
 
 
-def test_blind_round_hides_the_applicant_from_judges(client, login_as, session, world, open_round):
-    rnd, _proposals, judges = open_round
+def test_blind_round_hides_the_applicant_from_judges(client, login_as, session, world, assigned):
+    rnd, _proposals, judges = assigned
     sheet = session.scalars(select(Assignment).where(Assignment.judge_id == judges[0].id)).first()
     login_as(judges[0])
     assert sheet.proposal.applicant.display_name in client.get(f"/review/assignments/{sheet.id}").get_data(as_text=True)
