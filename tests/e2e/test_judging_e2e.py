@@ -50,7 +50,7 @@ def _score_queue(browser, base, judge, criteria, total_of) -> int:
     """The judge scores every open sheet of their queue; returns how many."""
     context, page = _login(browser, base, judge.username)
     page.goto(base + "/review/queue")
-    links = [a.get_attribute("href") for a in page.locator(".cards a").all()]
+    links = [a.get_attribute("href") for a in page.locator(".cards h2 a").all()]
     for href in links:
         page.goto(base + href)
         title = page.locator("h1").inner_text()
