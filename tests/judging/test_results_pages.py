@@ -3,9 +3,11 @@ proxy entry, released comments, blind review — and who is refused."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from grants.audit.models import AuditEntry
+from grants.editions import service as edition_service
+from grants.judging import closing, eligibility, sheets
 from grants.judging.models import Assignment, RoundResult
 from tests.judging.helpers import score_round, split_total
 
@@ -123,3 +125,37 @@ def test_blind_round_hides_the_applicant_from_judges(client, login_as, session, 
     body = client.get(f"/review/assignments/{sheet.id}").get_data(as_text=True)
     assert sheet.proposal.applicant.display_name not in body
     assert "团队共" not in body
+
+
+def test_round_pages_issue_a_bounded_number_of_queries(client, login_as, session, world, make, scoring, query_counter):
+    rnd, _proposals, _judges = scoring
+    first = edition_service.rounds_of(session, rnd.edition_id)[0]
+    login_as(world.organizer_a)
+
+    def measure():
+        sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
+        if rnd.status == "pending":
+            eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
+        score_round(session, rnd, lambda j, p: 60 + p % 7)
+        session.commit()
+        counts = []
+        for url in (f"/review/rounds/{rnd.id}/results", f"/review/rounds/{rnd.id}/sheets"):
+            with query_counter() as statements:
+                body = client.get(url).get_data(as_text=True)
+            counts.append(len(statements))
+        assert "排名预览" in body or "评分进度" in body
+        return counts
+
+    small = measure()
+    # Six more eligible proposals (round 1 reopened for them), then all twelve assigned afresh.
+    session.execute(delete(Assignment).where(Assignment.round_id == rnd.id))
+    rnd.status = "pending"  # a test shortcut: back to before round 2 started
+    closing.reopen_round(session, actor=world.organizer_a, rnd=first, reason="补充审查")
+    for _ in range(6):
+        extra = make.proposal(world.edition_a, submit=True, community_id=world.community_a.id)
+        eligibility.decide(
+            session, actor=world.organizer_a, rnd=first, proposal=extra, outcome="pass", reason=None, checked=[]
+        )
+    eligibility.close_round(session, actor=world.organizer_a, rnd=first)
+    session.commit()
+    assert measure() == small
