@@ -164,10 +164,10 @@ def import_judges(session: Session, *, actor, edition: Edition, table: Table) ->
     community_col = _column(table.header, "社区", "community")
     if login_col is None or name_col is None:
         raise DomainError(_("第一行应为表头，至少包括“登录名”和“姓名”两列。"), field="file")
-    communities = {
-        c.name: c
-        for c in session.scalars(select(Community).where(Community.street.has(district_id=edition.district_id)))
-    }
+    # Community names are unique within a street only: "街道/社区" picks one, a bare name must be unambiguous.
+    communities: dict[str, list[Community]] = {}
+    for c in session.scalars(select(Community).where(Community.street.has(district_id=edition.district_id))):
+        communities.setdefault(c.name, []).append(c)
     current = {j.id for j in judges_of_edition(session, edition.id)}
     problems: list[str] = []
     plan: list[tuple[str, str, object, User | None]] = []
@@ -185,10 +185,19 @@ def import_judges(session: Session, *, actor, edition: Edition, table: Table) ->
         user = auth_service.find_user_by_login(session, login)
         community = None
         if community_name:
-            community = communities.get(community_name.split("/")[-1].strip())
-            if community is None:
+            street_name, _slash, bare_name = community_name.replace("／", "/").rpartition("/")
+            matches = [
+                c
+                for c in communities.get(bare_name.strip(), [])
+                if not street_name.strip() or c.street.name == street_name.strip()
+            ]
+            if not matches:
                 problems.append(_("第%(n)d行：本区没有名为“%(name)s”的社区。", n=line, name=community_name))
                 continue
+            if len(matches) > 1:
+                problems.append(_("第%(n)d行：本区有多个“%(name)s”，请写成“街道/社区”。", n=line, name=community_name))
+                continue
+            community = matches[0]
         if user is None:
             try:
                 auth_service.classify_login(login)
