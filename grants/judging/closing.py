@@ -27,6 +27,7 @@ from grants.errors import DomainError, NotAllowed
 from grants.judging import scoring
 from grants.judging.models import Assignment, JudgeGroup, JudgeGroupMember, RoundResult, Score
 from grants.judging.states import SheetStatus
+from grants.memory import collector_paused
 from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus
 from grants.timeutil import now
@@ -264,6 +265,11 @@ def close_scoring_round(session: Session, *, actor, rnd: Round) -> list[RoundRes
         return stored_results(session, rnd)
     if rnd.status != RoundStatus.OPEN.value:
         raise DomainError(_("本轮评审没有在进行中。"))
+    with collector_paused():  # a large round allocates millions of short-lived numbers
+        return _rank_and_store(session, actor=actor, rnd=rnd)
+
+
+def _rank_and_store(session: Session, *, actor, rnd: Round) -> list[RoundResult]:
     ranking = rank_round(session, rnd)
     if ranking.missing_sheets:
         raise DomainError(_("还有%(n)d张评分表没有提交，不能结束本轮。", n=ranking.missing_sheets))

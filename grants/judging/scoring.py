@@ -39,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 
 Number = int | Decimal | Fraction
@@ -50,16 +50,30 @@ def as_fraction(value: Number) -> Fraction:
     return Fraction(value)
 
 
+def exact_sum(values: Iterable[Number]) -> Fraction:
+    """The exact sum. Points are Decimals with two places: adding them as Decimals (exact, checked)
+    and converting once is several times faster than adding Fractions."""
+    values = list(values)
+    if all(type(v) is Decimal or type(v) is int for v in values):
+        with localcontext() as context:
+            context.traps[Inexact] = True
+            try:
+                return Fraction(sum(values, Decimal(0)))
+            except Inexact:
+                pass  # more digits than the context holds: add them as Fractions
+    return sum((as_fraction(v) for v in values), Fraction(0))
+
+
 def judge_total(points: Iterable[Number]) -> Fraction:
     """One judge's total for one proposal: the sum of the criterion points."""
-    return sum((as_fraction(p) for p in points), Fraction(0))
+    return exact_sum(points)
 
 
 def mean(values: Sequence[Number]) -> Fraction:
     """Raises: ValueError on an empty sequence."""
     if not values:
         raise ValueError("mean of no values")
-    return sum((as_fraction(v) for v in values), Fraction(0)) / len(values)
+    return exact_sum(values) / len(values)
 
 
 def trimmed_mean(values: Sequence[Number], threshold: int = DEFAULT_TRIM_THRESHOLD) -> Fraction:
@@ -174,10 +188,18 @@ class Ranked:
     entry: Entry
 
 
+def _descending(value: Number) -> tuple[float, Fraction]:
+    """A sort key for ``value``, largest first. The float decides unless two floats are equal
+    (rounding to float never reverses an order), then the exact value does: as exact as sorting
+    Fractions, and much faster on long lists."""
+    exact = as_fraction(value)
+    return (-float(exact), -exact)
+
+
 def _key(entry: Entry):
     previous = entry.previous_score
     submitted = entry.submitted_at.timestamp() if entry.submitted_at else math.inf
-    return (-entry.score, previous is None, -(previous or 0), submitted, entry.proposal_id)
+    return (*_descending(entry.score), previous is None, *_descending(previous or 0), submitted, entry.proposal_id)
 
 
 def rank(entries: Iterable[Entry]) -> list[Ranked]:
