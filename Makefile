@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 OS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: help run test venv os-deps browser translations db seed lint fmt messages clean
+.PHONY: help run test venv os-deps browser fonts translations db seed lint fmt messages clean
 
 help:
 	@echo "make run    set up everything, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
@@ -29,6 +29,14 @@ os-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The CJK fonts cut down to GB2312 that PDFs use first (generated from fonts-noto-cjk, git-ignored):
+# smaller and faster PDFs; rarer characters still print from the full Noto fonts.
+FONTS := $(addprefix static/fonts/,GrantsSerifCJK-Regular.otf GrantsSerifCJK-Bold.otf GrantsSansCJK-Regular.otf GrantsSansCJK-Bold.otf)
+$(FONTS) &: grants/reports/fontsubset.py | venv os-deps
+	$(BIN)/python -m grants.reports.fontsubset static/fonts
+
+fonts: $(FONTS)
+
 # Debian's Chromium for the browser tests (never a downloaded browser).
 browser:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
@@ -43,14 +51,17 @@ db: venv translations
 seed: db
 	$(FLASK) seed-demo
 
-run: venv os-deps translations db seed
+# The background job consumer (batch certificates) runs beside gunicorn and stops with it.
+run: venv os-deps fonts translations db seed
 	@echo
 	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"
 	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1, street1, resident1..resident3"
 	@echo
+	@$(FLASK) jobs-worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -w 1 --threads 8 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-test: venv os-deps browser translations
+test: venv os-deps browser fonts translations
 	scripts/test.sh
 
 lint: venv

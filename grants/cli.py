@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from grants.auth import service as auth_service
@@ -20,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(import_orgs_command)
     app.cli.add_command(import_judges_command)
+    app.cli.add_command(jobs_worker_command)
 
 
 @click.command("seed-demo")
@@ -97,3 +101,22 @@ def create_user_command(login, display_name, password, role, org, edition_id) ->
     except DomainError as err:
         raise click.ClickException(str(err)) from err
     db.session.remove()
+
+
+@click.command("jobs-worker")
+@click.option("--workers", type=int, default=1, show_default=True, help="jobs run at the same time")
+@with_appcontext
+def jobs_worker_command(workers: int) -> None:
+    """Run the background job consumer (batch certificates …) until stopped (Ctrl-C / SIGTERM)."""
+    from flask import current_app
+
+    from grants.jobs import queue_for
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    queue = queue_for(current_app._get_current_object())
+    kind = type(queue.huey.storage).__name__
+    click.echo(f"jobs worker: {workers} worker(s) on {kind} queue {queue.huey.name!r}")
+    # An idle consumer polls SQLite at most a second apart (Redis blocks on the queue instead),
+    # so a job starts within a second of being asked for.
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False, max_delay=1.0)
+    consumer.run()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from grants.auth import service as auth_service
 from grants.auth.models import Role, RoleGrant, User
+from grants.demo_past import seed_past_edition
 from grants.demo_proposals import seed_proposals
 from grants.editions import service as edition_service
 from grants.editions.models import Edition
@@ -128,7 +129,10 @@ def seed_demo(session: Session) -> str:
     from grants.demo_review import seed_review
 
     reviewing = seed_review(session, edition)
+    past = seed_past_edition(session, district, communities, reviewers, DEMO_PASSWORD)
     return (
         f"demo data ready: district {district.name}, edition {edition.name}, {created} new demo users, "
-        f"{proposals} new demo proposals" + (", review under way (round 2 open)" if reviewing else "")
+        f"{proposals} new demo proposals"
+        + (", review under way (round 2 open)" if reviewing else "")
+        + (", past edition published and final" if past else "")
     )

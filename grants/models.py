@@ -3,7 +3,17 @@
 from grants.audit.models import AuditEntry  # noqa: F401
 from grants.auth.models import RoleGrant, User  # noqa: F401
 from grants.editions.models import Criterion, Edition, EditionCategory, Round  # noqa: F401
-from grants.judging.models import Assignment, ConflictOfInterest, EligibilityDecision, Score  # noqa: F401
+from grants.funding.models import Grant  # noqa: F401
+from grants.judging.models import (  # noqa: F401  # noqa: F401, E402
+    Assignment,
+    AwardTier,
+    ConflictOfInterest,
+    EligibilityDecision,
+    JudgeGroup,
+    JudgeGroupMember,
+    RoundResult,
+    Score,
+)
 from grants.org.models import Community, District, Street  # noqa: F401
 from grants.proposals.models import (  # noqa: F401
     ActivityPlanItem,
@@ -14,3 +24,5 @@ from grants.proposals.models import (  # noqa: F401
     ProposalVersion,
     TeamMember,
 )
+from grants.reports.models import DocumentJob  # noqa: F401
+from grants.results.models import Holiday, Objection, Publication, PublicationEntry  # noqa: F401

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from grants import PROJECT_ROOT, money, timeutil
 from grants.db import db
@@ -65,8 +65,25 @@ def register_blueprints(app: Flask) -> None:
     from grants.main.views import bp as main_bp
     from grants.org.views import bp as org_bp
     from grants.proposals.views import bp as proposals_bp
+    from grants.results.api import bp as api_bp
+    from grants.results.document_views import bp as documents_bp
+    from grants.results.public_views import bp as public_bp
+    from grants.results.views import bp as results_bp
 
-    for blueprint in (main_bp, auth_bp, roles_bp, org_bp, editions_bp, audit_bp, proposals_bp, judging_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        roles_bp,
+        org_bp,
+        editions_bp,
+        audit_bp,
+        proposals_bp,
+        judging_bp,
+        results_bp,
+        public_bp,
+        documents_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -106,7 +123,12 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(err: HTTPException):
         if err.code is None or err.code < 400:
             return err
-        return render_error(err.code if err.code in ERROR_TEXTS else 400)
+        response = render_error(err.code if err.code in ERROR_TEXTS else 400)
+        if isinstance(err, MethodNotAllowed) and err.valid_methods:
+            # A 405 names the methods the URL accepts (RFC 9110), as werkzeug's own page does.
+            body, code = response
+            response = app.make_response((body, code, {"Allow": ", ".join(sorted(err.valid_methods))}))
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(err: Exception):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from grants import timeutil
 from grants.auth import service as auth_service
 from grants.auth.models import User
 from grants.demo import DEMO_PASSWORD
+from grants.editions.models import Edition
 from grants.proposals import service as ps
 from grants.proposals.models import Proposal, TeamMember
 
@@ -27,6 +31,7 @@ def test_seed_demo_is_idempotent_and_its_proposals_follow_the_rules(app, session
         session.scalar(select(func.count()).select_from(User)),
         session.scalar(select(func.count()).select_from(Proposal)),
     )
+    current_id = session.scalar(select(Edition.id).where(Edition.number == 3))
     for login in [
         "organizer",
         "finance",
@@ -36,7 +41,7 @@ def test_seed_demo_is_idempotent_and_its_proposals_follow_the_rules(app, session
         *(f"resident{i}" for i in range(1, 4)),
     ]:
         assert auth_service.authenticate(session, login=login, password=DEMO_PASSWORD) is not None, login
-    statuses = {p.status for p in session.scalars(select(Proposal))}
+    statuses = {p.status for p in session.scalars(select(Proposal).where(Proposal.edition_id == current_id))}
     # The current edition is in review: round 1 decided every submitted proposal.
     assert {"draft", "eligible", "ineligible", "withdrawn"} <= statuses
     assert not statuses & {"submitted", "returned"}
@@ -64,12 +69,14 @@ def test_home_page_offers_the_way_in_for_each_role(app, client, session, login_a
 
 
 def test_demo_review_leaves_judge1_a_queue_and_the_organizer_a_round_to_follow(app, client, session, login_as):
+    from grants.editions.models import Edition, Round
     from grants.judging.models import Assignment
 
     app.test_cli_runner().invoke(args=["seed-demo"])
     session.commit()
     judge1 = session.scalar(select(User).where(User.username == "judge1"))
-    sheets = session.scalars(select(Assignment)).unique().all()
+    current = session.scalar(select(Edition).where(Edition.number == 3))
+    sheets = session.scalars(select(Assignment).join(Round).where(Round.edition_id == current.id)).unique().all()
     assert sheets and {a.round.status for a in sheets} == {"open"}
     mine = [a for a in sheets if a.judge_id == judge1.id]
     assert mine and all(a.status == "assigned" for a in mine)
@@ -79,3 +86,68 @@ def test_demo_review_leaves_judge1_a_queue_and_the_organizer_a_round_to_follow(a
     login_as(session.scalar(select(User).where(User.username == "organizer")))
     body = client.get(f"/review/rounds/{mine[0].round_id}/results").get_data(as_text=True)
     assert "催办名单" in body and judge1.display_name in body
+
+
+def test_demo_past_edition_is_published_corrected_and_final(app, client, session, login_as):
+    """The past edition (第二届) went through every round, a notice, objections, a correction and
+    the final result, all through the services; running seed-demo again adds nothing."""
+    from grants.audit.models import AuditEntry
+    from grants.editions.models import Round
+    from grants.funding.models import Grant
+    from grants.judging.models import Assignment, EligibilityDecision
+    from grants.results.models import Objection, Publication, PublicationEntry
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and "past edition published and final" in first.output, first.output
+    session.commit()
+    past = session.scalar(select(Edition).where(Edition.number == 2))
+    assert past is not None and past.name == "东湖区第二届社区公益微创投大赛" and past.status == "funding"
+    assert past.submission_closes_at < session.scalar(select(Edition.submission_opens_at).where(Edition.number == 3))
+    proposals = session.scalars(select(Proposal).where(Proposal.edition_id == past.id)).unique().all()
+    assert len(proposals) == 12 and len({p.applicant_id for p in proposals}) == 12
+    assert len({p.community_id for p in proposals}) >= 4
+    assert all(p.submitted_at < past.submission_closes_at for p in proposals)
+    assert sorted(p.status for p in proposals).count("ineligible") == 2
+    failed = session.scalars(select(EligibilityDecision).where(EligibilityDecision.outcome == "fail")).all()
+    assert all(d.reason for d in failed)
+    assert set(session.scalars(select(Round.status).where(Round.edition_id == past.id))) == {"closed"}
+    sheets = session.scalars(select(Assignment).join(Round).where(Round.edition_id == past.id)).unique().all()
+    assert len(sheets) == 10 * 3 + 8 * 5 and {a.status for a in sheets} == {"submitted"}
+
+    publications = session.scalars(
+        select(Publication).where(Publication.edition_id == past.id).order_by(Publication.number)
+    ).all()
+    assert [p.status for p in publications] == ["superseded", "final"]
+    notice, correction = publications
+    assert correction.supersedes_id == notice.id and notice.superseded_at is not None
+    assert correction.finalized_at is not None and correction.closes_at <= correction.finalized_at
+    assert correction.finalized_at < timeutil.now() - timedelta(days=300)
+    assert len(notice.judges) == 5
+    grants = session.scalars(select(Grant).where(Grant.edition_id == past.id)).all()
+    listed = session.scalars(select(PublicationEntry).where(PublicationEntry.publication_id == correction.id)).all()
+    assert len(grants) == len(listed) == 5  # one 三等奖 removed by the upheld objection
+    assert {g.proposal_id for g in grants} == {e.proposal_id for e in listed}
+    assert sum(g.approved_fen for g in grants) <= past.pool_fen
+    assert any(g.approved_fen < session.get(Proposal, g.proposal_id).requested_fen for g in grants)
+    assert sorted(g.tier for g in grants) == ["一等奖", "三等奖", "三等奖", "二等奖", "二等奖"]
+    answered = session.scalars(select(Objection).where(Objection.publication_id == notice.id)).all()
+    assert sorted(o.status for o in answered) == ["dismissed", "dismissed", "upheld"]
+    assert all(o.reply and notice.opens_at <= o.created_at < notice.closes_at for o in answered)
+    actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"publication.publish", "publication.supersede", "publication.finalize", "grant.create"} <= actions
+    assert {"objection.file", "objection.uphold", "objection.dismiss", "round.approve_amounts"} <= actions
+
+    counts = [session.scalar(select(func.count()).select_from(m)) for m in (Publication, Grant, Objection, AuditEntry)]
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "past edition" not in again.output
+    session.commit()
+    assert counts == [
+        session.scalar(select(func.count()).select_from(m)) for m in (Publication, Grant, Objection, AuditEntry)
+    ]
+
+    index = client.get("/results/")
+    assert index.status_code == 200 and past.name in index.get_data(as_text=True)
+    page = client.get(f"/results/{past.id}").get_data(as_text=True)
+    assert correction.title in page and listed[0].title in page
+    assert client.get(f"/results/{past.id}/notices/{notice.id}").status_code == 200

@@ -90,6 +90,11 @@ def _route_args(world) -> dict[str, int | str]:
         "judge_id": world["organizer"].id,
         "kind": "summary",
         "fmt": "csv",
+        "publication_id": world["publication"].id,
+        "entry_id": world["entry"].id,
+        "objection_id": world["objection"].id,
+        "holiday_id": world["holiday"].id,
+        "job_id": world["job"].id,
     }
 
 
@@ -155,7 +160,16 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         )
     )
     session.commit()
+    publication, entry, objection, holiday = _publication(
+        session, edition, scoring_round, proposal, organizer, names, attachment
+    )
+    job = _finished_job(session, edition, publication, organizer)
     return {
+        "job": job,
+        "publication": publication,
+        "entry": entry,
+        "objection": objection,
+        "holiday": holiday,
         "district": district,
         "street": street,
         "community": community,
@@ -285,3 +299,86 @@ def _proposal(make, session, edition, applicant, community, names):
     ps.submit_proposal(session, actor=applicant, proposal=proposal)
     session.commit()
     return proposal, attachment
+
+
+def _publication(session, edition, rnd, proposal, organizer, names, attachment):
+    """A final notice listing the proposal (with an answered objection) and a marked holiday."""
+    from datetime import date, timedelta
+
+    from grants.db import utcnow
+    from grants.results.models import Holiday, Objection, Publication, PublicationEntry
+
+    opened = utcnow() - timedelta(days=30)
+    publication = Publication(
+        edition_id=edition.id,
+        round_id=rnd.id,
+        number=1,
+        final=True,
+        status="final",
+        title=names["edition"],
+        introduction=names["text"],
+        office_name=names["district"],
+        judges=[names["organizer"]],
+        opens_at=opened,
+        closes_at=opened + timedelta(days=7),
+        finalized_at=opened + timedelta(days=8),
+    )
+    entry = PublicationEntry(
+        proposal_id=proposal.id,
+        position=1,
+        rank=1,
+        title=names["text"],
+        applicant=names["organizer"][0] + "*",
+        community=names["community"],
+        street=names["street"],
+        category=names["categories"][0],
+        summary=names["text"],
+        team_size=3,
+        score=80,
+        tier=names["categories"][1],
+        approved_fen=100_000,
+    )
+    publication.entries = [entry]
+    session.add(publication)
+    session.flush()
+    objection = Objection(
+        publication_id=publication.id,
+        entry_id=entry.id,
+        author_id=organizer.id,
+        text=names["text"],
+        attachment_id=attachment.id,
+        status="dismissed",
+        reply=names["text"],
+        answered_at=opened + timedelta(days=2),
+    )
+    holiday = Holiday(district_id=edition.district_id, day=date(2026, 10, 1), name=names["text"])
+    session.add_all([objection, holiday])
+    session.commit()
+    return publication, entry, objection, holiday
+
+
+def _finished_job(session, edition, publication, organizer):
+    """A finished batch of certificates with its zip on disk."""
+    import zipfile
+
+    from grants import jobs
+    from grants.reports.models import DocumentJob
+
+    folder = jobs.documents_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(folder / "walk-job.zip", "w") as archive:
+        archive.writestr("01.pdf", b"%PDF-1.4 test")
+    job = DocumentJob(
+        kind="certificates",
+        edition_id=edition.id,
+        publication_id=publication.id,
+        requested_by_id=organizer.id,
+        status="done",
+        done=1,
+        total=1,
+        stored_name="walk-job.zip",
+        filename="certificates.zip",
+    )
+    session.add(job)
+    session.commit()
+    return job

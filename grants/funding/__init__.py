@@ -1,0 +1,1 @@
+"""Grants to the winners and, later, their tranches, disbursements and expenses."""

@@ -9,7 +9,7 @@ from grants.auth import policy
 
 def nav_items(user) -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the main menu."""
-    items: list[tuple[str, str]] = [("main.index", _l("首页"))]
+    items: list[tuple[str, str]] = [("main.index", _l("首页")), ("public.index", _l("评选结果"))]
     if getattr(user, "is_authenticated", False):
         items.append(("proposals.mine", _l("我的申报")))
     if policy.is_judge(user):

@@ -53,6 +53,56 @@ def clean_filename(name: str) -> str:
     return name[-100:] or _("附件")
 
 
+def write_file(upload_dir: Path, data: bytes) -> tuple[str, Path]:
+    """Store bytes under a new random name (written whole, then renamed); returns (name, path)."""
+    stored_name = secrets.token_hex(16)
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    path = upload_dir / stored_name
+    temp = upload_dir / f".{stored_name}.part"
+    temp.write_bytes(data)
+    os.replace(temp, path)
+    return stored_name, path
+
+
+def check_upload(data: bytes, max_bytes: int) -> str:
+    """The MIME type of an acceptable upload, judged by its content.
+
+    Raises: DomainError (empty, larger than ``max_bytes``, not a photo or a PDF).
+    """
+    if not data:
+        raise DomainError(_("文件是空的。"), field="file")
+    if len(data) > max_bytes:
+        raise DomainError(_("文件超过%(mb)d MB，请压缩后再上传。", mb=max_bytes // (1024 * 1024)), field="file")
+    mime = detect_type(data)
+    if mime is None:
+        raise DomainError(_("只能上传照片（JPG、PNG、WebP）或PDF文件；这个文件的内容不是这些格式。"), field="file")
+    return mime
+
+
+def store_upload(
+    session: Session, *, actor, filename: str, data: bytes, mime: str, upload_dir: Path, proposal_id: int | None
+) -> Attachment:
+    """Write a checked upload under a random name and add its row (the file is removed again
+    when the row cannot be stored)."""
+    stored_name, path = write_file(upload_dir, data)
+    try:
+        attachment = Attachment(
+            proposal_id=proposal_id,
+            uploaded_by_id=actor.id,
+            stored_name=stored_name,
+            original_name=clean_filename(filename),
+            mime=mime,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+        session.add(attachment)
+        session.flush()
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return attachment
+
+
 def add_attachment(
     session: Session, *, actor, proposal: Proposal, filename: str, data: bytes, upload_dir: Path, limits: Limits
 ) -> Attachment:
@@ -64,44 +114,20 @@ def add_attachment(
     """
     if not policy.can_edit(actor, proposal):
         raise NotAllowed(_("只有申报人可以在提交前上传附件。"))
-    if not data:
-        raise DomainError(_("文件是空的。"), field="file")
-    if len(data) > limits.max_bytes:
-        raise DomainError(_("文件超过%(mb)d MB，请压缩后再上传。", mb=limits.max_bytes // (1024 * 1024)), field="file")
     if len(proposal.attachments) >= limits.max_count:
         raise DomainError(_("每份申报书最多上传%(n)d个附件。", n=limits.max_count), field="file")
-    mime = detect_type(data)
-    if mime is None:
-        raise DomainError(_("只能上传照片（JPG、PNG、WebP）或PDF文件；这个文件的内容不是这些格式。"), field="file")
-    stored_name = secrets.token_hex(16)
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    path = upload_dir / stored_name
-    temp = upload_dir / f".{stored_name}.part"
-    temp.write_bytes(data)
-    os.replace(temp, path)
-    try:
-        attachment = Attachment(
-            proposal_id=proposal.id,
-            uploaded_by_id=actor.id,
-            stored_name=stored_name,
-            original_name=clean_filename(filename),
-            mime=mime,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-        session.add(attachment)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="attachment.add",
-            obj=attachment,
-            district_id=proposal.edition.district_id,
-            after={"proposal_id": proposal.id, "name": attachment.original_name, "sha256": attachment.sha256},
-        )
-    except Exception:
-        path.unlink(missing_ok=True)  # the row was not stored: do not keep an orphan file
-        raise
+    mime = check_upload(data, limits.max_bytes)
+    attachment = store_upload(
+        session, actor=actor, filename=filename, data=data, mime=mime, upload_dir=upload_dir, proposal_id=proposal.id
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="attachment.add",
+        obj=attachment,
+        district_id=proposal.edition.district_id,
+        after={"proposal_id": proposal.id, "name": attachment.original_name, "sha256": attachment.sha256},
+    )
     return attachment
 
 

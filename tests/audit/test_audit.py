@@ -75,3 +75,19 @@ def test_nul_characters_are_refused_with_a_clear_400(client, login_as, world):
     login_as(world.organizer_a)
     response = client.get("/admin/audit/?action=%00")
     assert response.status_code == 400 and "请求有误" in response.get_data(as_text=True)
+
+
+def test_every_audit_action_in_the_code_has_a_readable_label():
+    import re
+    from pathlib import Path
+
+    from grants.audit.labels import ACTION_LABELS
+
+    source = Path(__file__).resolve().parents[2] / "grants"
+    pattern = re.compile(r'action="([a-z_]+\.[a-z_]+)"|Transition\([^"]*?"([a-z_]+\.[a-z_]+)"', re.S)
+    found = set()
+    for path in source.rglob("*.py"):
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            found.add(match.group(1) or match.group(2))
+    assert found, "the pattern finds the audit actions"
+    assert sorted(found - set(ACTION_LABELS)) == []

@@ -7,7 +7,8 @@ import pytest
 from grants.auth.models import Role
 from grants.editions import service as edition_service
 from grants.editions.states import edition_machine
-from grants.judging import eligibility, sheets
+from grants.judging import closing, eligibility, sheets
+from tests.judging.helpers import score_round
 
 
 @pytest.fixture
@@ -37,3 +38,22 @@ def assigned(session, world, scoring):
     eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
     session.commit()
     return rnd, proposals, judges
+
+
+@pytest.fixture
+def final_closed(session, world, scoring):
+    """Round 2 sends 4 of 6 proposals on; the final round ranks them 1–4 by their index."""
+    rnd, proposals, _judges = scoring
+    index = {p.id: i for i, p in enumerate(proposals)}
+    rnd.advancement, rnd.advance_top_n = "top_n", 4
+    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
+    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
+    score_round(session, rnd, lambda j, p: 90 - 5 * index[p])
+    closing.close_scoring_round(session, actor=world.organizer_a, rnd=rnd)
+    final = edition_service.rounds_of(session, rnd.edition_id)[2]
+    sheets.assign_round(session, actor=world.organizer_a, rnd=final)
+    eligibility.open_round(session, actor=world.organizer_a, rnd=final)
+    score_round(session, final, lambda j, p: 95 - 10 * index[p])
+    closing.close_scoring_round(session, actor=world.organizer_a, rnd=final)
+    session.commit()
+    return world.edition_a, final, proposals

@@ -6,30 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from grants.audit.models import AuditEntry
-from grants.editions import service as edition_service
 from grants.errors import DomainError, NotAllowed
-from grants.judging import awards, closing, eligibility, sheets
+from grants.judging import awards, closing
 from grants.judging.models import RoundResult
-from tests.judging.helpers import score_round
-
-
-@pytest.fixture
-def final_closed(session, world, scoring):
-    """Round 2 sends 4 of 6 proposals on; the final round ranks them 1–4 by their index."""
-    rnd, proposals, _judges = scoring
-    index = {p.id: i for i, p in enumerate(proposals)}
-    rnd.advancement, rnd.advance_top_n = "top_n", 4
-    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
-    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
-    score_round(session, rnd, lambda j, p: 90 - 5 * index[p])
-    closing.close_scoring_round(session, actor=world.organizer_a, rnd=rnd)
-    final = edition_service.rounds_of(session, rnd.edition_id)[2]
-    sheets.assign_round(session, actor=world.organizer_a, rnd=final)
-    eligibility.open_round(session, actor=world.organizer_a, rnd=final)
-    score_round(session, final, lambda j, p: 95 - 10 * index[p])
-    closing.close_scoring_round(session, actor=world.organizer_a, rnd=final)
-    session.commit()
-    return world.edition_a, final, proposals
 
 
 def _tiers(session, world, edition, *rows):

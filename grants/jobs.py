@@ -1,0 +1,234 @@
+"""Background jobs (Huey): batch documents made outside the request, e.g. every certificate of a
+list in one zip.
+
+The queue is Redis when ``REDIS_URL`` is set (production, several web workers), else a SQLite file
+in the instance folder (the embedded default, no extra service). Start a consumer with
+``flask --app wsgi jobs-worker`` (``make run`` does) or ``huey_consumer grants.jobs.huey``.
+
+A task receives only the job's id; it runs in an application context (the consumer's app, created
+once per worker process), renders one certificate at a time straight into the zip, and commits
+the progress after each one so the job page can poll it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import secrets
+import zipfile
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import Flask, current_app, has_app_context
+from flask_babel import gettext as _
+from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy import update
+
+from grants.db import db, unit_of_work
+from grants.reports.models import DocumentJob
+from grants.results import documents
+from grants.results.models import Publication
+from grants.timeutil import now
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "grants"
+DOCUMENTS_FOLDER = "documents"  # under the instance folder
+# Background renders resolve the documents' static assets against this root (no request here).
+RENDER_BASE_URL = "http://grants.invalid/"
+# Batches at least this long are rendered in worker processes (the 2 cores work in parallel,
+# and a worker is replaced after MAX_RENDERS_PER_PROCESS documents, so memory cannot creep up).
+POOL_THRESHOLD = 20
+MAX_RENDERS_PER_PROCESS = 500
+IN_FLIGHT_PER_PROCESS = 2  # documents rendered ahead of the zip writer (bounds the memory held)
+
+
+class JobQueue:
+    """A Huey instance with the platform's tasks registered; a task runs in ``app``'s context."""
+
+    def __init__(self, huey: Huey, app_factory: Callable[[], Flask]):
+        self.huey = huey
+        self._app_factory = app_factory
+        self._app: Flask | None = None
+
+        def certificates(job_id: int) -> None:
+            with self.app().app_context():
+                run_certificates_job(job_id)
+
+        self.certificates = huey.task(name="grants.certificates", retries=0)(certificates)
+
+    def app(self) -> Flask:
+        if has_app_context():
+            return current_app._get_current_object()
+        if self._app is None:
+            self._app = self._app_factory()
+        return self._app
+
+
+def create_huey(*, redis_url: str | None, sqlite_path: str | Path, name: str = QUEUE_NAME) -> Huey:
+    """RedisHuey when there is a Redis URL, else SqliteHuey on ``sqlite_path``."""
+    if redis_url:
+        return RedisHuey(name, url=redis_url)
+    Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(sqlite_path))
+
+
+def queue_for(app: Flask) -> JobQueue:
+    """The application's job queue (made once per application)."""
+    queue = app.extensions.get("grants.jobs")
+    if queue is None:
+        huey = create_huey(
+            redis_url=app.config.get("REDIS_URL"),
+            sqlite_path=app.config.get("JOBS_SQLITE_PATH") or Path(app.instance_path) / "jobs.db",
+            name=app.config.get("JOBS_QUEUE_NAME") or QUEUE_NAME,
+        )
+        queue = app.extensions["grants.jobs"] = JobQueue(huey, lambda: app)
+    return queue
+
+
+def __getattr__(name: str):
+    """``grants.jobs.huey`` for ``huey_consumer``: the queue of an app made from the environment."""
+    if name == "huey":
+        from grants import create_app
+
+        return queue_for(create_app()).huey
+    raise AttributeError(name)
+
+
+def documents_dir(app: Flask | None = None) -> Path:
+    return Path((app or current_app).instance_path) / DOCUMENTS_FOLDER
+
+
+def stored_path(job: DocumentJob) -> Path | None:
+    """Where a finished job's file is (None while there is none)."""
+    if not job.stored_name:
+        return None
+    path = documents_dir() / job.stored_name
+    return path if path.is_file() else None
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+def _render(html: str, static_dir: str, static_url_path: str) -> bytes:
+    """One document in a render worker process (no Flask app there: the HTML is made already)."""
+    from grants.reports.pdf import render_pdf
+
+    return render_pdf(
+        html,
+        base_url=RENDER_BASE_URL,
+        static_dir=static_dir,
+        static_url_path=static_url_path,
+        stylesheets=documents.STYLESHEETS,
+    )
+
+
+def render_processes(total: int) -> int:
+    """How many worker processes render a batch of ``total`` documents (0: in this process)."""
+    configured = current_app.config.get("JOBS_RENDER_PROCESSES", os.environ.get("JOBS_RENDER_PROCESSES"))
+    processes = int(configured) if configured is not None else min(2, os.cpu_count() or 1)
+    threshold = int(
+        current_app.config.get("JOBS_POOL_THRESHOLD", os.environ.get("JOBS_POOL_THRESHOLD", POOL_THRESHOLD))
+    )
+    return processes if processes > 0 and total >= threshold else 0
+
+
+def write_certificates(
+    out: BinaryIO,
+    publication: Publication,
+    entries: list,
+    base_url: str = RENDER_BASE_URL,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write a zip of one certificate per entry to ``out``, in the list's order; each PDF goes
+    into the zip as soon as it is rendered, and ``on_progress(done)`` is called after each one."""
+    names = documents.certificate_names(entries)
+    processes = render_processes(len(entries))
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        if not processes:
+            for done, (entry, name) in enumerate(zip(entries, names, strict=True), start=1):
+                archive.writestr(name, documents.certificate_pdf(entry, publication, base_url))
+                if on_progress:
+                    on_progress(done)
+            return
+        app = current_app._get_current_object()
+        context = multiprocessing.get_context("spawn")  # never fork a process that has threads
+        with ProcessPoolExecutor(processes, mp_context=context, max_tasks_per_child=MAX_RENDERS_PER_PROCESS) as pool:
+            pending: deque[tuple[str, Future]] = deque()
+            done = 0
+            for entry, name in zip(entries, names, strict=True):
+                if not documents.has_certificate(entry, publication):
+                    raise ValueError("this entry has no certificate")
+                html = documents.certificate_html(entry, publication, base_url)
+                pending.append((name, pool.submit(_render, html, app.static_folder, app.static_url_path)))
+                while len(pending) >= processes * IN_FLIGHT_PER_PROCESS:
+                    done = _write_next(archive, pending, done, on_progress)
+            while pending:
+                done = _write_next(archive, pending, done, on_progress)
+
+
+def _write_next(archive: zipfile.ZipFile, pending: deque, done: int, on_progress) -> int:
+    name, future = pending.popleft()
+    archive.writestr(name, future.result())
+    done += 1
+    if on_progress:
+        on_progress(done)
+    return done
+
+
+def _set(job_id: int, **values) -> None:
+    """Change the job in its own committed transaction (the job page polls it meanwhile)."""
+    with unit_of_work() as session:
+        session.execute(update(DocumentJob).where(DocumentJob.id == job_id).values(**values))
+
+
+def run_certificates_job(job_id: int) -> None:
+    """The task body: make the zip of a job's certificates, recording progress and the outcome.
+
+    A job that is not queued (already run, or taken by another consumer) is left alone.
+    """
+    session = db.session
+    with unit_of_work():
+        claimed = session.execute(
+            update(DocumentJob).where(DocumentJob.id == job_id, DocumentJob.status == "queued").values(status="running")
+        ).rowcount
+    if not claimed:
+        log.warning("certificates job %s is not queued: nothing to do", job_id)
+        return
+    job = session.get(DocumentJob, job_id)
+    target = partial = None
+    try:
+        publication = session.get(Publication, job.publication_id) if job.publication_id else None
+        winners = documents.winners(session, publication) if publication is not None else []
+        if not winners:
+            raise JobError(_("这份公示没有可打印证书的获奖项目。"))
+        # The documents are made from what was loaded now; no transaction stays open meanwhile.
+        session.expunge_all()
+        session.rollback()
+        _set(job_id, total=len(winners), done=0)
+        folder = documents_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{secrets.token_hex(16)}.zip"
+        partial = target.with_suffix(".part")
+        with partial.open("wb") as out:
+            write_certificates(out, publication, winners, on_progress=lambda done: _set(job_id, done=done))
+        partial.replace(target)
+        _set(job_id, status="done", stored_name=target.name, finished_at=now())
+        log.info("certificates job %s: %d certificates in %s", job_id, len(winners), target.name)
+    except Exception as err:  # the job fails; the user sees a plain message, the log the traceback
+        session.rollback()
+        log.exception("certificates job %s failed", job_id)
+        for path in (partial, target):
+            if path is not None:
+                path.unlink(missing_ok=True)
+        message = str(err) if isinstance(err, JobError) else _("生成证书时出错，请稍后重试；如仍失败，请联系管理员。")
+        _set(job_id, status="failed", error=message, finished_at=now())
+
+
+class JobError(Exception):
+    """A job cannot be done for a reason the user may read."""

@@ -1,0 +1,218 @@
+"""The open data API described in OpenAPI 3.1, written by hand (served at /api/v1/openapi.json).
+
+Keep it in step with grants/results/opendata.py: tests/results/test_openapi.py runs every
+operation against real data and validates each response against these schemas.
+"""
+
+from __future__ import annotations
+
+from grants.results.opendata import MAX_ID
+
+ISO_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset, Beijing time"}
+NULLABLE_TIME = {**ISO_TIME, "type": ["string", "null"]}
+TWO_DECIMALS = r"^-?\d+\.\d{2}$"
+ID = {"type": "integer", "minimum": 1}
+
+
+def _object(properties: dict, *, required: list[str] | None = None, **extra) -> dict:
+    return {
+        "type": "object",
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+        "properties": properties,
+        **extra,
+    }
+
+
+EDITION = {
+    "id": ID,
+    "number": {"type": "integer", "minimum": 1, "description": "第几届"},
+    "name": {"type": "string"},
+    "theme": {"type": "string"},
+    "district": {"type": "string", "description": "Name of the organizing district."},
+    "results_status": {
+        "type": ["string", "null"],
+        "enum": ["publicizing", "final", None],
+        "description": "publicizing: the current list is published (objection window running, or over and "
+        "waiting to be finalized); final: the results are final. null only when no list is current.",
+    },
+    "current_publication_id": {**ID, "type": ["integer", "null"]},
+    "links": _object({"results": {"type": "string", "description": "Path of the current list."}}),
+}
+
+PUBLICATION = {
+    "id": ID,
+    "number": {"type": "integer", "minimum": 1, "description": "Number within the edition."},
+    "title": {"type": "string"},
+    "round": {"type": "string", "description": "Name of the review round whose list this is."},
+    "final": {"type": "boolean", "description": "True for the final round's award list."},
+    "status": {"type": "string", "enum": ["published", "superseded", "final"]},
+    "published_at": NULLABLE_TIME,
+    "closes_at": {**NULLABLE_TIME, "description": "End of the objection window."},
+    "objection_window_open": {"type": "boolean"},
+    "superseded_at": NULLABLE_TIME,
+    "finalized_at": NULLABLE_TIME,
+    "supersedes_id": {**ID, "type": ["integer", "null"]},
+    "superseded_by_id": {**ID, "type": ["integer", "null"]},
+    "entry_count": {"type": "integer", "minimum": 0},
+    "links": _object({"results": {"type": "string", "description": "Path of this publication's list."}}),
+}
+
+ENTRY = {
+    "position": {"type": "integer", "minimum": 1},
+    "rank": {"type": ["integer", "null"], "minimum": 1},
+    "title": {"type": "string"},
+    "applicant": {"type": "string", "description": "Applicant's name, masked (张*明)."},
+    "community": {"type": "string"},
+    "street": {"type": "string"},
+    "category": {"type": "string"},
+    "summary": {"type": "string"},
+    "team_size": {"type": "integer", "minimum": 1},
+    "score": {
+        "type": ["string", "null"],
+        "pattern": TWO_DECIMALS,
+        "description": "Score with two decimals as a string (exact); null for an eligibility list.",
+    },
+    "tier": {"type": ["string", "null"]},
+    "approved_fen": {"type": ["integer", "null"], "minimum": 1, "description": "Approved amount in fen (分)."},
+    "approved_yuan": {
+        "type": ["string", "null"],
+        "pattern": r"^\d+\.\d{2}$",
+        "description": "The same amount in yuan with two decimals.",
+    },
+}
+
+SCHEMAS = {
+    "Error": _object(
+        {
+            "error": {"type": "string", "description": "Short title of the error (in the visitor's language)."},
+            "message": {"type": "string", "description": "What went wrong, in the visitor's language."},
+        }
+    ),
+    "Edition": _object(EDITION),
+    "EditionWithPublications": _object(
+        {
+            **EDITION,
+            "publications": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/components/schemas/Publication"},
+                "description": "The edition's public publications, newest first.",
+            },
+        }
+    ),
+    "Publication": _object(PUBLICATION),
+    "PublicationDetail": _object(
+        {
+            **PUBLICATION,
+            "introduction": {"type": "string"},
+            "office_name": {"type": "string"},
+            "judges": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Judges' names when the notice lists them, else empty.",
+            },
+            "is_current": {"type": "boolean", "description": "True when this is the edition's current list."},
+        }
+    ),
+    "Entry": _object(ENTRY),
+    "Results": _object(
+        {
+            "edition": {"$ref": "#/components/schemas/Edition"},
+            "publication": {"$ref": "#/components/schemas/PublicationDetail"},
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
+        }
+    ),
+}
+
+
+def _error(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(description: str, schema: dict) -> dict:
+    return {
+        "description": description,
+        "headers": {
+            "Access-Control-Allow-Origin": {"schema": {"type": "string", "const": "*"}},
+            "Cache-Control": {"schema": {"type": "string"}},
+        },
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+RATE_LIMITED = _error("Too many requests from this address; retry after a minute.")
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 document of /api/v1 (paths relative to the server URL /api/v1)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "公益微创投平台 open data API",
+            "version": "1.0.0",
+            "description": "Published results (公示) of the micro-grant competitions: public lists only, "
+            "applicants' names masked. No authentication. Times are ISO 8601 in Beijing time; money is "
+            "integer fen plus a yuan string; scores are strings with two decimals.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/editions": {
+                "get": {
+                    "operationId": "listEditions",
+                    "summary": "Editions that have published results, with their public publications.",
+                    "responses": {
+                        "200": _ok(
+                            "The editions, by district and edition number.",
+                            {"type": "array", "items": {"$ref": "#/components/schemas/EditionWithPublications"}},
+                        ),
+                        "429": RATE_LIMITED,
+                    },
+                }
+            },
+            "/editions/{edition_id}/results": {
+                "get": {
+                    "operationId": "getEditionResults",
+                    "summary": "The current public list of an edition, or one of its earlier public lists.",
+                    "parameters": [
+                        {
+                            "name": "edition_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                        },
+                        {
+                            "name": "publication",
+                            "in": "query",
+                            "required": False,
+                            "description": "Id of a public publication of this edition (e.g. a superseded one); "
+                            "the current list when absent.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                        },
+                    ],
+                    "responses": {
+                        "200": _ok("The list with its entries.", {"$ref": "#/components/schemas/Results"}),
+                        "400": _error("A query parameter is not valid (e.g. publication=abc)."),
+                        "404": _error(
+                            "No such edition, nothing public in it yet, or no such public publication in it."
+                        ),
+                        "429": RATE_LIMITED,
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This description.",
+                    "responses": {
+                        "200": _ok("The OpenAPI document.", {"type": "object", "required": ["openapi", "paths"]}),
+                        "429": RATE_LIMITED,
+                    },
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }
