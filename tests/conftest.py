@@ -128,12 +128,36 @@ class CSRFClient(FlaskClient):
         return super().post(*args, **kwargs)
 
 
+# One engine per database URL for the whole run: SQLAlchemy caches compiled SQL per engine (per
+# dialect), so a fresh engine per test compiled every statement again, a large share of the run.
+_engines: dict[str, object] = {}
+_make_engine = db._make_engine
+
+
+def _shared_engine(bind_key, options, app):
+    url = str(options["url"])
+    if url not in _engines:
+        _engines[url] = _make_engine(bind_key, options, app)
+    return _engines[url]
+
+
+db._make_engine = _shared_engine
+
+
+@pytest.fixture(scope="session")
+def sqlite_path(tmp_path_factory) -> Path:
+    """The one SQLite file tests run on (a fresh copy of the migrated template for each test)."""
+    return tmp_path_factory.mktemp("live") / "test.db"
+
+
 @pytest.fixture
-def app(database_template, tmp_path):
+def app(database_template, tmp_path, request):
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
     else:
-        path = tmp_path / "test.db"
+        path = request.getfixturevalue("sqlite_path")
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
         shutil.copy(database_template, path)
         url = f"sqlite:///{path}"
     app = create_app(_base_config(tmp_path, url))
