@@ -40,6 +40,9 @@ def _fresh_database(url: str) -> None:
         engine.dispose()
 
 
+from scaffold import edition_in_new_district  # noqa: E402  (bench/ is the script's folder)
+
+
 def build(session, proposals: int):
     """An edition whose round 2 is open with every sheet submitted; returns (round, organizer)."""
     from sqlalchemy import insert, select
@@ -49,28 +52,12 @@ def build(session, proposals: int):
     from grants.editions import service as edition_service
     from grants.editions.models import Criterion
     from grants.judging.models import Assignment, Score
-    from grants.org import service as org_service
     from grants.proposals.models import Proposal
     from grants.timeutil import now
 
     rng = random.Random(20261123)
-    district = org_service.create_district(session, actor=None, name="基准区")
-    street = org_service.create_street(session, actor=None, district=district, name="基准街道")
-    community = org_service.create_community(session, actor=None, street=street, name="基准社区")
-    start = now() - timedelta(days=30)
-    edition = edition_service.create_edition(
-        session,
-        actor=None,
-        district=district,
-        data=edition_service.EditionData(
-            number=1,
-            name="基准大赛",
-            cap_fen=500_000,
-            pool_fen=1_000_000_000,
-            submission_opens_at=start,
-            submission_closes_at=start + timedelta(days=14),
-            categories=["环境卫生"],
-        ),
+    district, community, edition, _start = edition_in_new_district(
+        session, name="基准大赛", pool_fen=1_000_000_000, days_ago=30
     )
     organizer = auth_service.register_user(session, login="bench_org", display_name="主办方", password="bench12345")
     auth_service.grant_role(session, actor=None, user=organizer, role=Role.ORGANIZER, scope=district)

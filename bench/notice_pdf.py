@@ -65,37 +65,24 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "*" + rng.choice(pool)
 
 
+from scaffold import edition_in_new_district  # noqa: E402  (bench/ is the script's folder)
+
+
 def build(session, entries: int):
     """A published awards list of ``entries`` projects; returns the publication's id."""
     from sqlalchemy import insert, select
 
     from grants.auth import service as auth_service
     from grants.editions import service as edition_service
-    from grants.org import service as org_service
     from grants.proposals.models import Proposal
     from grants.results.models import Publication, PublicationEntry
     from grants.timeutil import now
 
     rng = random.Random(20261201)
-    district = org_service.create_district(session, actor=None, name="基准区")
-    district.office_name = "基准区民政局"
-    street = org_service.create_street(session, actor=None, district=district, name="基准街道")
-    community = org_service.create_community(session, actor=None, street=street, name="基准社区")
-    start = now() - timedelta(days=60)
-    edition = edition_service.create_edition(
-        session,
-        actor=None,
-        district=district,
-        data=edition_service.EditionData(
-            number=1,
-            name="基准区第一届公益微创投大赛",
-            cap_fen=500_000,
-            pool_fen=10_000_000_000,
-            submission_opens_at=start,
-            submission_closes_at=start + timedelta(days=14),
-            categories=["环境卫生"],
-        ),
+    district, community, edition, start = edition_in_new_district(
+        session, name="基准区第一届公益微创投大赛", pool_fen=10_000_000_000, days_ago=60
     )
+    district.office_name = "基准区民政局"
     applicant = auth_service.register_user(session, login="bench_res", display_name="申报人", password="bench12345")
     final = edition_service.rounds_of(session, edition.id)[-1]
     final.status = "closed"

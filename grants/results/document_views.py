@@ -89,8 +89,8 @@ def request_certificates(publication_id: int):
         jobs.queue_for(current_app).certificates(job.id)
     except Exception:  # the queue is down (e.g. Redis): the job fails visibly, the log says why
         current_app.logger.exception("could not enqueue certificates job %s", job.id)
-        with unit_of_work():
-            job.status, job.error = "failed", _("任务队列暂时不可用，请稍后重试。")
+        with unit_of_work() as session:
+            documents.fail_job(session, job=job, message=_("任务队列暂时不可用，请稍后重试。"))
     return redirect(url_for(".job", job_id=job.id))
 
 

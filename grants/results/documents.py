@@ -29,6 +29,7 @@ from grants.reports.tables import Table
 from grants.results import policy
 from grants.results.holidays import last_day
 from grants.results.models import Publication, PublicationEntry
+from grants.results.queries import successor_of
 from grants.results.states import PublicationStatus
 
 # Applied by the renderer (parsed once per process), not linked from the documents.
@@ -39,23 +40,14 @@ STYLESHEETS = ("css/pdf-documents.css",)
 CERTIFICATE_STATUSES = (PublicationStatus.PUBLISHED.value, PublicationStatus.FINAL.value)
 
 
+def default_office(edition) -> str:
+    """Who issues an edition's notices unless the notice says: the district office, else the district."""
+    return edition.district.office_name or edition.district.name
+
+
 def office_name(publication: Publication) -> str:
-    """Who issues the notice: as written on it, else the district office, else the district."""
-    district = publication.edition.district
-    return publication.office_name or district.office_name or district.name
-
-
-def successor_of(publication: Publication) -> Publication | None:
-    """The publication that corrected this one (None unless it is superseded)."""
-    session = object_session(publication)
-    if publication.status != PublicationStatus.SUPERSEDED.value or session is None:
-        return None
-    return session.scalar(
-        select(Publication)
-        .where(Publication.supersedes_id == publication.id, Publication.status != PublicationStatus.DRAFT.value)
-        .order_by(Publication.number)
-        .limit(1)
-    )
+    """Who issues the notice: as written on it, else the edition's default."""
+    return publication.office_name or default_office(publication.edition)
 
 
 def _has_scores(entries: list[PublicationEntry]) -> bool:
@@ -138,7 +130,8 @@ def _published_on(publication: Publication) -> str:
 def notice_html(publication: Publication, entries: list[PublicationEntry], base_url: str) -> str:
     """The notice as HTML for the PDF renderer (a draft is marked as a preview). The HTML names no
     asset: the renderer applies STYLESHEETS and serves them against ``base_url`` itself."""
-    successor = successor_of(publication)
+    session = object_session(publication)
+    successor = successor_of(session, publication) if session is not None else None
     return render_template(
         "pdf/notice.html",
         publication=publication,
@@ -272,6 +265,12 @@ JOB_STATUS_LABELS = {
 def job_status_label(status: str) -> str:
     label = JOB_STATUS_LABELS.get(status)
     return label() if label else status
+
+
+def fail_job(session: Session, *, job: DocumentJob, message: str) -> None:
+    """Mark a job that cannot run as failed, with a message the requester may read."""
+    job.status, job.error, job.finished_at = "failed", message, timeutil.now()
+    session.flush()
 
 
 def request_certificates(session: Session, *, actor, publication: Publication) -> DocumentJob:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from grants.forms import max_length, number_range, optional, required
-from grants.results import calendar
+from grants.forms import input_required, max_length, optional, required
 from grants.results.objections import MAX_REPLY, MAX_TEXT
 
 
@@ -23,10 +22,12 @@ class SettingsForm(FlaskForm):
         description=_l("评审经过、异议受理方式等，显示在名单上方。"),
     )
     list_judges = BooleanField(_l("公布评审专家名单"))
-    window_days = IntegerField(
+    # Checked by the service, whose message says the allowed range (also for "abc").
+    window_days = StringField(
         _l("公示期（工作日）"),
-        default=5,
-        validators=[required(), number_range(1, calendar.MAX_WORKING_DAYS)],
+        default="5",
+        validators=[required(), max_length(3)],
+        render_kw={"inputmode": "numeric", "size": 3},
         description=_l("从发布次日起计算，周末和节假日不计入。"),
     )
 
@@ -58,7 +59,7 @@ class AnswerForm(FlaskForm):
 
 
 class HolidayForm(FlaskForm):
-    day = DateField(_l("日期"), validators=[required()])
+    day = DateField(_l("日期"), validators=[input_required()])
     name = StringField(_l("名称"), validators=[optional(), max_length(40)], description=_l("例如“国庆节”。"))
     kind = RadioField(
         _l("类型"),

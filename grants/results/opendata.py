@@ -55,14 +55,6 @@ def _yuan(fen: int | None) -> str | None:
     return None if fen is None else format(money.fen_to_decimal(fen), "f")
 
 
-def _current(publications: list[Publication]) -> Publication | None:
-    """The list the public sees as valid: the newest published or final one. The same rule as
-    ``queries.current_publication`` (a test holds them together), applied to a loaded list so that
-    the number of queries stays fixed."""
-    valid = [p for p in publications if p.status in (PublicationStatus.PUBLISHED, PublicationStatus.FINAL)]
-    return max(valid, key=lambda p: p.number, default=None)
-
-
 def _results_status(current: Publication | None) -> str | None:
     if current is None:
         return None
@@ -122,11 +114,6 @@ def _entry(entry: PublicationEntry) -> dict:
     }
 
 
-def _superseded_by(publications: list[Publication]) -> dict[int, int]:
-    """{superseded publication id: id of the public publication that replaced it}."""
-    return {p.supersedes_id: p.id for p in publications if p.supersedes_id is not None}
-
-
 def public_editions(session: Session, *, results_url: ResultsUrl, now: datetime | None = None) -> list[dict]:
     """Every edition with at least one public publication, with its public publications (newest
     first), ordered by district and edition number. Two queries."""
@@ -147,14 +134,14 @@ def public_editions(session: Session, *, results_url: ResultsUrl, now: datetime 
             .group_by(PublicationEntry.publication_id)
         ).all()
     )
-    replaced = _superseded_by(publications)
+    replaced = {old: new.id for old, new in queries.replacements(publications).items()}
     by_edition: dict[int, list[Publication]] = {}
     for publication in publications:
         by_edition.setdefault(publication.edition_id, []).append(publication)
     editions = []
     for group in by_edition.values():
         edition = group[0].edition
-        item = _edition(edition, _current(group), results_url)
+        item = _edition(edition, queries.current_of(group), results_url)
         item["publications"] = [
             _publication(
                 p, entry_count=counts.get(p.id, 0), superseded_by=replaced.get(p.id), results_url=results_url, now=now
@@ -192,7 +179,7 @@ def edition_results(
     if not publications:
         # An edition that does not exist and one with nothing public look the same on purpose.
         raise NotFound(_("没有这届大赛，或者它还没有公开的公示。"))
-    current = _current(publications)
+    current = queries.current_of(publications)
     wanted = current.id if publication_id is None and current else publication_id
     chosen = next((p for p in publications if p.id == wanted), None)
     if chosen is None:
@@ -201,7 +188,7 @@ def edition_results(
     publication = _publication(
         chosen,
         entry_count=len(entries),
-        superseded_by=_superseded_by(publications).get(chosen.id),
+        superseded_by=getattr(queries.replacements(publications).get(chosen.id), "id", None),
         results_url=results_url,
         now=now,
     )

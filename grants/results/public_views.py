@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from grants.db import db
 from grants.editions.models import Edition
-from grants.results import documents, objections, policy, statistics
+from grants.results import documents, objections, policy, queries, statistics
 from grants.results.queries import applicant_id_of, entries_of, window_is_open
 from grants.results.states import objection_status_label
 
@@ -35,7 +35,7 @@ def index():
 
 
 def _render_notice(edition: Edition, publication, history):
-    replaced_by = statistics.replacements(history)
+    replaced_by = queries.replacements(history)
     window_open = window_is_open(publication)
     can_object = window_open and current_user.is_authenticated
     return render_template(
@@ -45,7 +45,7 @@ def _render_notice(edition: Edition, publication, history):
         entries=entries_of(db.session, publication),
         history=history,
         replaced_by=replaced_by,
-        current=statistics.current_of(history),
+        current=queries.current_of(history),
         window_open=window_open,
         objection_url=objection_url if can_object else None,
     )
@@ -55,7 +55,7 @@ def _render_notice(edition: Edition, publication, history):
 def edition(edition_id: int):
     edition = _public_edition(edition_id)
     history = statistics.public_history(db.session, edition.id)
-    publication = statistics.current_of(history)
+    publication = queries.current_of(history)
     if publication is None:
         abort(404)
     return _render_notice(edition, publication, history)
@@ -84,7 +84,7 @@ def project(entry_id: int):
         entry=entry,
         publication=publication,
         edition=publication.edition,
-        replacement=statistics.replacement_of(db.session, publication),
+        replacement=queries.successor_of(db.session, publication),
         appearances=statistics.appearances(db.session, publication.edition_id, entry.proposal_id),
         replies=answered.get(entry.proposal_id, []),
         objection_status_label=objection_status_label,

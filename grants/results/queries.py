@@ -15,7 +15,7 @@ from grants.funding.models import Grant
 from grants.judging.closing import scoring_rounds
 from grants.proposals.models import Proposal
 from grants.results.models import Objection, Publication, PublicationEntry
-from grants.results.states import ObjectionStatus, PublicationStatus
+from grants.results.states import CURRENT_STATUSES, PUBLIC_STATUSES, ObjectionStatus, PublicationStatus
 
 
 def publications_of(session: Session, edition_id: int, *, public_only: bool = False) -> list[Publication]:
@@ -40,11 +40,30 @@ def current_publication(session: Session, edition_id: int) -> Publication | None
     """The newest publication the public sees as valid (published or final, not superseded)."""
     return session.scalar(
         select(Publication)
-        .where(
-            Publication.edition_id == edition_id,
-            Publication.status.in_([PublicationStatus.PUBLISHED.value, PublicationStatus.FINAL.value]),
-        )
+        .where(Publication.edition_id == edition_id, Publication.status.in_(CURRENT_STATUSES))
         .order_by(Publication.number.desc())
+        .limit(1)
+    )
+
+
+def current_of(publications: list[Publication]) -> Publication | None:
+    """``current_publication`` applied to an edition's publications already loaded."""
+    return max((p for p in publications if p.status in CURRENT_STATUSES), key=lambda p: p.number, default=None)
+
+
+def replacements(publications: list[Publication]) -> dict[int, Publication]:
+    """{publication id: the publication that superseded it}, among publications already loaded."""
+    return {p.supersedes_id: p for p in publications if p.supersedes_id is not None}
+
+
+def successor_of(session: Session, publication: Publication) -> Publication | None:
+    """The public publication that corrected this one (None unless it is superseded)."""
+    if publication.status != PublicationStatus.SUPERSEDED.value:
+        return None
+    return session.scalar(
+        select(Publication)
+        .where(Publication.supersedes_id == publication.id, Publication.status.in_(PUBLIC_STATUSES))
+        .order_by(Publication.number)
         .limit(1)
     )
 

@@ -19,6 +19,8 @@ class PublicationStatus(StrEnum):
 
 
 PUBLIC_STATUSES = (PublicationStatus.PUBLISHED.value, PublicationStatus.SUPERSEDED.value, PublicationStatus.FINAL.value)
+# The public lists that are still valid (not corrected by a later one).
+CURRENT_STATUSES = (PublicationStatus.PUBLISHED.value, PublicationStatus.FINAL.value)
 
 PUBLICATION_STATUS_LABELS = {
     PublicationStatus.DRAFT: _l("草稿"),

@@ -20,9 +20,8 @@ from grants.org.models import Community, Street
 from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus
 from grants.results.models import Publication, PublicationEntry
-from grants.results.states import PUBLIC_STATUSES, PublicationStatus
-
-CURRENT_STATUSES = (PublicationStatus.PUBLISHED.value, PublicationStatus.FINAL.value)
+from grants.results.queries import current_of
+from grants.results.states import CURRENT_STATUSES, PUBLIC_STATUSES, PublicationStatus
 
 # A publication comes with its edition and round (joined); their categories and criteria, which
 # the models load eagerly, are never shown on public pages: leave them unloaded.
@@ -35,11 +34,6 @@ LEAN = (
 
 def edition_by_id(session: Session, edition_id: int) -> Edition | None:
     return session.get(Edition, edition_id, options=[lazyload(Edition.categories)])
-
-
-def current_of(history: list[Publication]) -> Publication | None:
-    """The list the public sees as valid: the newest published or final one of ``history``."""
-    return max((p for p in history if p.status in CURRENT_STATUSES), key=lambda p: p.number, default=None)
 
 
 # --- editions and publications -----------------------------------------------------------------
@@ -73,7 +67,7 @@ def public_editions(session: Session) -> list[PublicEdition]:
         by_edition.setdefault(publication.edition_id, []).append(publication)
     found = []
     for items in by_edition.values():
-        current = next((p for p in reversed(items) if p.status in CURRENT_STATUSES), None)
+        current = current_of(items)
         latest = max((p.opens_at for p in items if p.opens_at is not None), default=None)
         found.append(PublicEdition(edition=items[0].edition, current=current, latest_at=latest))
     found.sort(key=lambda e: (e.latest_at.timestamp() if e.latest_at else 0.0, e.edition.id), reverse=True)
@@ -89,24 +83,6 @@ def public_history(session: Session, edition_id: int) -> list[Publication]:
             .order_by(Publication.number.desc())
             .options(*LEAN)
         )
-    )
-
-
-def replacements(history: list[Publication]) -> dict[int, Publication]:
-    """Publication id → the public publication that superseded it."""
-    return {p.supersedes_id: p for p in history if p.supersedes_id is not None}
-
-
-def replacement_of(session: Session, publication: Publication) -> Publication | None:
-    """The public publication that superseded this one (None when it was not superseded)."""
-    if publication.status != PublicationStatus.SUPERSEDED.value:
-        return None
-    return session.scalar(
-        select(Publication)
-        .where(Publication.supersedes_id == publication.id, Publication.status.in_(PUBLIC_STATUSES))
-        .order_by(Publication.number)
-        .limit(1)
-        .options(*LEAN)
     )
 
 

@@ -14,7 +14,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.results import holidays, objections, policy, queries, service
+from grants.results import documents, holidays, objections, policy, queries, service
 from grants.results.forms import HolidayForm, PrepareForm, SettingsForm
 from grants.results.models import Holiday, Publication
 from grants.results.states import PublicationStatus, objection_status_label, publication_status_label
@@ -63,7 +63,7 @@ def _settings(form: SettingsForm) -> service.Settings:
         introduction=form.introduction.data or "",
         office_name=form.office_name.data or "",
         list_judges=bool(form.list_judges.data),
-        window_days=form.window_days.data if form.window_days.data is not None else "",
+        window_days=form.window_days.data or "",
     )
 
 
@@ -73,7 +73,7 @@ def _manage_page(edition: Edition, form: PrepareForm, status: int = 200):
     form.round_id.choices = [(r.id, r.name) for r in rounds]
     if not form.is_submitted() and rounds:
         form.round_id.data = rounds[-1].id
-        form.office_name.data = edition.district.office_name or edition.district.name
+        form.office_name.data = documents.default_office(edition)
         form.title.data = _("%(edition)s评选结果公示", edition=edition.name)
     publications = queries.publications_of(session, edition.id)
     return (

@@ -53,6 +53,7 @@ def test_bad_prepare_form_says_why_and_stores_nothing(client, login_as, session,
     for data, message in [
         ({"round_id": final.id, "title": "", "window_days": "5"}, "请填写此项"),
         ({"round_id": final.id, "title": "公示", "window_days": "40"}, "1到30"),
+        ({"round_id": final.id, "title": "公示", "window_days": "五"}, "1到30"),
         ({"round_id": "999999", "title": "公示", "window_days": "5"}, "请选择一个已结束的评审轮次"),
         ({"round_id": "abc", "title": "公示", "window_days": "x"}, "请选择一个已结束的评审轮次"),
     ]:
@@ -221,10 +222,8 @@ def test_holidays_page(client, login_as, session, world, awarded):
         client.post(f"/editions/{edition.id}/holidays", data={"day": "2026-11-28", "kind": "holiday"}).status_code
         == 400
     )
-    assert (
-        client.post(f"/editions/{edition.id}/holidays", data={"day": "not a date", "kind": "holiday"}).status_code
-        == 400
-    )
+    not_a_date = client.post(f"/editions/{edition.id}/holidays", data={"day": "not a date", "kind": "holiday"})
+    assert not_a_date.status_code == 400 and "不是有效的日期值" in not_a_date.get_data(as_text=True)
     response = client.post(
         f"/editions/{edition.id}/holidays", data={"day": "2026-12-31", "name": "元旦前", "kind": "holiday"}
     )
