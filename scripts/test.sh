@@ -75,7 +75,8 @@ choose_redis() {
 
 run_pytest() {
   local status=0
-  ${PYTEST_CMD:-$PY -m pytest -q -p no:cacheprovider} "$@" || status=$?
+  # Both cores work: pytest-xdist workers, each on its own database (see tests/conftest.py).
+  ${PYTEST_CMD:-$PY -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-$(nproc)}" --dist worksteal} "$@" || status=$?
   if [ "$status" -eq 5 ]; then echo "make test: no tests were collected" >&2; return 1; fi
   return "$status"
 }

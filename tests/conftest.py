@@ -25,6 +25,38 @@ from grants import create_app
 from grants.db import db
 from tests import factories
 
+
+def _per_worker_services() -> None:
+    """Give each pytest-xdist worker its own PostgreSQL database and Redis database.
+
+    Tests drop and recreate the schema of the database they run on and flush what they write
+    to Redis, so two workers must never share either. Worker gwN runs on database <name>_gwN
+    (created here when missing) and on Redis database 15 - N; the environment is updated so
+    that subprocesses and helpers reading TEST_DATABASE_URL/TEST_REDIS_URL agree.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    index = int(worker[2:])
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        base, _slash, name = url.rpartition("/")
+        name, _q, query = name.partition("?")
+        worker_name = f"{name}_{worker}"
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": worker_name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{worker_name}"'))
+        engine.dispose()
+        os.environ["TEST_DATABASE_URL"] = f"{base}/{worker_name}" + (f"?{query}" if query else "")
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    if redis_url:
+        base, _slash, _db = redis_url.rpartition("/")
+        os.environ["TEST_REDIS_URL"] = f"{base}/{15 - index}"
+
+
+_per_worker_services()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -4,6 +4,7 @@ on Redis, the job page and its JSON, the zip, and who may see what."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 import uuid
@@ -19,7 +20,7 @@ from grants.results import documents, service
 from tests.proposals.test_pdf import _compact, _pdf_text
 from tests.results.conftest import publish_correction
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
