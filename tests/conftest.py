@@ -182,6 +182,28 @@ def sqlite_path(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("live") / "test.db"
 
 
+_reset_sql: list[str] = []
+
+
+def _postgres_reset_sql(conn) -> str:
+    """Empty every table and restart every sequence, in one round trip.
+
+    TRUNCATE took ~0.3 s a test (it replaces and syncs every table's files); DELETE of a few
+    rows takes a millisecond. Triggers are off for the cleanup (replica role, as the suite's
+    superuser), so tables that refuse DELETE to the application (append-only ledgers) are
+    emptied too and foreign keys need no order.
+    """
+    if not _reset_sql:
+        sequences = conn.exec_driver_sql("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'").scalars()
+        statements = ["SET LOCAL synchronous_commit = off", "SET LOCAL session_replication_role = replica"]
+        statements += [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]  # noqa: S608 (our table names)
+        restarts = [f"setval('\"{name}\"', 1, false)" for name in sequences]
+        if restarts:
+            statements.append("SELECT " + ", ".join(restarts))
+        _reset_sql.append("; ".join(statements))
+    return _reset_sql[0]
+
+
 @pytest.fixture
 def app(database_template, tmp_path, request):
     if IS_POSTGRES:
@@ -198,9 +220,8 @@ def app(database_template, tmp_path, request):
         yield app
         db.session.remove()
         if IS_POSTGRES:
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                conn.exec_driver_sql(_postgres_reset_sql(conn))
         db.engine.dispose()
 
 
