@@ -88,11 +88,15 @@ class ArchiveWriter:
         self.target = target
         self.files: dict[str, dict] = {}
         self._temp = target.with_name(f".{target.name}.part")
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as err:
-            raise BackupError(f"{self._temp} exists: another backup is being written") from err
+            raise BackupError(
+                f"{self._temp} exists: another backup is being written, or one was interrupted (then remove it)"
+            ) from err
+        except OSError as err:
+            raise BackupError(f"cannot write {target}: {err.strerror}") from err
         self._raw = os.fdopen(fd, "wb")
         self._tar = tarfile.open(fileobj=self._raw, mode="w:gz", compresslevel=6)  # noqa: SIM115 — closed by finish()/abort()
 
