@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
-OS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+# postgresql-client: pg_dump/pg_restore for `flask backup`/`flask restore` of PostgreSQL deployments (and their tests).
+OS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils postgresql-client
 
 .PHONY: help run test venv os-deps browser fonts translations db seed lint fmt messages clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-# OS packages the app needs (CJK font and HarfBuzz subsetting for PDFs, poppler for PDF checks).
+# OS packages the app needs (CJK font and HarfBuzz subsetting for PDFs, poppler for PDF checks, pg_dump).
 os-deps:
 	@missing=""; for p in $(OS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

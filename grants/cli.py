@@ -1,4 +1,4 @@
-"""Command-line tools: flask seed-demo, create-user, import-orgs, import-judges."""
+"""Command-line tools: flask seed-demo, create-user, import-orgs, import-judges, backup, restore."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from grants.errors import DomainError
 
 
 def register_commands(app: Flask) -> None:
+    from grants.backup.cli import backup_command, restore_command
     from grants.judging.cli import import_judges_command
     from grants.org.cli import import_orgs_command
 
@@ -24,6 +25,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_orgs_command)
     app.cli.add_command(import_judges_command)
     app.cli.add_command(jobs_worker_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("seed-demo")

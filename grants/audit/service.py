@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -50,10 +50,20 @@ def record(
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if data is None:
         return None
-    return {
-        key: value if isinstance(value, (str, int, float, bool, type(None), list)) else str(value)
-        for key, value in data.items()
-    }
+    return {str(key): _json_value(value) for key, value in data.items()}
+
+
+def _json_value(value: Any) -> Any:
+    """Plain JSON kept as it is (dicts keyed by id too), times as ISO text, anything else as text."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(item) for item in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
 
 
 @dataclass

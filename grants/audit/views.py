@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from grants.audit import service
+from grants.audit import display, service
 from grants.audit.labels import action_label, object_type_label
 from grants.auth import policy
 from grants.db import db
@@ -49,7 +49,7 @@ def index():
     actions, types = service.distinct_values(db.session, district_ids)
     return render_template(
         "audit/index.html",
-        entries=entries,
+        entries=display.present(db.session, entries),
         total=total,
         flt=flt,
         actions=actions,

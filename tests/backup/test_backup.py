@@ -1,0 +1,270 @@
+"""flask backup / flask restore: one archive, restored whole into an empty instance, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import stat
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from PIL import Image
+from sqlalchemy import func, select
+
+from grants.audit.models import AuditEntry
+from grants.backup import database, service
+from grants.backup.archive import BackupError
+from grants.db import db, unit_of_work
+from grants.demo import seed_demo
+from grants.org import service as org_service
+from grants.org.models import District
+from grants.proposals import attachments
+from grants.proposals.models import Attachment
+from tests.backup.conftest import IS_POSTGRES
+
+
+def _stats():
+    with db.engine.connect() as conn:
+        return database.snapshot_stats(conn)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _photo(color: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (6, 6), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _attach(session, proposal, applicant, color: str) -> Attachment:
+    attachment = attachments.add_attachment(
+        session,
+        actor=applicant,
+        proposal=proposal,
+        filename=f"{color}.png",
+        data=_photo(color),
+        upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+        limits=attachments.Limits(10**7, 10),
+    )
+    session.commit()
+    return attachment
+
+
+def _attachment_hashes(upload_dir: Path) -> dict[str, str]:
+    """stored name → (recorded sha256, sha256 of the file on disk) for every attachment row."""
+    rows = db.session.execute(select(Attachment.stored_name, Attachment.sha256)).all()
+    return {name: (recorded, _sha256(upload_dir / name)) for name, recorded in rows}
+
+
+@pytest.fixture
+def demo_instance(app, session, make):
+    """The whole demo (two editions, scores, a notice, grants) plus attachments and a generated document."""
+    seed_demo(session)
+    session.commit()
+    world = make.world()
+    for color in ("red", "green", "blue"):
+        applicant = make.user(community=world.community_a)
+        _attach(session, make.proposal(world.edition_a, applicant), applicant, color)
+    documents = Path(app.instance_path) / "documents"
+    documents.mkdir(parents=True)
+    (documents / "certificates-1.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    return app
+
+
+def test_round_trip_restores_every_row_money_sum_file_and_the_secret_key(demo_instance, fresh_instance, tmp_path):
+    source_stats = _stats()
+    source_hashes = _attachment_hashes(Path(current_app.config["UPLOAD_DIR"]))
+    assert source_stats.money_sums["proposals.requested_fen"] > 0 and source_stats.money_sums["grants.approved_fen"] > 0
+    assert len(source_hashes) == 3 and all(recorded == on_disk for recorded, on_disk in source_hashes.values())
+
+    archive, manifest = service.create_backup(current_app, tmp_path / "backup.tar.gz")
+
+    assert _mode(archive) == 0o600
+    assert manifest.database_kind == ("postgresql" if IS_POSTGRES else "sqlite")
+    assert manifest.row_counts == source_stats.row_counts and manifest.money_sums == source_stats.money_sums
+    assert manifest.alembic_revision == source_stats.alembic_revision is not None
+    fresh = fresh_instance()
+    with fresh.app_context():
+        summary = service.restore_backup(fresh, archive)
+        restored = _stats()
+        restored_hashes = _attachment_hashes(Path(fresh.config["UPLOAD_DIR"]))
+        restored_secret = (Path(fresh.instance_path) / "secret_key").read_text()
+        db.session.remove()
+    assert restored.row_counts == source_stats.row_counts
+    assert all(count > 0 for name, count in restored.row_counts.items() if name in {"users", "grants", "scores"})
+    assert restored.money_sums == source_stats.money_sums
+    assert restored.alembic_revision == source_stats.alembic_revision
+    assert restored_hashes == source_hashes
+    assert restored_secret == current_app.config["SECRET_KEY"]
+    assert (Path(fresh.instance_path) / "documents" / "certificates-1.zip").read_bytes().startswith(b"PK")
+    assert summary.files == 4 and summary.rows == sum(source_stats.row_counts.values())
+    assert _mode(Path(fresh.instance_path) / "secret_key") == 0o600
+    assert all(_mode(p) == 0o600 for p in Path(fresh.config["UPLOAD_DIR"]).iterdir())
+    if not IS_POSTGRES:
+        assert _mode(Path(fresh.instance_path) / "grants.db") == 0o600
+
+
+def _district_entries():
+    return select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "district.create")
+
+
+def test_backup_taken_while_writes_go_on_is_one_consistent_moment(app, session, world, fresh_instance, tmp_path):
+    """A writer adds a district and its audit entry in each transaction; the archive holds whole ones."""
+    session.commit()
+    districts_before = session.scalar(select(func.count()).select_from(District))
+    created_before = session.scalar(_district_entries())
+    stop, committed = threading.Event(), []
+
+    def writer():
+        with app.app_context():
+            while not stop.is_set() and len(committed) < 2000:
+                with unit_of_work() as uow:
+                    org_service.create_district(uow, actor=None, name=f"并发区{len(committed)}")
+                committed.append(1)
+            db.session.remove()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(committed) < 5:
+            stop.wait(0.01)
+        started_at = len(committed)
+        if not IS_POSTGRES:  # the latest commits are still only in the WAL, which a file copy would miss
+            assert Path(f"{db.engine.url.database}-wal").stat().st_size > 0
+        archive, manifest = service.create_backup(current_app, tmp_path / "during-writes.tar.gz")
+        ended_at = len(committed)
+        while len(committed) < ended_at + 5 and thread.is_alive():
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        thread.join()
+    assert ended_at > started_at, "the writer committed while the backup ran"
+
+    fresh = fresh_instance()
+    with fresh.app_context():
+        service.restore_backup(fresh, archive)
+        restored = _stats()
+        districts = db.session.scalar(select(func.count()).select_from(District))
+        created = db.session.scalar(_district_entries())
+        db.session.remove()
+    assert restored.row_counts == manifest.row_counts
+    assert districts - districts_before > 0
+    assert districts < districts_before + len(committed)  # taken before the writer's last commits
+    assert created - created_before == districts - districts_before  # every district with its entry
+
+
+def test_restore_into_a_migrated_but_unused_database_replaces_its_empty_tables(demo_instance, fresh_instance, tmp_path):
+    from flask_migrate import upgrade
+
+    archive, manifest = service.create_backup(current_app, tmp_path / "backup.tar.gz")
+    fresh = fresh_instance()
+    with fresh.app_context():
+        upgrade()  # `flask db upgrade` on the new instance: tables, no data
+        assert _stats().row_counts["alembic_version"] == 1 and _stats().row_counts["users"] == 0
+        db.engine.dispose()
+        service.restore_backup(fresh, archive)
+        restored = _stats()
+        db.session.remove()
+    assert restored.row_counts == manifest.row_counts and restored.money_sums == manifest.money_sums
+
+
+def test_restore_into_an_instance_with_data_is_refused_and_changes_nothing(demo_instance, fresh_instance, tmp_path):
+    archive, _manifest = service.create_backup(current_app, tmp_path / "backup.tar.gz")
+    before = _stats()
+    with pytest.raises(BackupError, match=r"not empty.*database already holds data"):
+        service.restore_backup(current_app, archive)
+    assert _stats() == before
+
+    fresh = fresh_instance()
+    stray = Path(fresh.config["UPLOAD_DIR"]) / "somebody-elses.pdf"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"%PDF-1.4 keep me")
+    with fresh.app_context():
+        with pytest.raises(BackupError, match=r"uploads folder .* holds files"):
+            service.restore_backup(fresh, archive)
+        assert _stats().row_counts.get("users", 0) == 0
+        db.session.remove()
+    assert sorted(p.name for p in stray.parent.iterdir()) == ["somebody-elses.pdf"]
+
+
+def _tampered(archive: Path, target: Path) -> Path:
+    """The same archive with one upload's bytes changed and the manifest left as it was."""
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
+        for member in src:
+            data = src.extractfile(member).read()
+            if member.name.startswith("uploads/"):
+                data = data[:-1] + bytes([data[-1] ^ 0xFF])
+            dst.addfile(member, io.BytesIO(data))
+    return target
+
+
+def test_damaged_or_tampered_archives_are_refused_and_change_nothing(demo_instance, fresh_instance, tmp_path):
+    archive, _manifest = service.create_backup(current_app, tmp_path / "backup.tar.gz")
+    raw = archive.read_bytes()
+    flipped = tmp_path / "flipped.tar.gz"
+    flipped.write_bytes(raw[: len(raw) // 2] + bytes([raw[len(raw) // 2] ^ 0x55]) + raw[len(raw) // 2 + 1 :])
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(raw[: len(raw) * 2 // 3])
+    not_gzip = tmp_path / "notes.tar.gz"
+    not_gzip.write_text("not an archive")
+    fresh = fresh_instance()
+    with fresh.app_context():
+        for bad, message in [
+            (flipped, "damaged|does not match"),
+            (truncated, "damaged|truncated"),
+            (not_gzip, "damaged or not a backup archive"),
+            (_tampered(archive, tmp_path / "tampered.tar.gz"), "does not match its manifest"),
+        ]:
+            with pytest.raises(BackupError, match=message):
+                service.restore_backup(fresh, bad)
+        assert _stats().row_counts.get("users", 0) == 0
+        db.session.remove()
+    assert not Path(fresh.config["UPLOAD_DIR"]).exists()
+
+
+def test_cli_backup_and_restore_print_what_they_did(demo_instance, fresh_instance, tmp_path):
+    target = tmp_path / "cli.tar.gz"
+    result = current_app.test_cli_runner().invoke(args=["backup", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"backup written: {target}" in result.output and _mode(target) == 0o600
+    with tarfile.open(target, "r:gz") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert set(manifest) >= {"version", "created_at", "database_kind", "alembic_revision", "row_counts", "files"}
+    assert all(len(entry["sha256"]) == 64 for entry in manifest["files"].values())
+
+    again = current_app.test_cli_runner().invoke(args=["backup", "--output", str(target)])
+    assert again.exit_code == 1 and "exists already" in again.output
+
+    fresh = fresh_instance()
+    runner = fresh.test_cli_runner()
+    with fresh.app_context():  # the commands run in the app context they find
+        restored = runner.invoke(args=["restore", str(target)])
+        refused = runner.invoke(args=["restore", str(target)])
+        db.session.remove()
+    assert restored.exit_code == 0, restored.output
+    assert "checked: sha256 of" in restored.output and "grants.approved_fen" in restored.output
+    assert refused.exit_code == 1 and "refusing to restore into an instance that is not empty" in refused.output
+
+
+def test_the_sqlite_database_file_is_readable_by_its_owner_only(tmp_path):
+    from grants import create_app
+
+    path = tmp_path / "new.db"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert _mode(path) == 0o600
+        assert all(_mode(p) == 0o600 for p in tmp_path.glob("new.db-*"))
+        db.engine.dispose()
