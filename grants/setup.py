@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants import PROJECT_ROOT, money, timeutil
 from grants.db import db
@@ -30,6 +31,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_extensions(app: Flask) -> None:
+    if proxies := app.config.get("PROXY_COUNT"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

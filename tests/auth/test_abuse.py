@@ -178,3 +178,18 @@ def test_registration_limit_is_shared_by_workers_through_redis(app, redis_url, r
     workers = _workers(app, redis_url, redis_prefix, REGISTER_RATE_LIMIT="3 per minute")
     codes = [_register(workers[i % 2].test_client(), f"reg_user{i}").status_code for i in range(4)]
     assert codes == [302, 302, 302, 429]
+
+
+def test_behind_a_proxy_the_forwarded_client_address_is_counted(app, make):
+    make.user("zhang")
+    proxied = create_app({**app.config, "PROXY_COUNT": 1, "LOGIN_RATE_LIMIT": "1000 per minute"})
+    proxied.test_client_class = CSRFClient
+    client = proxied.test_client()
+
+    def attempt(password: str, forwarded: str) -> int:
+        return client.post(
+            "/login", data={"login": "zhang", "password": password}, headers={"X-Forwarded-For": forwarded}
+        ).status_code
+
+    assert [attempt("wrong", "203.0.113.7") for _ in range(7)] == [200] * 6 + [429]
+    assert attempt(PASSWORD, "198.51.100.9") == 302  # same proxy, another client
