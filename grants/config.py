@@ -53,7 +53,7 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         # Reverse proxies in front of the app (nginx: 1): the client address is then read from
         # X-Forwarded-For, as the sign-in and registration limits need.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
-        "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour;50 per day"),
+        "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT", "10 per minute;30 per hour;100 per day"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),

@@ -88,6 +88,23 @@ def _forget_login() -> None:
 
 def enforce() -> object | None:
     """before_request: end sessions past their idle or absolute limit; force a password change."""
+    config = current_app.config
+    has_remember = config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    if config["SESSION_COOKIE_NAME"] in request.cookies:
+        if (response := _enforce_limits(has_remember)) is not None:
+            return response
+    elif not has_remember:
+        return None  # an anonymous visitor: the session is not even read (no Vary: Cookie from here)
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in OPEN_WHILE_MUST_CHANGE
+    ):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _enforce_limits(has_remember: bool) -> object | None:
     value = session.get("_user_id")
     if value is None:
         return None
@@ -108,17 +125,11 @@ def enforce() -> object | None:
         _forget_login()
         # "Keep me signed in" means exactly that: a remember-me cookie signs the user in again
         # (its absolute limit still holds); without one the user is told why they must sign in.
-        if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies:
+        if not has_remember:
             flash(_("您已较长时间没有操作，为了安全已退出登录，请重新登录。"), "info")
         return None
     if not isinstance(seen, int) or at - seen >= SEEN_RESOLUTION:
         session["_seen"] = at
-    if (
-        current_user.is_authenticated
-        and current_user.must_change_password
-        and request.endpoint not in OPEN_WHILE_MUST_CHANGE
-    ):
-        return redirect(url_for("auth.change_password"))
     return None
 
 

@@ -150,9 +150,15 @@ def test_forged_or_future_issue_times_are_refused(client, make):
         assert not _signed_in(client)
 
 
-def test_anonymous_pages_get_no_session_cookie_from_the_session_rules(client):
-    response = client.get("/healthz")
-    assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+def test_the_session_rules_do_not_read_the_session_of_anonymous_requests(app, client, monkeypatch):
+    class Untouchable:
+        def __getattr__(self, name):
+            raise AssertionError("the session of an anonymous request was read")
+
+    monkeypatch.setattr(sessions, "session", Untouchable())
+    with app.test_request_context("/results/"):
+        assert sessions.enforce() is None
+    assert client.get("/healthz").status_code == 200
 
 
 # --- one-time passwords of imported judges --------------------------------------------------------
@@ -202,3 +208,11 @@ def test_existing_accounts_added_as_judges_keep_their_password(session, world, m
     table = panel.read_table("登录名,姓名\n13900008888,老用户\n".encode(), "judges.csv")
     panel.import_judges(session, actor=world.organizer_a, edition=world.edition_a, table=table)
     assert not auth_service.find_user_by_login(session, "13900008888").must_change_password
+
+
+def test_remembered_judge_with_a_new_browser_session_still_must_change_first(app, client, session, world):
+    one_time = _import_judge(session, world)
+    _sign_in(client, "13900007777", one_time, remember="y")
+    browser_restarted = _replay(app, client.get_cookie(REMEMBER).value, REMEMBER)
+    response = browser_restarted.get("/account")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/password")
