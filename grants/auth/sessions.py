@@ -91,8 +91,7 @@ def enforce() -> object | None:
     config = current_app.config
     has_remember = config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
     if config["SESSION_COOKIE_NAME"] in request.cookies:
-        if (response := _enforce_limits(has_remember)) is not None:
-            return response
+        _enforce_limits(has_remember)
     elif not has_remember:
         return None  # an anonymous visitor: the session is not even read (no Vary: Cookie from here)
     if (
@@ -104,13 +103,14 @@ def enforce() -> object | None:
     return None
 
 
-def _enforce_limits(has_remember: bool) -> object | None:
+def _enforce_limits(has_remember: bool) -> None:
+    """Sign out a session past its absolute or idle limit; note the time of this request."""
     value = session.get("_user_id")
     if value is None:
-        return None
+        return
     sid = parse_session_id(value)
     if sid is None:
-        return None  # the user loader refuses it
+        return  # the user loader refuses it
     at = now()
     if sid.issued is None:
         # A session from before issue times were kept: its limits start now.
@@ -119,7 +119,7 @@ def _enforce_limits(has_remember: bool) -> object | None:
         logout_user()  # also clears the remember-me cookie, which carries the same issue time
         session.pop("_seen", None)
         flash(_("您的登录已超过最长有效期，请重新登录。"), "info")
-        return None
+        return
     seen = session.get("_seen")
     if isinstance(seen, int) and at - seen > current_app.config["SESSION_IDLE_TIMEOUT"]:
         _forget_login()
@@ -127,10 +127,9 @@ def _enforce_limits(has_remember: bool) -> object | None:
         # (its absolute limit still holds); without one the user is told why they must sign in.
         if not has_remember:
             flash(_("您已较长时间没有操作，为了安全已退出登录，请重新登录。"), "info")
-        return None
+        return
     if not isinstance(seen, int) or at - seen >= SEEN_RESOLUTION:
         session["_seen"] = at
-    return None
 
 
 def register(app: Flask) -> None:
