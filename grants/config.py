@@ -43,7 +43,17 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed sign-ins per client address, whichever accounts they try (Flask-Limiter).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Failed sign-ins per (account, address) pair: this many are free, then each further one
+        # doubles the wait, from the base up to the maximum (seconds).
+        "LOGIN_FREE_FAILURES": int(os.environ.get("LOGIN_FREE_FAILURES", 5)),
+        "LOGIN_BACKOFF_BASE": int(os.environ.get("LOGIN_BACKOFF_BASE", 30)),
+        "LOGIN_BACKOFF_MAX": int(os.environ.get("LOGIN_BACKOFF_MAX", 3600)),
+        # Reverse proxies in front of the app (nginx: 1): the client address is then read from
+        # X-Forwarded-For, as the sign-in and registration limits need.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT", "10 per minute;30 per hour;100 per day"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
@@ -54,7 +64,11 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
-        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+        # Seconds: a session ends after this long without a request, and this long after sign-in
+        # whatever happens (the remember-me cookie too).
+        "SESSION_IDLE_TIMEOUT": int(os.environ.get("SESSION_IDLE_TIMEOUT", 2 * 3600)),
+        "SESSION_ABSOLUTE_TIMEOUT": int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", 14 * 24 * 3600)),
+        "REMEMBER_COOKIE_DURATION": int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", 14 * 24 * 3600)),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

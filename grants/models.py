@@ -1,6 +1,6 @@
 """Import every domain's models so that the metadata (and Alembic) sees all tables."""
 
-from grants.audit.models import AuditEntry  # noqa: F401
+from grants.audit.models import AuditEntry, SecurityEvent  # noqa: F401
 from grants.auth.models import RoleGrant, User  # noqa: F401
 from grants.editions.models import Criterion, Edition, EditionCategory, Round  # noqa: F401
 from grants.funding.models import Grant  # noqa: F401

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants import PROJECT_ROOT, money, timeutil
 from grants.db import db
@@ -30,6 +31,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_extensions(app: Flask) -> None:
+    if proxies := app.config.get("PROXY_COUNT"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -43,17 +46,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.refresh_view = "auth.login"
     login_manager.session_protection = "basic"
 
-    from grants.auth.models import User
+    from grants.auth import sessions
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        ident, _sep, version = user_id.partition(".")
-        if not ident.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or user.session_version != int(version):
-            return None
-        return user
+    login_manager.user_loader(sessions.load_user)
+    sessions.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -114,6 +110,23 @@ def render_error(code: int, detail: str | None = None):
     return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
 
 
+def record_refused_access() -> None:
+    """Write a refused access (403) to the security log, in its own transaction."""
+    from flask_login import current_user
+
+    from grants.audit.security import EventKind, record_event
+
+    user = current_user if current_user.is_authenticated else None
+    record_event(
+        EventKind.FORBIDDEN,
+        login=user.login_name if user else "",
+        user_id=user.id if user else None,
+        address=request.remote_addr or "",
+        method=request.method,
+        path=request.path,
+    )
+
+
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(err):
@@ -123,6 +136,8 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(err: HTTPException):
         if err.code is None or err.code < 400:
             return err
+        if err.code == 403:
+            record_refused_access()
         response = render_error(err.code if err.code in ERROR_TEXTS else 400)
         if isinstance(err, MethodNotAllowed) and err.valid_methods:
             # A 405 names the methods the URL accepts (RFC 9110), as werkzeug's own page does.

@@ -34,15 +34,39 @@ class AuditEntry(db.Model):
     actor = relationship("User", lazy="raise")
 
 
+class SecurityEvent(db.Model):
+    """A failed sign-in, a refused access or a registration for a taken name (append-only)."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_security_events_kind_at", "kind", "at"),
+        Index("ix_security_events_login_at", "login", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The login name as typed (sign-in, registration) or the signed-in user's (refused access).
+    login: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    method: Mapped[str] = mapped_column(String(8), default="")
+    path: Mapped[str] = mapped_column(String(255), default="")
+
+    user = relationship("User", lazy="raise")
+
+
 class AuditLogIsAppendOnly(RuntimeError):
     pass
 
 
 @event.listens_for(AuditEntry, "before_update")
+@event.listens_for(SecurityEvent, "before_update")
 def _refuse_update(mapper, connection, target) -> None:
     raise AuditLogIsAppendOnly("audit entries cannot be changed")
 
 
 @event.listens_for(AuditEntry, "before_delete")
+@event.listens_for(SecurityEvent, "before_delete")
 def _refuse_delete(mapper, connection, target) -> None:
     raise AuditLogIsAppendOnly("audit entries cannot be deleted")

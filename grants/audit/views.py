@@ -9,8 +9,10 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from grants.audit import display, service
+from grants.audit import security as security_log
 from grants.audit.labels import action_label, object_type_label
 from grants.auth import policy
+from grants.auth.service import mask_login
 from grants.db import db
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -25,7 +27,7 @@ def _date_arg(name: str) -> date | None:
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
+    return int(value) if value.isdigit() and len(value) <= 9 else default
 
 
 @bp.get("/")
@@ -58,4 +60,30 @@ def index():
         pages=max(1, math.ceil(total / per_page)),
         action_label=action_label,
         object_type_label=object_type_label,
+    )
+
+
+@bp.get("/security")
+@login_required
+def security():
+    if not policy.can_view_security_log(current_user):
+        abort(403)
+    kind = request.args.get("kind") or None
+    flt = security_log.EventFilter(
+        kind=kind if kind in security_log.KIND_LABELS else None,
+        login=(request.args.get("login") or "").strip()[:64] or None,
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+    )
+    per_page = current_app.config["PER_PAGE"]
+    events, total, page = security_log.search_events(db.session, flt, page=_int_arg("page", 1), per_page=per_page)
+    return render_template(
+        "audit/security.html",
+        events=events,
+        total=total,
+        flt=flt,
+        kinds=security_log.KIND_LABELS,
+        page=page,
+        pages=max(1, math.ceil(total / per_page)),
+        mask_login=mask_login,
     )

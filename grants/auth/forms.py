@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo
+from wtforms.validators import EqualTo, ValidationError
 
+from grants.auth import service
+from grants.errors import DomainError
 from grants.forms import max_length, required
 
 
@@ -46,6 +49,28 @@ class RegisterForm(FlaskForm):
         validators=[required(), EqualTo("password", message=_l("两次输入的密码不一致。"))],
         render_kw={"autocomplete": "new-password"},
     )
+
+    # The service's own rules, run here as well so that every field's problem shows at once.
+    def validate_login(self, field) -> None:
+        _check(service.classify_login, field.data)
+
+    def validate_display_name(self, field) -> None:
+        _check(service.check_display_name, field.data)
+
+    def validate_password(self, field) -> None:
+        _check(
+            service.check_password_rules,
+            field.data or "",
+            login=service.normalize_login(self.login.data or ""),
+            min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+
+
+def _check(rule, *args, **kwargs) -> None:
+    try:
+        rule(*args, **kwargs)
+    except DomainError as err:
+        raise ValidationError(str(err)) from err
 
 
 class PasswordForm(FlaskForm):

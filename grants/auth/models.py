@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import UTCDateTime, db, utcnow
@@ -52,8 +53,12 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on password change: every other session and remember-me cookie stops working.
+    # Bumped on sign-out, password change and role revocation: every session and remember-me
+    # cookie issued before stops working (they carry the version they were issued with).
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set for accounts created with a one-time password (judge import): every page but the
+    # password change asks for a new password first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -86,6 +86,11 @@ def can_view_audit(user) -> bool:
     return is_organizer(user)
 
 
+def can_view_security_log(user) -> bool:
+    """Failed sign-ins and refused accesses concern the whole platform: organizers read them."""
+    return is_organizer(user)
+
+
 def staff_district_ids(user) -> set[int]:
     """Districts in which the user is community or street staff."""
     ids = {g.community.street.district_id for g in _grants(user, Role.COMMUNITY_STAFF)}

@@ -74,6 +74,18 @@ def check_password_rules(password: str, *, login: str = "", min_length: int = 8)
         raise DomainError(_("密码不能与登录名相同。"), field="password")
 
 
+def check_display_name(display_name: str) -> str:
+    """The display name without surrounding spaces.
+
+    Raises:
+        DomainError: empty or longer than 50 characters.
+    """
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 50:
+        raise DomainError(_("请填写姓名或昵称（不超过50个字符）。"), field="display_name")
+    return display_name
+
+
 def find_user_by_login(session: Session, login: str) -> User | None:
     login = normalize_login(login)
     if not login:
@@ -99,9 +111,7 @@ def register_user(
     """
     login = normalize_login(login)
     kind = classify_login(login)
-    display_name = (display_name or "").strip()
-    if not display_name or len(display_name) > 50:
-        raise DomainError(_("请填写姓名或昵称（不超过50个字符）。"), field="display_name")
+    display_name = check_display_name(display_name)
     check_password_rules(password, login=login, min_length=min_password_length)
     if find_user_by_login(session, login) is not None:
         raise Conflict(_("这个手机号或用户名已经注册过了。"), field="login")
@@ -122,6 +132,46 @@ def register_user(
         after={"login": login, "display_name": display_name},
     )
     return user
+
+
+def register_resident(
+    session: Session,
+    *,
+    login: str,
+    display_name: str,
+    password: str,
+    community=None,
+    min_password_length: int = 8,
+) -> User | None:
+    """Self-registration: the new account, or None when the name was already taken.
+
+    The caller answers both cases alike, so that nobody learns which mobile numbers have an
+    account; the password is hashed either way so that both take the same time.
+
+    Raises:
+        DomainError: invalid login name, display name or password.
+    """
+    login = normalize_login(login)
+    classify_login(login)
+    check_display_name(display_name)
+    check_password_rules(password, login=login, min_length=min_password_length)
+    if find_user_by_login(session, login) is not None:
+        hash_password(password)
+        return None
+    return register_user(
+        session,
+        login=login,
+        display_name=display_name,
+        password=password,
+        community=community,
+        min_password_length=min_password_length,
+    )
+
+
+def end_sessions(session: Session, *, user: User) -> None:
+    """End every session and remember-me cookie of the user (sign-out)."""
+    user.session_version += 1
+    session.flush()
 
 
 def authenticate(session: Session, *, login: str, password: str) -> User | None:
@@ -149,6 +199,7 @@ def change_password(
         raise DomainError(_("当前密码不正确。"), field="current_password")
     check_password_rules(new_password, login=user.login_name, min_length=min_length)
     user.password_hash = hash_password(new_password)
+    user.must_change_password = False
     user.session_version += 1
     audit.record(session, actor=user, action="user.password_change", obj=user)
     session.flush()
@@ -215,6 +266,9 @@ def revoke_role(session: Session, *, actor, grant: RoleGrant) -> None:
         raise NotAllowed(_("您没有权限撤销这个角色。"))
     if actor is not None and grant.user_id == actor.id and grant.role == Role.ORGANIZER.value:
         raise NotAllowed(_("不能撤销自己的主办方角色，请由另一位主办方操作。"))
+    if actor is None or grant.user_id != actor.id:
+        # The holder's sessions end: they sign in again with the roles they still have.
+        grant.user.session_version += 1
     audit.record(
         session,
         actor=actor,

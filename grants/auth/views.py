@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from grants.auth import service
+from grants.audit.security import EventKind, record_event
+from grants.auth import service, sessions, throttle
 from grants.auth.forms import LoginForm, PasswordForm, RegisterForm
 from grants.db import db, unit_of_work
 from grants.errors import DomainError
@@ -18,10 +19,6 @@ from grants.security import safe_next_url
 bp = Blueprint("auth", __name__)
 
 
-def _login_key() -> str:
-    return "login:" + (request.form.get("login") or "").strip().lower()
-
-
 def _failed(response) -> bool:
     return response.status_code != 302
 
@@ -30,27 +27,56 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return _("%(n)d 秒", n=seconds)
+    return _("%(n)d 分钟", n=-(-seconds // 60))
+
+
+def _security_event(kind: EventKind, login: str) -> None:
+    record_event(kind, login=login, address=request.remote_addr or "", method=request.method, path=request.path)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Per client address, whichever accounts it tries; per (account, address) pair: auth/throttle.py.
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_login_key, scope="login-account")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        name, address = form.login.data.strip(), request.remote_addr or ""
+        if wait := throttle.wait_seconds(name, address):
+            _security_event(EventKind.LOGIN_LOCKED, name)
+            form.password.errors.append(
+                _("从您这里登录这个账号失败的次数太多，请 %(time)s后再试。", time=_wait_text(wait))
+            )
+            return render_template("auth/login.html", form=form), 429
         with unit_of_work() as session:
-            user = service.authenticate(session, login=form.login.data, password=form.password.data)
+            user = service.authenticate(session, login=name, password=form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            throttle.record_success(name, address)
+            sessions.start(user, remember=form.remember.data)
             flash(_("欢迎回来，%(name)s。", name=user.display_name), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.index"))
+        wait = throttle.record_failure(name, address)
+        _security_event(EventKind.LOGIN_FAILED, name)
         form.password.errors.append(_("手机号/用户名或密码不正确。"))
+        if wait:
+            form.password.errors.append(_("失败次数太多，请 %(time)s后再试。", time=_wait_text(wait)))
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        with unit_of_work() as session:
+            service.end_sessions(session, user=current_user)
+    sessions.end()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("main.index"))
 
@@ -62,6 +88,7 @@ def _community_choices() -> list[tuple[int, str]]:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -71,7 +98,7 @@ def register():
         try:
             with unit_of_work() as session:
                 community = service.community_or_none(session, form.community_id.data)
-                user = service.register_user(
+                user = service.register_resident(
                     session,
                     login=form.login.data,
                     display_name=form.display_name.data,
@@ -83,9 +110,18 @@ def register():
             if not apply_domain_error(form, err):
                 flash(str(err), "error")
         else:
-            login_user(user)
-            flash(_("注册成功，欢迎您！"), "success")
-            return redirect(url_for("main.index"))
+            if user is None:
+                _security_event(EventKind.REGISTER_TAKEN, form.login.data.strip())
+            # The same answer whether or not the name was free, so that it tells a stranger nothing.
+            flash(
+                _(
+                    "如果“%(login)s”以前没有注册过，账号已经建好，请用刚才设置的密码登录。"
+                    "如果它早已注册，那个账号没有任何改变，请用它原来的密码登录；忘记密码请联系主办方。",
+                    login=form.login.data.strip(),
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
 
 
@@ -107,7 +143,7 @@ def change_password():
             if not apply_domain_error(form, err):
                 flash(str(err), "error")
         else:
-            login_user(current_user, remember=False)  # re-issue the session with the new version
+            sessions.start(current_user._get_current_object())  # a new session with the new version
             flash(_("密码已修改。其他设备上的登录已失效。"), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form), 400 if form.errors else 200

@@ -220,6 +220,7 @@ def import_judges(session: Session, *, actor, edition: Edition, table: Table) ->
             user = auth_service.register_user(
                 session, login=login, display_name=name, password=password, community=community, actor=actor
             )
+            user.must_change_password = True  # the one-time password is changed at first sign-in
         auth_service.grant_role(session, actor=actor, user=user, role=Role.JUDGE, scope=edition)
         imported.append(ImportedJudge(user, password))
     return imported

@@ -20,5 +20,6 @@ def nav_items(user) -> list[tuple[str, str]]:
             ("org.index", _l("组织架构")),
             ("roles.index", _l("角色管理")),
             ("audit.index", _l("操作日志")),
+            ("audit.security", _l("安全日志")),
         ]
     return items

@@ -16,7 +16,7 @@ def _users(session) -> int:
     return session.scalar(select(func.count()).select_from(User))
 
 
-def test_register_with_mobile_logs_in_and_records_audit(client, session, make):
+def test_register_with_mobile_creates_the_account_and_records_audit(client, session, make):
     community = make.community(name="桂花社区")
     response = client.post(
         "/register",
@@ -33,6 +33,9 @@ def test_register_with_mobile_logs_in_and_records_audit(client, session, make):
     assert user.username is None and user.display_name == "张晓明" and user.community_id == community.id
     assert user.password_hash.startswith("$argon2id$")
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "user.register")).object_id == user.id
+    # Not signed in by registering (a taken number must get the same answer); the password works.
+    assert response.headers["Location"].endswith("/login")
+    client.post("/login", data={"login": "13812345678", "password": "long-enough-pw"})
     assert "张晓明" in client.get("/account").get_data(as_text=True)
 
 
@@ -99,22 +102,23 @@ def test_register_unknown_community_is_refused(client, session):
     assert _users(session) == 0
 
 
-def test_register_taken_login_is_refused(client, session, make):
-    make.user("13900001111")
+def test_register_with_a_taken_number_changes_nothing_and_answers_like_a_new_one(client, session, make):
+    make.user("13900001111", name="原来的人")
     before = _users(session)
-    response = client.post(
-        "/register",
-        data={
-            "login": "13900001111",
-            "display_name": "另一个人",
-            "community_id": 0,
-            "password": "long-enough-pw",
-            "confirm": "long-enough-pw",
-        },
-    )
-    assert response.status_code == 400
-    assert "已经注册过了" in response.get_data(as_text=True)
+    form = {"display_name": "另一个人", "community_id": 0, "password": "long-enough-pw", "confirm": "long-enough-pw"}
+    taken = client.post("/register", data={**form, "login": "13900001111"})
     assert _users(session) == before
+    assert session.scalar(select(User).where(User.mobile == "13900001111")).display_name == "原来的人"
+    fresh = app_client_register(client, {**form, "login": "13900002222"})
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.headers["Location"] == fresh.headers["Location"]
+    taken_page = client.get(taken.headers["Location"]).get_data(as_text=True)
+    assert "13900001111" in taken_page and "以前没有注册过" in taken_page
+    assert "已经注册过了" not in taken_page
+
+
+def app_client_register(client, data):
+    return client.post("/register", data=data)
 
 
 def test_service_refuses_duplicate_and_bad_names(session, make):

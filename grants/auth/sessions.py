@@ -1,0 +1,136 @@
+"""Sessions that end: a per-user version, idle and absolute timeouts, forced password change.
+
+The session (and the remember-me cookie, which Flask-Login fills from the same value) carries
+``"<user id>.<session version>.<issued at>"``. Bumping the user's version (sign-out, password
+change, role revocation) makes every copy of an older value worthless on the server; the issue
+time, signed with the cookie, bounds how long any of them can live. The time of the last request
+(``_seen``) is kept in the signed session to end idle sessions. Nothing here touches the session
+of a request that is not signed in, so anonymous pages stay without a cookie.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from grants import timeutil
+from grants.db import db
+
+# The last-seen time is rewritten at most this often, so that not every response sets a cookie.
+SEEN_RESOLUTION = 60
+# Pages a user who must change a one-time password may still open.
+OPEN_WHILE_MUST_CHANGE = {"auth.change_password", "auth.logout", "static", "main.set_language", "main.healthz"}
+_LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_seen")
+
+
+class SessionId(NamedTuple):
+    user_id: int
+    version: int
+    issued: int | None  # None: a value written before issue times were kept
+
+
+def now() -> int:
+    """Seconds since the epoch (tests move this clock instead of sleeping)."""
+    return int(timeutil.now().timestamp())
+
+
+def make_session_id(user, issued: int) -> str:
+    return f"{user.id}.{user.session_version}.{issued}"
+
+
+def parse_session_id(value: str) -> SessionId | None:
+    parts = str(value).split(".")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) <= 18 for p in parts):
+        return None
+    return SessionId(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else None)
+
+
+def _too_old(issued: int, at: int) -> bool:
+    # An issue time in the future (beyond clock skew) is as invalid as an expired one.
+    return at - issued > current_app.config["SESSION_ABSOLUTE_TIMEOUT"] or issued > at + 300
+
+
+def load_user(value: str):
+    """The user a session or remember-me value names, if it is still valid; else None."""
+    from grants.auth.models import User
+
+    sid = parse_session_id(value)
+    if sid is None or (sid.issued is not None and _too_old(sid.issued, now())):
+        return None
+    user = db.session.get(User, sid.user_id)
+    if user is None or user.session_version != sid.version:
+        return None
+    return user
+
+
+def start(user, *, remember: bool = False) -> None:
+    """Sign the user in on this browser; the issue time goes into the session and remember-me cookie."""
+    login_user(user, remember=remember)
+    at = now()
+    session["_user_id"] = make_session_id(user, at)
+    session["_seen"] = at
+
+
+def end() -> None:
+    """Forget the signed-in user on this browser (the caller ends it on the server)."""
+    logout_user()
+    session.pop("_seen", None)
+
+
+def _forget_login() -> None:
+    for key in _LOGIN_KEYS:
+        session.pop(key, None)
+    g.pop("_login_user", None)  # loaded again on first use: from a remember-me cookie, or anonymous
+
+
+def enforce() -> object | None:
+    """before_request: end sessions past their idle or absolute limit; force a password change."""
+    config = current_app.config
+    has_remember = config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    if config["SESSION_COOKIE_NAME"] in request.cookies:
+        _enforce_limits(has_remember)
+    elif not has_remember:
+        return None  # an anonymous visitor: the session is not even read (no Vary: Cookie from here)
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in OPEN_WHILE_MUST_CHANGE
+    ):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _enforce_limits(has_remember: bool) -> None:
+    """Sign out a session past its absolute or idle limit; note the time of this request."""
+    value = session.get("_user_id")
+    if value is None:
+        return
+    sid = parse_session_id(value)
+    if sid is None:
+        return  # the user loader refuses it
+    at = now()
+    if sid.issued is None:
+        # A session from before issue times were kept: its limits start now.
+        session["_user_id"] = f"{sid.user_id}.{sid.version}.{at}"
+    elif _too_old(sid.issued, at):
+        logout_user()  # also clears the remember-me cookie, which carries the same issue time
+        session.pop("_seen", None)
+        flash(_("您的登录已超过最长有效期，请重新登录。"), "info")
+        return
+    seen = session.get("_seen")
+    if isinstance(seen, int) and at - seen > current_app.config["SESSION_IDLE_TIMEOUT"]:
+        _forget_login()
+        # "Keep me signed in" means exactly that: a remember-me cookie signs the user in again
+        # (its absolute limit still holds); without one the user is told why they must sign in.
+        if not has_remember:
+            flash(_("您已较长时间没有操作，为了安全已退出登录，请重新登录。"), "info")
+        return
+    if not isinstance(seen, int) or at - seen >= SEEN_RESOLUTION:
+        session["_seen"] = at
+
+
+def register(app: Flask) -> None:
+    app.before_request(enforce)
