@@ -31,11 +31,12 @@ STREETS = {
 DEMO_USERS = [
     ("organizer", "王主任（主办方）", Role.ORGANIZER, "district"),
     ("finance", "李会计（财务）", Role.FINANCE, "district"),
-    ("judge1", "陈教授（评审）", Role.JUDGE, "edition"),
-    ("judge2", "刘老师（评审）", Role.JUDGE, "edition"),
-    ("judge3", "赵社工（评审）", Role.JUDGE, "edition"),
-    ("judge4", "孙律师（评审）", Role.JUDGE, "edition"),
-    ("judge5", "周书记（评审）", Role.JUDGE, "edition"),
+    # Judges by their real names: public notices list them (评审专家：陈思远、刘静…).
+    ("judge1", "陈思远", Role.JUDGE, "edition"),
+    ("judge2", "刘静", Role.JUDGE, "edition"),
+    ("judge3", "赵晓梅", Role.JUDGE, "edition"),
+    ("judge4", "孙立平", Role.JUDGE, "edition"),
+    ("judge5", "周建国", Role.JUDGE, "edition"),
     ("staff1", "吴社工（桂花社区）", Role.COMMUNITY_STAFF, "community"),
     ("street1", "郑科长（东湖街道）", Role.STREET_STAFF, "street"),
     ("resident1", "张晓明", None, "樱桃社区"),

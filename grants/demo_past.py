@@ -118,7 +118,9 @@ def _screen(session: Session, edition: Edition, organizer: User, reviewers: list
     eligibility.close_round(session, actor=organizer, rnd=first)
 
 
-def _score_round(session: Session, organizer: User, rnd: Round, quality: dict[int, float], rng: random.Random) -> None:
+def _score_round(
+    session: Session, organizer: User, rnd: Round, quality: dict[int, float], rng: random.Random, at: datetime
+) -> None:
     """Assign, open, let every judge submit every sheet, close (results stored, top N advance)."""
     sheets.assign_round(session, actor=organizer, rnd=rnd)
     eligibility.open_round(session, actor=organizer, rnd=rnd)
@@ -138,6 +140,7 @@ def _score_round(session: Session, organizer: User, rnd: Round, quality: dict[in
             raw_points=points,
             comment=COMMENTS[n % len(COMMENTS)],
             submit=True,
+            at=at + timedelta(minutes=7 * n),  # the sheets came in back then, one after another
         )
     closing.close_scoring_round(session, actor=organizer, rnd=rnd)
     closing.release_comments(session, actor=organizer, rnd=rnd)
@@ -246,8 +249,8 @@ def seed_past_edition(
     _top_n(session, organizer, final, FINAL_TOP_N)
     quality = {proposal.id: q for proposal, q, _failure in submitted}
     rng = random.Random(2)
-    _score_round(session, organizer, preliminary, quality, rng)
-    _score_round(session, organizer, final, quality, rng)
+    _score_round(session, organizer, preliminary, quality, rng, at=published_at - timedelta(days=60))
+    _score_round(session, organizer, final, quality, rng, at=published_at - timedelta(days=20))
     lowered = _award(session, edition, organizer)
     _publish_and_finalize(session, edition, organizer, published_at, lowered)
     return True

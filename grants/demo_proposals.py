@@ -103,7 +103,7 @@ PROPOSALS = [
     ("resident8", "邱红", "枫林社区", "", "文化建设", "draft", [], [], []),
 ]
 TEXT = {
-    "summary": "组织居民一起{what}，让社区更有温度。",
+    "summary": "“{what}”项目组织居民共同参与，一起把身边的事办好，让社区更有温度。",
     "need_analysis": "走访了60户居民，多数人希望有这样的活动，但缺少组织者和经费。",
     "overall_objective": "建立一支能长期运作的居民团队，持续开展“{what}”。",
     "specific_objectives": "1. 每月至少开展一次活动；2. 吸引不少于50名居民参与；3. 培养3名骨干。",
@@ -124,7 +124,7 @@ def _resident(session: Session, login: str, name: str, community: Community, pas
 
 
 def _data(session: Session, edition: Edition, entry, community: Community) -> ps.ProposalData:
-    _login, _name, _c, title, category, _state, team, activities, lines = entry
+    login, _name, _c, title, category, _state, team, activities, lines = entry
     categories = {c.name: c.id for c in ps.ensure_budget_categories(session, edition)}
     category_id = next((c.id for c in edition.categories if c.name == category), None)
     what = title or "社区活动"
@@ -138,6 +138,8 @@ def _data(session: Session, edition: Edition, entry, community: Community) -> ps
         indirect_beneficiaries=300 if title else None,
         self_funds_fen=50_000 if title else 0,
         commitment=bool(title),
+        # Demo accounts sign in with user names: the applicant's mobile is given on the proposal.
+        applicant_mobile=f"1371234{sum(map(ord, login)) % 10_000:04d}" if title else "",
         team=[ps.TeamMemberData(n, m, r, community.name) for n, m, r in team],
         activities=[ps.ActivityData(w, a, p, n) for w, a, p, n in activities],
         budget_lines=[

@@ -194,6 +194,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["yuan_input"] = money.fen_to_yuan_input
     app.jinja_env.filters["localtime"] = timeutil.format_local
     app.jinja_env.filters["localdate"] = lambda v: timeutil.format_local(v, "%Y-%m-%d")
+    app.jinja_env.filters["deadline"] = timeutil.format_deadline  # ends of periods: "… 24:00"
 
     @app.context_processor
     def inject_globals():

@@ -29,6 +29,17 @@ class Transition:
     requires_reason: bool = False
     guard: Callable[[Any], str | None] | None = None  # obj -> message why not, or None
     style: str = field(default="primary")
+    # The substantive step that makes this move (e.g. finalizing the results): such a move is
+    # never offered as a button and is refused unless that step performs it.
+    step: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A move shown to an actor: offered as a button when ``refusal`` is None, else explained."""
+
+    transition: Transition
+    refusal: str | None
 
 
 class StateMachine:
@@ -44,16 +55,49 @@ class StateMachine:
         self.table = {(t.source, t.target): t for t in transitions}
         self.state_label = state_label
         self.district_of = district_of
+        self.extra_guards: dict[tuple[str, str], list[Callable[[Any], str | None]]] = {}
+
+    def add_guard(self, source: str, target: str, guard: Callable[[Any], str | None]) -> None:
+        """Let a higher layer add a condition to a move (e.g. the results domain to "funding")."""
+        assert (source, target) in self.table, (source, target)
+        guards = self.extra_guards.setdefault((str(source), str(target)), [])
+        if guard not in guards:
+            guards.append(guard)
+
+    def refusal(self, rule: Transition, obj) -> str | None:
+        """Why the move may not happen now (the first guard that refuses), or None."""
+        guards = ([rule.guard] if rule.guard else []) + self.extra_guards.get((str(rule.source), str(rule.target)), [])
+        for guard in guards:
+            if message := guard(obj):
+                return message
+        return None
+
+    def options(self, obj, actor) -> list[Option]:
+        """The moves by hand from the object's current state that this actor may perform, each
+        with the reason it is refused now (None when it may happen)."""
+        return [
+            Option(t, self.refusal(t, obj))
+            for (source, _target), t in self.table.items()
+            if source == obj.status and t.step is None and t.allowed(actor, obj)
+        ]
 
     def available(self, obj, actor) -> list[Transition]:
-        """Transitions from the object's current state that this actor may perform."""
-        return [t for (source, _target), t in self.table.items() if source == obj.status and t.allowed(actor, obj)]
+        """Moves by hand from the object's current state that this actor may perform now."""
+        return [option.transition for option in self.options(obj, actor) if option.refusal is None]
 
-    def transition(self, session: Session, obj, target: str, *, actor, reason: str | None = None) -> None:
-        """Move ``obj`` to ``target``.
+    def pending_steps(self, obj) -> list[Transition]:
+        """Moves from the current state that only a substantive step makes (to explain them)."""
+        return [t for (source, _target), t in self.table.items() if source == obj.status and t.step is not None]
+
+    def transition(
+        self, session: Session, obj, target: str, *, actor, reason: str | None = None, by_step: bool = False
+    ) -> None:
+        """Move ``obj`` to ``target``. A move that follows from a substantive step is made only by
+        that step's service, which passes ``by_step=True``.
 
         Raises:
-            InvalidTransition: the move is not in the table from the current state.
+            InvalidTransition: the move is not in the table from the current state, or it follows
+                from a step and is attempted by hand.
             NotAllowed: the actor may not perform it.
             DomainError: a reason is required, or the transition's guard refuses.
         """
@@ -67,12 +111,20 @@ class StateMachine:
                     target=self.state_label(target),
                 )
             )
+        if rule.step is not None and not by_step:
+            raise InvalidTransition(
+                _(
+                    "“%(target)s”只能通过“%(step)s”进入，不能直接变更。",
+                    target=self.state_label(target),
+                    step=rule.step(),
+                )
+            )
         if not rule.allowed(actor, obj):
             raise NotAllowed(_("您没有权限执行此操作。"))
         reason = (reason or "").strip() or None
         if rule.requires_reason and not reason:
             raise DomainError(_("请填写原因。"), field="reason")
-        if rule.guard is not None and (message := rule.guard(obj)):
+        if message := self.refusal(rule, obj):
             raise DomainError(message)
         obj.status = target
         audit.record(

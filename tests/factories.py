@@ -119,6 +119,7 @@ class Factories:
             prior_experience="2025年组织过两次楼道清洁。",
             self_funds_fen=20_000,
             commitment=True,
+            applicant_mobile=overrides.pop("applicant_mobile", "13800000000"),
             team=[
                 proposal_service.TeamMemberData(name=f"队员{i}", mobile=f"1390000{i:04d}", role="志愿者")
                 for i in range(1, members + 1)

@@ -42,6 +42,11 @@ class EditionForm(FlaskForm):
         _l("申报截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[optional()]
     )
     categories = TextAreaField(_l("服务领域"), validators=[required()], description=_l("每行一个。"))
+    objection_contact = StringField(
+        _l("异议受理联系方式"),
+        validators=[optional(), max_length(300)],
+        description=_l("印在公示上，例如：监督电话 0571-12345678；地址：××路1号区民政局302室。评审开始后仍可修改。"),
+    )
 
     def validate_cap_yuan(self, field) -> None:
         self.cap_fen = _yuan(field)

@@ -61,6 +61,8 @@ class Edition(db.Model):
     submission_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the public sends objections (监督电话、地址), printed on every notice of the edition.
+    objection_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     district = relationship("District", lazy="joined")
     categories: Mapped[list[EditionCategory]] = relationship(

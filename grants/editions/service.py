@@ -118,6 +118,7 @@ class EditionData:
     submission_opens_at: datetime | None = None
     submission_closes_at: datetime | None = None
     categories: list[str] = field(default_factory=list)
+    objection_contact: str = ""
 
 
 EDITABLE_FIELDS = (
@@ -131,7 +132,10 @@ EDITABLE_FIELDS = (
     "one_proposal_per_applicant",
     "submission_opens_at",
     "submission_closes_at",
+    "objection_contact",
 )
+# What an organizer may still change once review has started: only how the public reaches them.
+EDITABLE_AFTER_REVIEW = {"objection_contact"}
 
 
 def _clean_categories(names: list[str]) -> list[str]:
@@ -161,12 +165,19 @@ def _validate(session: Session, district_id: int, data: EditionData, edition: Ed
         raise DomainError(_("资助总额不能小于单个项目资助上限。"), field="pool_fen")
     if data.min_team_size < 1 or data.min_team_size > 50:
         raise DomainError(_("团队最少人数应在1到50之间。"), field="min_team_size")
+    if len(data.objection_contact.strip()) > 300:
+        raise DomainError(_("异议受理联系方式不能超过300个字符。"), field="objection_contact")
     if data.submission_opens_at and data.submission_closes_at and data.submission_closes_at <= data.submission_opens_at:
         raise DomainError(_("申报截止时间必须晚于开始时间。"), field="submission_closes_at")
     clash = session.scalar(select(Edition.id).where(Edition.district_id == district_id, Edition.number == data.number))
     if clash is not None and (edition is None or clash != edition.id):
         raise Conflict(_("本区已经有第%(n)d届大赛了。", n=data.number), field="number")
     return _clean_categories(data.categories)
+
+
+def _to_minute(value):
+    # The form gives times to the minute; a stored time may carry seconds.
+    return value.replace(second=0, microsecond=0) if isinstance(value, datetime) else value
 
 
 def _snapshot(edition: Edition) -> dict:
@@ -205,19 +216,23 @@ def create_edition(session: Session, *, actor, district, data: EditionData) -> E
 
 
 def update_edition(session: Session, *, actor, edition: Edition, data: EditionData) -> Edition:
-    """Change an edition's settings while it is in draft or open for submissions.
+    """Change an edition's settings while it is in draft or open for submissions; afterwards only
+    the objection contact printed on its notices.
 
     Raises:
         NotAllowed: not an organizer of the edition's district.
-        InvalidTransition-like DomainError: the edition is past submission.
-        DomainError: a field breaks a rule.
+        DomainError: a field breaks a rule, or a locked setting changes after review started.
     """
     if not policy.can_manage_edition(actor, edition):
         raise NotAllowed(_("您没有权限修改这届大赛。"))
-    if edition.status not in (EditionStatus.DRAFT, EditionStatus.OPEN):
-        raise DomainError(_("评审开始后不能再修改大赛设置。"))
+    data.objection_contact = data.objection_contact.strip()
     categories = _validate(session, edition.district_id, data, edition)
     before = _snapshot(edition)
+    if edition.status not in (EditionStatus.DRAFT, EditionStatus.OPEN):
+        wanted = {**{name: getattr(data, name) for name in EDITABLE_FIELDS}, "categories": categories}
+        wanted["name"] = wanted["name"].strip()
+        if any(_to_minute(wanted[k]) != _to_minute(before[k]) for k in before if k not in EDITABLE_AFTER_REVIEW):
+            raise DomainError(_("评审开始后不能再修改大赛设置（异议受理联系方式除外）。"))
     for name in EDITABLE_FIELDS:
         setattr(edition, name, getattr(data, name))
     edition.name = edition.name.strip()

@@ -7,6 +7,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from grants import timeutil
 from grants.auth import policy
 from grants.states import StateMachine, Transition
 
@@ -63,6 +64,14 @@ def _ready_to_open(edition) -> str | None:
     return None
 
 
+def _submission_closed(edition) -> str | None:
+    closes_at = edition.submission_closes_at
+    if closes_at is None or timeutil.now() < closes_at:
+        at = timeutil.format_deadline(closes_at) if closes_at else _("未设置")
+        return _("申报截止时间（%(at)s）过后才能进入评审。", at=at)
+    return None
+
+
 E = EditionStatus
 edition_machine = StateMachine(
     "edition",
@@ -77,9 +86,27 @@ edition_machine = StateMachine(
             requires_reason=True,
             style="secondary",
         ),
-        Transition(E.OPEN, E.REVIEWING, "edition.start_review", lambda: _("进入评审"), _organizer),
-        Transition(E.REVIEWING, E.PUBLICIZING, "edition.publicize", lambda: _("进入公示"), _organizer),
-        Transition(E.PUBLICIZING, E.FUNDING, "edition.fund", lambda: _("进入资助实施"), _organizer),
+        Transition(
+            E.OPEN, E.REVIEWING, "edition.start_review", lambda: _("进入评审"), _organizer, guard=_submission_closed
+        ),
+        # These two follow from the results: publishing the final round's awards, and making them
+        # final once the objection window has closed (grants/results/service.py).
+        Transition(
+            E.REVIEWING,
+            E.PUBLICIZING,
+            "edition.publicize",
+            lambda: _("进入公示"),
+            _organizer,
+            step=lambda: _("发布终评获奖名单公示"),
+        ),
+        Transition(
+            E.PUBLICIZING,
+            E.FUNDING,
+            "edition.fund",
+            lambda: _("进入资助实施"),
+            _organizer,
+            step=lambda: _("公示期满后确定结果"),
+        ),
         Transition(E.FUNDING, E.CLOSED, "edition.close", lambda: _("结束本届"), _organizer),
     ],
     state_label=edition_status_label,
@@ -91,12 +118,23 @@ def _round_organizer(actor, rnd) -> bool:
     return actor is None or policy.is_organizer(actor, rnd.edition.district_id)
 
 
+def _screening_may_close(rnd) -> str | None:
+    # Round 1 screens submissions: closing it while submissions can still arrive would leave a
+    # late proposal with no round to decide it. The edition reaches review only after its
+    # deadline, and its window cannot be extended from there.
+    if rnd.kind == "eligibility" and rnd.edition.status in (EditionStatus.DRAFT, EditionStatus.OPEN):
+        return _("申报还没有截止；本届进入评审后才能结束资格审查。")
+    return None
+
+
 R = RoundStatus
 round_machine = StateMachine(
     "round",
     [
         Transition(R.PENDING, R.OPEN, "round.open", lambda: _("开始本轮"), _round_organizer),
-        Transition(R.OPEN, R.CLOSED, "round.close", lambda: _("结束本轮"), _round_organizer),
+        Transition(
+            R.OPEN, R.CLOSED, "round.close", lambda: _("结束本轮"), _round_organizer, guard=_screening_may_close
+        ),
         Transition(
             R.CLOSED,
             R.OPEN,

@@ -79,6 +79,7 @@ def _edition_data(form: EditionForm) -> service.EditionData:
         submission_opens_at=utc(form.submission_opens_at.data),
         submission_closes_at=utc(form.submission_closes_at.data),
         categories=(form.categories.data or "").splitlines(),
+        objection_contact=form.objection_contact.data or "",
     )
 
 
@@ -132,7 +133,8 @@ def detail(edition_id: int):
         "editions/detail.html",
         edition=edition,
         rounds=service.rounds_of(db.session, edition.id),
-        transitions=edition_machine.available(edition, current_user),
+        options=edition_machine.options(edition, current_user),
+        steps=edition_machine.pending_steps(edition),
         form=TransitionForm(),
     )
 

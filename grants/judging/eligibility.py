@@ -4,11 +4,13 @@ a decision on every submitted proposal."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants import audit
+from grants import audit, timeutil
 from grants.editions.models import Round, RoundKind
 from grants.editions.states import RoundStatus, round_machine
 from grants.errors import DomainError, NotAllowed
@@ -30,15 +32,38 @@ def decisions_for(session: Session, rnd: Round, proposal_ids: list[int]) -> dict
     return {d.proposal_id: d for d in rows}
 
 
+def correction_lapsed(proposal: Proposal, at: datetime | None = None) -> bool:
+    """A proposal returned for correction whose deadline passed without a resubmission."""
+    return (
+        proposal.status == ProposalStatus.RETURNED.value
+        and proposal.resubmit_deadline is not None
+        and (at or timeutil.now()) > proposal.resubmit_deadline
+    )
+
+
+def decidable(proposal: Proposal, at: datetime | None = None) -> bool:
+    """Whether round 1 can decide this proposal now (a lapsed correction only as a failure)."""
+    return proposal.status in DECIDABLE or correction_lapsed(proposal, at)
+
+
 def decide(
-    session: Session, *, actor, rnd: Round, proposal: Proposal, outcome: str, reason: str | None, checked: list[int]
+    session: Session,
+    *,
+    actor,
+    rnd: Round,
+    proposal: Proposal,
+    outcome: str,
+    reason: str | None,
+    checked: list[int],
+    at: datetime | None = None,
 ) -> EligibilityDecision:
     """Record (or revise) the decision on one proposal and move its status.
 
     Raises:
         NotAllowed: not a round-1 reviewer of the proposal's community.
         DomainError: the round is not an open eligibility round of this edition, the proposal is
-            not waiting for a decision, a failure has no reason, or an unknown checklist item.
+            not waiting for a decision, a failure has no reason, a pass leaves a checklist item
+            unticked without a reason for the exception, or an unknown checklist item.
     """
     if rnd.kind != RoundKind.ELIGIBILITY or proposal.edition_id != rnd.edition_id:
         raise DomainError(_("这一轮不是本届大赛的资格审查。"))
@@ -46,16 +71,28 @@ def decide(
         raise NotAllowed(_("您没有权限审查这份申报书。"))
     if rnd.status != RoundStatus.OPEN.value:
         raise DomainError(_("资格审查没有在进行中，不能作出或修改决定。"))
-    if proposal.status not in DECIDABLE:
+    if not decidable(proposal, at):
         raise DomainError(_("这份申报书目前不需要资格审查决定。"))
     if outcome not in set(Outcome):
         raise DomainError(_("请选择通过或不通过。"), field="outcome")
+    lapsed = correction_lapsed(proposal, at)
+    if lapsed and outcome == Outcome.PASS:
+        raise DomainError(_("补正期限已过且未重新提交，只能作出不通过的决定。"), field="outcome")
     reason = (reason or "").strip() or None
     if outcome == Outcome.FAIL and not reason:
         raise DomainError(_("不通过时必须写明原因。"), field="reason")
     known = {c.id for c in rnd.criteria}
     if not set(checked) <= known:
         raise DomainError(_("审查要点不属于这一轮。"), field="checked")
+    unticked = known - set(checked)
+    if outcome == Outcome.PASS and unticked and not reason:
+        raise DomainError(
+            _(
+                "还有%(n)d项审查要点没有勾选：通过需要勾选全部要点，例外情况请在“原因或意见”中写明理由。",
+                n=len(unticked),
+            ),
+            field="checked",
+        )
     decision = session.scalar(
         select(EligibilityDecision).where(
             EligibilityDecision.round_id == rnd.id, EligibilityDecision.proposal_id == proposal.id
@@ -78,7 +115,13 @@ def decide(
         obj=decision,
         district_id=proposal.edition.district_id,
         before=before,
-        after={"proposal_id": proposal.id, "outcome": outcome, "reason": reason},
+        after={
+            "proposal_id": proposal.id,
+            "outcome": outcome,
+            "reason": reason,
+            "checked": decision.checked,
+            "unticked": sorted(unticked) if outcome == Outcome.PASS else [],
+        },
     )
     return decision
 
@@ -113,17 +156,29 @@ def open_round(session: Session, *, actor, rnd: Round) -> None:
     round_machine.transition(session, rnd, RoundStatus.OPEN.value, actor=actor)
 
 
+def close_refusal(session: Session, rnd: Round) -> str | None:
+    """Why the eligibility round cannot close now (None when it can): submissions may still
+    arrive, or proposals still wait for a decision or a correction."""
+    rule = round_machine.table[(RoundStatus.OPEN.value, RoundStatus.CLOSED.value)]
+    if message := round_machine.refusal(rule, rnd):
+        return message
+    if pending := waiting(session, rnd):
+        return _("还有%(n)d份申报书没有资格审查决定（或正在补正），不能结束本轮。", n=len(pending))
+    return None
+
+
 def close_round(session: Session, *, actor, rnd: Round) -> None:
-    """Close the eligibility round once every submitted proposal has a decision.
+    """Close the eligibility round once submission is over and every proposal has a decision.
 
     Raises:
         NotAllowed: not the edition's organizer.
-        DomainError: proposals still wait for a decision or a correction.
+        DomainError: the edition still takes submissions, or proposals still wait for a decision
+            or a correction.
     """
     if actor is not None and not round_machine.table[(RoundStatus.OPEN.value, RoundStatus.CLOSED.value)].allowed(
         actor, rnd
     ):
         raise NotAllowed(_("您没有权限执行此操作。"))
-    if pending := waiting(session, rnd):
-        raise DomainError(_("还有%(n)d份申报书没有资格审查决定（或正在补正），不能结束本轮。", n=len(pending)))
+    if rnd.status == RoundStatus.OPEN.value and (message := close_refusal(session, rnd)):
+        raise DomainError(message)
     round_machine.transition(session, rnd, RoundStatus.CLOSED.value, actor=actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -142,6 +143,7 @@ def save_sheet(
     comment: str,
     submit: bool,
     on_behalf: bool = False,
+    at: datetime | None = None,
 ) -> Assignment:
     """Save a judge's sheet; with ``submit`` it must be complete and is locked afterwards.
 
@@ -190,7 +192,7 @@ def save_sheet(
         )
     if submit:
         sheet_machine.transition(session, assignment, SheetStatus.SUBMITTED.value, actor=actor)
-        assignment.submitted_at = now()
+        assignment.submitted_at = at or now()
         session.flush()
     return assignment
 

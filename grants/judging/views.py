@@ -67,6 +67,8 @@ def eligibility_list(round_id: int):
         rows=rows,
         decisions=eligibility.decisions_for(db.session, rnd, [p.id for p in rows]),
         waiting=len(eligibility.waiting(db.session, rnd)),
+        decidable={p.id for p in rows if eligibility.decidable(p)},
+        close_refusal=eligibility.close_refusal(db.session, rnd) if rnd.status == "open" else None,
         can_manage=edition_policy.can_manage_round(current_user, rnd),
     )
 

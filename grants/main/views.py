@@ -50,3 +50,10 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers and crawlers ask for /favicon.ico whatever the page says: the platform's icon."""
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)

@@ -85,6 +85,12 @@ class ProposalForm(FlaskForm):
         description=_l("另外筹集的资金，不计入申请金额。"),
         render_kw={"inputmode": "decimal"},
     )
+    applicant_mobile = StringField(
+        _l("申报人手机号"),
+        validators=[max_length(11)],
+        description=_l("11位手机号，只有主办方和审查人员能看到，用于联系申报人。"),
+        render_kw={"inputmode": "numeric", "autocomplete": "tel"},
+    )
     commitment = BooleanField(_l("我承诺：所填内容真实；获得资助后专款专用，按要求接受监督和评估。"))
     team = FieldList(FormField(TeamMemberForm), min_entries=0, max_entries=40)
     activities = FieldList(FormField(ActivityForm), min_entries=0, max_entries=40)
@@ -110,6 +116,7 @@ class ProposalForm(FlaskForm):
         self.category_id.data = proposal.category_id or 0
         self.community_id.data = proposal.community_id or 0
         self.self_funds.data = fen_to_yuan_input(proposal.self_funds_fen)
+        self.applicant_mobile.data = proposal.applicant_mobile or proposal.applicant.mobile or ""
         for line, entry in zip(proposal.budget_lines, self.budget_lines, strict=True):
             entry.form.unit_price.data = fen_to_yuan_input(line.unit_price_fen)
 
@@ -152,6 +159,7 @@ class ProposalForm(FlaskForm):
             prior_experience=self.prior_experience.data or "",
             self_funds_fen=getattr(self, "self_funds_fen", 0),
             commitment=bool(self.commitment.data),
+            applicant_mobile=self.applicant_mobile.data or "",
             team=[
                 TeamMemberData(
                     e.form.name.data or "",

@@ -67,6 +67,9 @@ class Proposal(db.Model):
     # Always Σ budget lines; kept in the row so lists and totals need no aggregation.
     requested_fen: Mapped[int] = mapped_column(default=0)
     commitment: Mapped[bool] = mapped_column(default=False)  # 承诺
+    # The applicant's contact mobile for this proposal (private: only who may see the proposal);
+    # asked on the form because an account may have a user name and no mobile.
+    applicant_mobile: Mapped[str | None] = mapped_column(String(11))
 
     version: Mapped[int] = mapped_column(default=0)  # number of submissions so far
     resubmissions: Mapped[int] = mapped_column(default=0)

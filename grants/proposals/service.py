@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from grants import audit
 from grants.auth.models import User
 from grants.editions.models import Edition, EditionCategory, Round
-from grants.editions.states import EditionStatus, RoundStatus
+from grants.editions.states import EditionStatus, RoundStatus, edition_machine
 from grants.errors import Conflict, DomainError, NotAllowed
 from grants.money import format_fen
 from grants.org.models import Community, Street
@@ -28,7 +28,7 @@ from grants.proposals.models import (
     TeamMember,
 )
 from grants.proposals.states import ProposalStatus, proposal_machine
-from grants.timeutil import format_local, now
+from grants.timeutil import format_deadline, now
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 SUMMARY_MAX = 500
@@ -136,6 +136,7 @@ class ProposalData:
     prior_experience: str = ""
     self_funds_fen: int = 0
     commitment: bool = False
+    applicant_mobile: str = ""
     team: list[TeamMemberData] = field(default_factory=list)
     activities: list[ActivityData] = field(default_factory=list)
     budget_lines: list[budget.Line] = field(default_factory=list)
@@ -228,6 +229,8 @@ def _check_lengths(data: ProposalData) -> None:
             raise DomainError(_("受益人数必须是0或正整数。"), field=name)
     if data.self_funds_fen < 0:
         raise DomainError(_("自筹/配套资金不能为负数。"), field="self_funds_fen")
+    if data.applicant_mobile.strip() and not MOBILE_RE.match(data.applicant_mobile.strip()):
+        raise DomainError(_("申报人手机号应为11位手机号码，例如13812345678。"), field="applicant_mobile")
     if data.period_start and data.period_end and data.period_end < data.period_start:
         raise DomainError(_("项目结束日期不能早于开始日期。"), field="period_end")
 
@@ -363,6 +366,7 @@ def save_draft(session: Session, *, actor, proposal: Proposal, data: ProposalDat
     for name in SCALAR_FIELDS:
         value = getattr(data, name)
         setattr(proposal, name, value.strip() if isinstance(value, str) else value)
+    proposal.applicant_mobile = data.applicant_mobile.strip() or None
     proposal.team = [
         TeamMember(
             position=i,
@@ -425,6 +429,7 @@ def field_labels() -> dict[str, str]:
         "team": _("团队成员"),
         "activities": _("活动安排"),
         "budget_lines": _("预算"),
+        "attachments": _("附件"),
     }
 
 
@@ -445,6 +450,11 @@ REQUIRED_FOR_SUBMISSION = (
 )
 
 
+def contact_mobile(proposal: Proposal) -> str:
+    """The applicant's mobile for this proposal: the one given on it, else the account's."""
+    return proposal.applicant_mobile or proposal.applicant.mobile or ""
+
+
 def missing_for_submission(proposal: Proposal) -> list[str]:
     """What still has to be filled in before the proposal can be submitted, in form order."""
     missing: list[str] = []
@@ -454,6 +464,8 @@ def missing_for_submission(proposal: Proposal) -> list[str]:
         value = getattr(proposal, name)
         if value is None or (isinstance(value, str) and not value.strip()):
             missing.append(_("请填写“%(field)s”。", field=label))
+    if not contact_mobile(proposal):
+        missing.append(_("请填写“%(field)s”。", field=_("申报人手机号")))
     if not proposal.activities:
         missing.append(_("请至少填写一项活动安排。"))
     team_size = 1 + len(proposal.team)
@@ -483,12 +495,14 @@ def _snapshot(proposal: Proposal) -> dict:
         [line.category.name, line.item, line.unit_price_fen, line.quantity, line.amount_fen]
         for line in proposal.budget_lines
     ]
+    # Name and fingerprint: a replaced file with the same name still shows as a change.
+    snap["attachments"] = [[a.original_name, a.sha256[:12]] for a in proposal.attachments]
     return snap
 
 
 def _refuse_if_incomplete(session: Session, proposal: Proposal) -> None:
     session.flush()
-    session.expire(proposal, ["team", "activities", "budget_lines"])  # re-read what save_draft replaced
+    session.expire(proposal, ["team", "activities", "budget_lines", "attachments"])  # re-read what changed
     if missing := missing_for_submission(proposal):
         raise DomainError(_("还有%(n)d项需要补充：%(items)s", n=len(missing), items=" ".join(missing)))
     lines = [
@@ -513,13 +527,15 @@ def submit_proposal(session: Session, *, actor, proposal: Proposal, at: datetime
     if proposal.status == ProposalStatus.RETURNED.value:
         if proposal.resubmit_deadline is not None and at > proposal.resubmit_deadline:
             raise DomainError(
-                _("补正截止时间（%(at)s）已过，不能再提交。", at=format_local(proposal.resubmit_deadline))
+                _("补正截止时间（%(at)s）已过，不能再提交。", at=format_deadline(proposal.resubmit_deadline))
             )
         target = ProposalStatus.SUBMITTED.value
     else:
         if not submission_open(edition, at):
             if edition.submission_closes_at is not None and at >= edition.submission_closes_at:
-                raise DomainError(_("申报已于%(at)s截止，不能再提交。", at=format_local(edition.submission_closes_at)))
+                raise DomainError(
+                    _("申报已于%(at)s截止，不能再提交。", at=format_deadline(edition.submission_closes_at))
+                )
             raise DomainError(_("这届大赛目前不在申报期内。"))
         target = ProposalStatus.SUBMITTED.value
     _lock_applicant(session, actor.id)
@@ -657,6 +673,16 @@ def budget_subtotals(proposal: Proposal) -> list[tuple[str, int]]:
     return list(totals.items())
 
 
+def version_submitted_at(session: Session, proposal: Proposal) -> datetime | None:
+    """When the proposal's current version was submitted (a resubmission's own time, not the first)."""
+    at = session.scalar(
+        select(ProposalVersion.submitted_at).where(
+            ProposalVersion.proposal_id == proposal.id, ProposalVersion.version == proposal.version
+        )
+    )
+    return at or proposal.submitted_at
+
+
 def edition_has_proposals(session: Session, edition_id: int) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Proposal).where(Proposal.edition_id == edition_id)))
 
@@ -668,3 +694,22 @@ def can_withdraw_now(session: Session, actor, proposal: Proposal) -> bool:
         and any(t.target == ProposalStatus.WITHDRAWN for t in proposal_machine.available(proposal, actor))
         and not scoring_started(session, proposal.edition_id)
     )
+
+
+def _nothing_submitted(edition: Edition) -> str | None:
+    # Back to draft would strand proposals already handed in (they could be neither corrected
+    # nor decided); an edition with submissions goes forward only.
+    submitted = object_session(edition).scalar(
+        select(func.count())
+        .select_from(Proposal)
+        .where(
+            Proposal.edition_id == edition.id,
+            Proposal.status.notin_((ProposalStatus.DRAFT.value, ProposalStatus.WITHDRAWN.value)),
+        )
+    )
+    if submitted:
+        return _("已经有%(n)d份申报书提交，不能退回筹备。", n=submitted)
+    return None
+
+
+edition_machine.add_guard(EditionStatus.OPEN, EditionStatus.DRAFT, _nothing_submitted)

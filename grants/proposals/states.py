@@ -66,6 +66,8 @@ proposal_machine = StateMachine(
         Transition(P.SUBMITTED, P.INELIGIBLE, "proposal.fail", lambda: _("不通过"), _reviewer),
         Transition(P.INELIGIBLE, P.ELIGIBLE, "proposal.pass", lambda: _("通过"), _reviewer),
         Transition(P.ELIGIBLE, P.INELIGIBLE, "proposal.fail", lambda: _("不通过"), _reviewer),
+        # A returned proposal not resubmitted by its deadline is decided, so round 1 can close.
+        Transition(P.RETURNED, P.INELIGIBLE, "proposal.fail", lambda: _("不通过"), _reviewer),
     ],
     state_label=proposal_status_label,
     district_of=lambda proposal: proposal.edition.district_id,

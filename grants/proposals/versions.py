@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ROW_FIELDS = ("team", "activities", "budget_lines")
+ROW_FIELDS = ("team", "activities", "budget_lines", "attachments")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ def diff(old: dict, new: dict) -> tuple[list[Change], list[RowChanges]]:
     ]
     rows = []
     for key in ROW_FIELDS:
+        if (key in old) != (key in new):
+            continue  # a snapshot from before the field was recorded: nothing to compare with
         before = [list(r) for r in old.get(key, [])]
         after = [list(r) for r in new.get(key, [])]
         removed = [r for r in before if r not in after]

@@ -136,6 +136,7 @@ def notice_html(publication: Publication, entries: list[PublicationEntry], base_
         "pdf/notice.html",
         publication=publication,
         edition=publication.edition,
+        entries=entries,
         table=notice_table(publication, entries),
         columns=notice_columns(publication, entries),
         office=office_name(publication),
@@ -211,11 +212,17 @@ def winners(session: Session, publication: Publication) -> list[PublicationEntry
     )
 
 
+def inner_quotes(text: str) -> str:
+    """Chinese quotation marks inside “…” become ‘…’ (a title quoted on a certificate)."""
+    return text.replace("“", "‘").replace("”", "’")
+
+
 def certificate_html(entry: PublicationEntry, publication: Publication, base_url: str) -> str:
     issued = publication.finalized_at or publication.opens_at
     return render_template(
         "pdf/certificate.html",
         entry=entry,
+        quoted_title=inner_quotes(entry.title),
         publication=publication,
         edition=publication.edition,
         office=office_name(publication),

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from grants import audit, money, timeutil
 from grants.auth.models import User
@@ -185,7 +185,7 @@ def prepare(session: Session, *, actor, edition: Edition, rnd: Round, settings: 
         entries = build_entries(session, rnd, final=final)
     if not entries:
         raise DomainError(
-            _("这一轮没有获奖项目，请先在“奖项与金额”中评定奖项。") if final else _("这一轮没有可公示的项目。")
+            _("这一轮没有获奖项目，请先在“奖项与核定金额”中评定奖项。") if final else _("这一轮没有可公示的项目。")
         )
     publication.entries = entries
     session.add(publication)
@@ -370,7 +370,7 @@ def publish(session: Session, *, actor, publication: Publication, now: datetime 
             publication_machine.transition(session, previous, PublicationStatus.SUPERSEDED.value, actor=actor)
             previous.superseded_at = now
     if publication.final and edition.status == EditionStatus.REVIEWING.value:
-        edition_machine.transition(session, edition, EditionStatus.PUBLICIZING.value, actor=actor)
+        edition_machine.transition(session, edition, EditionStatus.PUBLICIZING.value, actor=actor, by_step=True)
     session.flush()
     audit.record(
         session,
@@ -407,7 +407,7 @@ def finalize(session: Session, *, actor, publication: Publication, now: datetime
     now = now or timeutil.now()
     if now < publication.closes_at:
         raise DomainError(
-            _("公示期到%(end)s结束，结束后才能确定结果。", end=timeutil.format_local(publication.closes_at))
+            _("公示期到%(end)s结束，结束后才能确定结果。", end=timeutil.format_deadline(publication.closes_at))
         )
     if waiting := open_objections(session, edition.id):
         raise DomainError(_("还有%(n)d条异议没有答复，全部答复后才能确定结果。", n=waiting))
@@ -450,5 +450,36 @@ def finalize(session: Session, *, actor, publication: Publication, now: datetime
     publication.finalized_at = now
     publication_machine.transition(session, publication, PublicationStatus.FINAL.value, actor=actor)
     if edition.status == EditionStatus.PUBLICIZING.value:
-        edition_machine.transition(session, edition, EditionStatus.FUNDING.value, actor=actor)
+        edition_machine.transition(session, edition, EditionStatus.FUNDING.value, actor=actor, by_step=True)
     return existing + grants
+
+
+# --- the edition moves that follow from the results ---------------------------------------------
+
+
+def _final_notice_published(edition: Edition) -> str | None:
+    session = object_session(edition)
+    published = session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(
+            Publication.edition_id == edition.id,
+            Publication.final.is_(True),
+            Publication.status.in_((PublicationStatus.PUBLISHED.value, PublicationStatus.FINAL.value)),
+        )
+    )
+    return None if published else _("终评获奖名单公示发布后才能进入公示阶段。")
+
+
+def _results_final(edition: Edition) -> str | None:
+    session = object_session(edition)
+    final = session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(Publication.edition_id == edition.id, Publication.status == PublicationStatus.FINAL.value)
+    )
+    return None if final else _("公示期满、异议全部答复并确定结果后，才能进入资助实施。")
+
+
+edition_machine.add_guard(EditionStatus.REVIEWING, EditionStatus.PUBLICIZING, _final_notice_published)
+edition_machine.add_guard(EditionStatus.PUBLICIZING, EditionStatus.FUNDING, _results_final)

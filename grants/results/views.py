@@ -3,8 +3,6 @@ the district's holidays for counting objection windows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,15 +20,7 @@ from grants.results.states import PublicationStatus, objection_status_label, pub
 bp = Blueprint("results", __name__)
 
 
-def window_end(closes_at) -> str:
-    """The end of an objection window as people say it: a window closing at midnight ends at
-    "24:00" of the day before."""
-    if closes_at is None:
-        return ""
-    local = timeutil.to_local(closes_at)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
-    return local.strftime("%Y-%m-%d %H:%M")
+window_end = timeutil.format_deadline  # kept under its template name
 
 
 @bp.app_context_processor

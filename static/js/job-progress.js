@@ -16,6 +16,7 @@
     var count = box.querySelector("[data-job-count]");
     var download = box.querySelector("[data-job-download]");
     var error = box.querySelector("[data-job-error]");
+    var pending = box.querySelector("[data-job-pending]");
 
     function show(state) {
       bar.max = state.total || 1;
@@ -30,8 +31,11 @@
       }
       if (state.error) {
         error.textContent = state.error;
+        error.className = "flash flash-error";
+        error.setAttribute("role", "alert");
         error.hidden = false;
       }
+      if (pending) { pending.hidden = !RUNNING[state.status]; }
     }
 
     function poll() {

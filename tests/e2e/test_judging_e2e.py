@@ -4,13 +4,17 @@ computed by hand below."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from grants.auth.models import Role
 from grants.editions import service as edition_service
+from grants.editions.models import Edition
 from grants.editions.states import edition_machine
 from grants.judging.models import Assignment, RoundResult
+from grants.timeutil import now
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -82,9 +86,24 @@ def test_three_rounds_end_at_the_hand_computed_ranking(live_server, browser, wor
     org.get_by_role("button", name="开始本轮").click()
     for proposal in proposals.values():
         org.goto(f"{live_server}/review/rounds/{first.id}/eligibility/{proposal.id}")
+        for item in org.locator("input[name=checked]").all():  # 通过 needs every checklist item
+            item.check()
         org.get_by_label("通过", exact=True).check()
         org.get_by_role("button", name="保存决定").click()
         org.get_by_text("资格审查决定已保存").wait_for()
+    # Round 1 closes only once submission is over and the edition is in review: the deadline
+    # passes (a write first, so SQLite takes its lock at once), then the organizer starts review.
+    session.commit()
+    session.execute(
+        update(Edition)
+        .where(Edition.id == edition.id)
+        .values(submission_opens_at=now() - timedelta(days=30), submission_closes_at=now() - timedelta(minutes=1))
+    )
+    session.commit()
+    org.goto(f"{live_server}/admin/editions/{edition.id}")
+    org.get_by_role("button", name="进入评审").click()
+    org.get_by_text("状态已更新为“评审中”").wait_for()
+    org.goto(f"{live_server}/review/rounds/{first.id}/eligibility")
     org.get_by_role("button", name="结束本轮").click()
     org.get_by_text("本轮已结束").wait_for()
 

@@ -50,6 +50,7 @@ def test_resident_submits_a_proposal_from_a_phone(live_server, phone, world, ses
     ]:
         page.get_by_label(label, exact=True).fill(text)
     page.get_by_label("直接受益人数").fill("60")
+    page.get_by_label("申报人手机号").fill("13812345678")
     page.get_by_label("第1行：时间").fill("2026年4月")
     page.get_by_label("第1行：活动内容").fill("楼道清理日")
     page.get_by_label("第1行：地点").fill("3号楼")

@@ -11,6 +11,8 @@ from grants.audit.models import AuditEntry
 from grants.editions import service
 from grants.editions.models import Criterion, Edition, Round
 from grants.errors import DomainError, NotAllowed
+from grants.timeutil import to_local
+from tests.judging.helpers import end_submission
 
 
 def _rounds(session, edition) -> list[tuple]:
@@ -84,10 +86,42 @@ def test_only_the_districts_organizer_creates_or_edits(session, world):
 def test_settings_are_locked_once_review_starts(session, world):
     edition = world.edition_a
     service.change_edition_status(session, actor=world.organizer_a, edition=edition, target="open")
-    service.change_edition_status(session, actor=world.organizer_a, edition=edition, target="reviewing")
+    end_submission(session, edition)
     data = service.EditionData(number=1, name="改名", cap_fen=500_000, pool_fen=10_000_000, categories=["a"])
     with pytest.raises(DomainError, match="评审开始后"):
         service.update_edition(session, actor=world.organizer_a, edition=edition, data=data)
+
+
+def test_the_objection_contact_stays_editable_after_review_starts(client, login_as, session, world):
+    edition = world.edition_a
+    service.change_edition_status(session, actor=world.organizer_a, edition=edition, target="open")
+    end_submission(session, edition)
+    session.commit()
+    login_as(world.organizer_a)
+    form = client.get(f"/admin/editions/{edition.id}/edit").get_data(as_text=True)
+    assert "异议受理联系方式" in form
+    data = {
+        "district_id": edition.district_id,
+        "number": "1",
+        "name": edition.name,
+        "theme": edition.theme,
+        "description": edition.description,
+        "cap_yuan": "5000",
+        "pool_yuan": "100000",
+        "min_team_size": str(edition.min_team_size),
+        "one_proposal_per_applicant": "y",
+        "submission_opens_at": to_local(edition.submission_opens_at).strftime("%Y-%m-%dT%H:%M"),
+        "submission_closes_at": to_local(edition.submission_closes_at).strftime("%Y-%m-%dT%H:%M"),
+        "categories": "\n".join(c.name for c in edition.categories),
+        "objection_contact": "监督电话 0571-12345678；地址：东湖路1号302室",
+    }
+    assert client.post(f"/admin/editions/{edition.id}/edit", data=data).status_code == 302
+    session.refresh(edition)
+    assert edition.objection_contact == "监督电话 0571-12345678；地址：东湖路1号302室"
+    response = client.post(f"/admin/editions/{edition.id}/edit", data={**data, "name": "改名了"})
+    assert "异议受理联系方式除外" in response.get_data(as_text=True)
+    session.refresh(edition)
+    assert edition.name != "改名了"
 
 
 def test_opening_needs_categories_and_a_window(session, world, make):

@@ -8,7 +8,7 @@ from grants.auth.models import Role
 from grants.editions import service as edition_service
 from grants.editions.states import edition_machine
 from grants.judging import closing, eligibility, sheets
-from tests.judging.helpers import score_round
+from tests.judging.helpers import all_items, end_submission, score_round
 
 
 @pytest.fixture
@@ -23,8 +23,15 @@ def scoring(world, session, make):
     eligibility.open_round(session, actor=None, rnd=first)
     for proposal in proposals:
         eligibility.decide(
-            session, actor=world.organizer_a, rnd=first, proposal=proposal, outcome="pass", reason=None, checked=[]
+            session,
+            actor=world.organizer_a,
+            rnd=first,
+            proposal=proposal,
+            outcome="pass",
+            reason=None,
+            checked=all_items(first),
         )
+    end_submission(session, edition)
     eligibility.close_round(session, actor=world.organizer_a, rnd=first)
     session.commit()
     return second, proposals, judges

@@ -38,3 +38,22 @@ def score_round(session, rnd, total_for: Callable[[int, int], int | None]) -> in
         )
         done += 1
     return done
+
+
+def end_submission(session, edition) -> None:
+    """The edition's submission deadline passes and it moves into review (round 1 may then close)."""
+    from datetime import timedelta
+
+    from grants.editions.states import edition_machine
+    from grants.timeutil import now
+
+    edition.submission_closes_at = now() - timedelta(minutes=1)
+    if edition.submission_opens_at is None or edition.submission_opens_at >= edition.submission_closes_at:
+        edition.submission_opens_at = edition.submission_closes_at - timedelta(days=30)
+    if edition.status == "open":
+        edition_machine.transition(session, edition, "reviewing", actor=None)
+
+
+def all_items(rnd) -> list[int]:
+    """Every checklist item of an eligibility round (a pass ticks them all)."""
+    return [c.id for c in rnd.criteria]

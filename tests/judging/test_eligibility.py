@@ -12,6 +12,7 @@ from grants.errors import DomainError, NotAllowed
 from grants.judging import eligibility
 from grants.judging.models import EligibilityDecision
 from grants.proposals import service as ps
+from tests.judging.helpers import all_items, end_submission
 
 
 @pytest.fixture
@@ -69,8 +70,9 @@ def test_closing_needs_a_decision_on_every_submitted_proposal(session, world, se
     rnd, mine, other = setup
     eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
     eligibility.decide(
-        session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=[]
+        session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=all_items(rnd)
     )
+    end_submission(session, rnd.edition)
     with pytest.raises(DomainError, match="还有1份"):
         eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
     ps.return_for_correction(session, actor=world.organizer_a, proposal=other, reason="补材料")
@@ -131,3 +133,109 @@ def test_anonymous_and_csrf(client, login_as, world, session, setup):
     assert client.post(f"/review/rounds/{rnd.id}/open", csrf=False).status_code == 400
     session.refresh(rnd)
     assert rnd.status == "pending"
+
+
+# --- issue 12 item 1: round 1 cannot close before the deadline; nothing left undecidable ----------
+
+
+def test_round_one_cannot_close_while_submission_is_open_and_the_page_says_why(
+    client, login_as, session, world, setup, make
+):
+    rnd, mine, other = setup
+    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
+    for proposal in (mine, other):
+        eligibility.decide(
+            session,
+            actor=world.organizer_a,
+            rnd=rnd,
+            proposal=proposal,
+            outcome="pass",
+            reason=None,
+            checked=all_items(rnd),
+        )
+    session.commit()
+    with pytest.raises(DomainError, match="申报还没有截止"):
+        eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
+    login_as(world.organizer_a)
+    body = client.get(f"/review/rounds/{rnd.id}/eligibility").get_data(as_text=True)
+    assert "申报还没有截止" in body and f"/review/rounds/{rnd.id}/close" not in body
+    client.post(f"/review/rounds/{rnd.id}/close")
+    session.refresh(rnd)
+    assert rnd.status == "open"
+    # A late proposal arrives while the round is still open, and is decided in it.
+    late = make.proposal(rnd.edition, submit=True, community_id=world.community_a.id)
+    assert eligibility.decidable(late)
+    eligibility.decide(
+        session, actor=world.organizer_a, rnd=rnd, proposal=late, outcome="pass", reason=None, checked=all_items(rnd)
+    )
+    end_submission(session, rnd.edition)
+    session.commit()
+    body = client.get(f"/review/rounds/{rnd.id}/eligibility").get_data(as_text=True)
+    assert f"/review/rounds/{rnd.id}/close" in body
+    eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
+    assert rnd.status == "closed"
+
+
+def test_a_correction_left_past_its_deadline_can_be_failed_so_the_round_can_close(session, world, setup):
+    from datetime import timedelta
+
+    from grants.timeutil import now
+
+    rnd, mine, other = setup
+    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
+    eligibility.decide(
+        session, actor=world.organizer_a, rnd=rnd, proposal=mine, outcome="pass", reason=None, checked=all_items(rnd)
+    )
+    ps.return_for_correction(session, actor=world.organizer_a, proposal=other, reason="补材料")
+    end_submission(session, rnd.edition)
+    assert not eligibility.decidable(other)  # still within its correction deadline
+    later = other.resubmit_deadline + timedelta(minutes=1)
+    assert eligibility.decidable(other, later)
+    with pytest.raises(DomainError, match="只能作出不通过"):
+        eligibility.decide(
+            session,
+            actor=world.organizer_a,
+            rnd=rnd,
+            proposal=other,
+            outcome="pass",
+            reason=None,
+            checked=all_items(rnd),
+            at=later,
+        )
+    assert other.status == "returned"
+    eligibility.decide(
+        session,
+        actor=world.organizer_a,
+        rnd=rnd,
+        proposal=other,
+        outcome="fail",
+        reason="逾期未补正",
+        checked=[],
+        at=later,
+    )
+    assert other.status == "ineligible"
+    assert now() < later  # the decision above used the given time
+    eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
+    assert rnd.status == "closed"
+
+
+def test_pass_with_an_unticked_item_needs_a_recorded_reason(client, login_as, session, world, setup):
+    rnd, mine, _other = setup
+    eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
+    session.commit()
+    items = all_items(rnd)
+    login_as(world.staff_a)
+    url = f"/review/rounds/{rnd.id}/eligibility/{mine.id}"
+    response = client.post(url, data={"outcome": "pass", "checked": items[:-1]})
+    assert response.status_code == 400 and "没有勾选" in response.get_data(as_text=True)
+    session.refresh(mine)
+    assert mine.status == "submitted"
+    assert session.scalar(select(EligibilityDecision)) is None
+    response = client.post(url, data={"outcome": "pass", "checked": items[:-1], "reason": "材料原件已现场核验"})
+    assert response.status_code == 302
+    session.refresh(mine)
+    assert mine.status == "eligible"
+    decision = session.scalar(select(EligibilityDecision))
+    assert decision.reason == "材料原件已现场核验" and decision.checked == sorted(items[:-1])
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "eligibility.decide"))
+    assert entry.after["unticked"] == [items[-1]] and entry.after["reason"] == "材料原件已现场核验"

@@ -3,13 +3,16 @@ proxy entry, released comments, blind review — and who is refused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from grants.audit.models import AuditEntry
 from grants.editions import service as edition_service
 from grants.judging import closing, eligibility, sheets
 from grants.judging.models import Assignment, RoundResult
-from tests.judging.helpers import score_round, split_total
+from grants.timeutil import now
+from tests.judging.helpers import all_items, end_submission, score_round, split_total
 
 
 def _complete(session, rnd, proposals):
@@ -151,11 +154,20 @@ def test_round_pages_issue_a_bounded_number_of_queries(client, login_as, session
     session.execute(delete(Assignment).where(Assignment.round_id == rnd.id))
     rnd.status = "pending"  # a test shortcut: back to before round 2 started
     closing.reopen_round(session, actor=world.organizer_a, rnd=first, reason="补充审查")
+    # A test shortcut: submissions open again for the extra proposals.
+    world.edition_a.status, world.edition_a.submission_closes_at = "open", now() + timedelta(days=1)
     for _ in range(6):
         extra = make.proposal(world.edition_a, submit=True, community_id=world.community_a.id)
         eligibility.decide(
-            session, actor=world.organizer_a, rnd=first, proposal=extra, outcome="pass", reason=None, checked=[]
+            session,
+            actor=world.organizer_a,
+            rnd=first,
+            proposal=extra,
+            outcome="pass",
+            reason=None,
+            checked=all_items(first),
         )
+    end_submission(session, world.edition_a)
     eligibility.close_round(session, actor=world.organizer_a, rnd=first)
     session.commit()
     assert measure() == small

@@ -43,6 +43,7 @@ def _form_data(session, edition, proposal=None, **overrides) -> dict:
         "prior_experience": "",
         "self_funds": "200",
         "commitment": "y",
+        "applicant_mobile": "13800001234",
         "team-0-name": "李四",
         "team-0-mobile": "13900001111",
         "team-0-role": "组织",

@@ -16,6 +16,7 @@ from grants.judging import eligibility
 from grants.proposals import service as proposal_service
 from grants.results import objections, queries, service, statistics
 from grants.results.models import Publication, PublicationEntry
+from tests.judging.helpers import all_items, end_submission
 from tests.results.conftest import after_window
 from tests.results.public_data import listed_edition
 
@@ -316,8 +317,9 @@ def counted(session, world, make):
             proposal=proposal,
             outcome=outcome,
             reason=None if outcome == "pass" else "材料不全",
-            checked=[],
+            checked=all_items(first),
         )
+    end_submission(session, edition)
     eligibility.close_round(session, actor=world.organizer_a, rnd=first)
     publication = service.prepare(
         session,

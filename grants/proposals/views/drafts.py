@@ -134,6 +134,7 @@ def detail(proposal_id: int):
         missing=service.missing_for_submission(proposal) if policy.can_edit(current_user, proposal) else [],
         can_withdraw=service.can_withdraw_now(db.session, current_user, proposal),
         comments=released_comments(db.session, proposal.id),
+        version_at=service.version_submitted_at(db.session, proposal),
     )
 
 
