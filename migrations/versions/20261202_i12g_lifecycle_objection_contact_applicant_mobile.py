@@ -13,7 +13,7 @@ import grants.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = "i12g_lifecycle"
-down_revision = "ad053c7c03c6"
+down_revision = "i11d_sessions_security"
 branch_labels = None
 depends_on = None
 
