@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from grants import PROJECT_ROOT, money, timeutil
@@ -50,7 +51,9 @@ def register_extensions(app: Flask) -> None:
         ident, _sep, version = user_id.partition(".")
         if not ident.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(ident))
+        # Every signed-in request loads the user: roles by their scope ids only; a page that shows
+        # a grant's district, street, community or edition loads it when it does (issue 12 item 9).
+        user = db.session.get(User, int(ident), options=[selectinload(User.grants).lazyload("*")])
         if user is None or user.session_version != int(version):
             return None
         return user
