@@ -24,7 +24,8 @@ Each is timed as the best median of 5 batches of N requests (after a warm-up), a
 
 with r = floor_ms / page_ms, the page's share of the floor's throughput. Targets (issue 12):
 public pages ≥ 0.40, the judge's queue and sheet ≥ 0.25, organizer pages ≥ 0.10.
-Also prints each page's time and number of SQL statements.
+Also prints each page's time and number of SQL statements, and the public pages' time when rendered
+each time (anonymous public pages are kept a few seconds by each worker: grants/http_cache.py).
 """
 
 from __future__ import annotations
@@ -173,6 +174,11 @@ def main() -> None:
         page_ms = _time_ms(_bound(client, path), args.requests)
         ratios[name] = floor_ms / page_ms
         print(f"{name:15} {page_ms:7.2f} ms  {queries:3d} queries  r={ratios[name]:.2f}  {path}")
+    # For the record: the public pages rendered afresh each time (without the worker's page cache).
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 0
+    for name in ("public_results", "public_notice"):
+        page_ms = _time_ms(_bound(app.test_client(), targets[name][1]), args.requests)
+        print(f"{name:15} {page_ms:7.2f} ms  rendered each time, r={floor_ms / page_ms:.2f}")
     print(f"floor_ms={floor_ms:.3f} " + " ".join(f"{name}={ratios[name]:.2f}" for name in PAGES))
 
 
