@@ -33,6 +33,7 @@ def test_resident_registers_logs_in_and_sees_chinese_home(live_server, phone, ma
     page.get_by_role("button", name="注册").click()
     assert page.get_by_text("注册成功，欢迎您！").is_visible()
 
+    page.get_by_text("菜单", exact=True).click()  # on a phone 退出 is in the folded menu
     page.get_by_role("button", name="退出").click()
     assert page.get_by_text("您已退出登录。").is_visible()
 

@@ -103,7 +103,8 @@ def _walk(page, base: str, role: str, shots, shared: set[str], first: list[str])
         page.screenshot(path=str(shots / f"{role}-{name}.png"), full_page=whole)
         hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
         for href in hrefs:
-            href, path = urldefrag(href)[0], href[len(base) :]
+            href = urldefrag(href)[0]
+            path = href[len(base) :]
             if href.startswith(base) and not NOT_A_PAGE.search(path) and _pattern(path) not in seen:
                 queue.append(href)
     return seen, problems
