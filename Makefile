@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 # postgresql-client: pg_dump/pg_restore for `flask backup`/`flask restore` of PostgreSQL deployments (and their tests).
 OS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils postgresql-client
 
-.PHONY: help run test venv os-deps browser fonts translations db seed lint fmt messages clean
+.PHONY: help run test venv os-deps browser axe fonts translations db seed lint fmt messages clean
 
 help:
 	@echo "make run    set up everything, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
@@ -43,6 +43,18 @@ browser:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
+# axe-core for the accessibility checks of the browser tests, from the npm registry at a pinned
+# version (never a CDN); git-ignored under .cache/. tests/e2e/axe.py injects it into each page.
+AXE_VERSION := 4.14.1
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+	npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION)
+	@test -f $@ && touch $@
+
+axe: $(AXE_JS)
+
 translations: venv
 	@$(BIN)/pybabel compile -d grants/translations >/dev/null 2>&1 || $(BIN)/pybabel compile -d grants/translations
 
@@ -62,7 +74,7 @@ run: venv os-deps fonts translations db seed
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -w 1 --threads 8 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-test: venv os-deps browser fonts translations
+test: venv os-deps browser axe fonts translations
 	scripts/test.sh
 
 lint: venv

@@ -80,4 +80,9 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "PASSWORD_MIN_LENGTH": 8,
         "PER_PAGE": 50,
         "OFFICE_NAME": os.environ.get("OFFICE_NAME", ""),
+        # Anonymous public pages are kept this long in each worker (grants/http_cache.py); shared
+        # caches may keep them 60 s anyway. Off in tests unless a test turns it on.
+        "PUBLIC_PAGE_CACHE_SECONDS": int(
+            os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", 0 if overrides.get("TESTING") else 10)
+        ),
     }

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from grants import PROJECT_ROOT, money, timeutil
+from grants import PROJECT_ROOT, http_cache, money, timeutil
 from grants.db import db
 from grants.extensions import babel, csrf, limiter, login_manager, migrate
 from grants.i18n import LANGUAGE_NAMES, html_lang, select_locale
@@ -175,6 +175,8 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response = http_cache.cache_public_response(response)
+        headers = response.headers
         if request.endpoint and not request.endpoint.startswith(("static", "main.index", "main.healthz")):
             # Pages of signed-in users are not to be kept by shared caches.
             headers.setdefault("Cache-Control", "no-store")

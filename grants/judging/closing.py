@@ -73,6 +73,8 @@ def preceding_round(session: Session, rnd: Round) -> Round | None:
         .where(Round.edition_id == rnd.edition_id, Round.position < rnd.position)
         .order_by(Round.position.desc())
         .limit(1)
+        # The edition is the one already loaded with `rnd` (an identity-map look-up, no query).
+        .options(lazyload(Round.edition), lazyload(Round.criteria))
     )
 
 
@@ -82,6 +84,7 @@ def scoring_rounds(session: Session, edition_id: int) -> list[Round]:
             select(Round)
             .where(Round.edition_id == edition_id, Round.kind == RoundKind.SCORING.value)
             .order_by(Round.position)
+            .options(lazyload(Round.edition))
         ).unique()
     )
 
@@ -371,6 +374,9 @@ def load_proposals(session: Session, ids) -> dict[int, Proposal]:
             lazyload(Proposal.activities),
             lazyload(Proposal.budget_lines),
             lazyload(Proposal.attachments),
+            # Ranking tables show title and community; the edition is the round's (already loaded).
+            lazyload(Proposal.edition),
+            lazyload(Proposal.applicant),
         )
     )
     return {p.id: p for p in session.scalars(query).unique()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -204,36 +205,56 @@ def unlock_sheet(session: Session, *, actor, assignment: Assignment, reason: str
     sheet_machine.transition(session, assignment, SheetStatus.ASSIGNED.value, actor=actor, reason=reason)
 
 
-def judge_queue(session: Session, judge_id: int) -> list[Assignment]:
-    """The judge's sheets in rounds that are open, grouped by round then proposal."""
-    return list(
-        session.scalars(
-            select(Assignment)
-            .join(Round, Round.id == Assignment.round_id)
-            .where(Assignment.judge_id == judge_id, Round.status == RoundStatus.OPEN.value)
-            .order_by(Assignment.round_id, Assignment.proposal_id)
-        ).unique()
+class QueueRow(NamedTuple):
+    """One line of a judge's queue: only what the page shows."""
+
+    id: int
+    status: str
+    title: str
+    round_name: str
+    has_scores: bool
+
+
+def judge_queue(session: Session, judge_id: int) -> list[QueueRow]:
+    """The judge's sheets in rounds that are open, grouped by round then proposal, in one query."""
+    has_scores = select(Score.id).where(Score.assignment_id == Assignment.id).exists()
+    rows = session.execute(
+        select(Assignment.id, Assignment.status, Proposal.title, Round.name, has_scores)
+        .join(Round, Round.id == Assignment.round_id)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.judge_id == judge_id, Round.status == RoundStatus.OPEN.value)
+        .order_by(Assignment.round_id, Assignment.proposal_id)
     )
+    return [QueueRow(*row) for row in rows]
 
 
-def progress_by_judge(session: Session, rnd: Round) -> list[tuple[User, int, int, list[Assignment]]]:
+class JudgeRef(NamedTuple):
+    id: int
+    display_name: str
+
+
+class MissingSheet(NamedTuple):
+    id: int
+    title: str
+
+
+def progress_by_judge(session: Session, rnd: Round) -> list[tuple[JudgeRef, int, int, list[MissingSheet]]]:
     """(judge, assigned, submitted, missing sheets) for the round's completeness view, in one query."""
-    rows = (
-        session.scalars(
-            select(Assignment)
-            .where(Assignment.round_id == rnd.id)
-            .order_by(Assignment.judge_id, Assignment.proposal_id)
-        )
-        .unique()
-        .all()
+    rows = session.execute(
+        select(Assignment.id, Assignment.judge_id, User.display_name, Assignment.status, Proposal.title)
+        .join(User, User.id == Assignment.judge_id)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.round_id == rnd.id)
+        .order_by(Assignment.judge_id, Assignment.proposal_id)
     )
-    by_judge: dict[int, list[Assignment]] = {}
-    for row in rows:
-        by_judge.setdefault(row.judge_id, []).append(row)
+    by_judge: dict[int, tuple[JudgeRef, list]] = {}
+    for assignment_id, judge_id, name, status, title in rows:
+        judge, sheets = by_judge.setdefault(judge_id, (JudgeRef(judge_id, name), []))
+        sheets.append((status, MissingSheet(assignment_id, title)))
     result = []
-    for rows_of_judge in by_judge.values():
-        missing = [a for a in rows_of_judge if a.status != SheetStatus.SUBMITTED]
-        result.append((rows_of_judge[0].judge, len(rows_of_judge), len(rows_of_judge) - len(missing), missing))
+    for judge, sheets in by_judge.values():
+        missing = [sheet for status, sheet in sheets if status != SheetStatus.SUBMITTED]
+        result.append((judge, len(sheets), len(sheets) - len(missing), missing))
     return result
 
 
@@ -262,10 +283,15 @@ def remind_late_judges(session: Session, *, actor, rnd: Round, message: str) -> 
     return len(late)
 
 
-def reminders_for(session: Session, judge_id: int) -> list[tuple[Round, int]]:
+class Reminder(NamedTuple):
+    name: str
+    reminder: str
+
+
+def reminders_for(session: Session, judge_id: int) -> list[tuple[Reminder, int]]:
     """(round, missing sheets) for each open round whose organizer reminded this late judge."""
     rows = session.execute(
-        select(Round, func.count(Assignment.id))
+        select(Round.name, Round.reminder, func.count(Assignment.id))
         .join(Assignment, Assignment.round_id == Round.id)
         .where(
             Assignment.judge_id == judge_id,
@@ -273,10 +299,10 @@ def reminders_for(session: Session, judge_id: int) -> list[tuple[Round, int]]:
             Round.status == RoundStatus.OPEN.value,
             Round.reminded_at.is_not(None),
         )
-        .group_by(Round.id)
+        .group_by(Round.id, Round.name, Round.reminder)
         .order_by(Round.id)
     ).all()
-    return [(rnd, count) for rnd, count in rows]
+    return [(Reminder(name, reminder), count) for name, reminder, count in rows]
 
 
 def sheets_of(session: Session, rnd: Round, *, judge_id: int | None = None, proposal_id: int | None = None):

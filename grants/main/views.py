@@ -22,6 +22,7 @@ def index():
 
 
 @bp.post("/language")
+@csrf.exempt  # public pages carry no session, so no CSRF token; this only sets a display preference
 def set_language():
     code = request.form.get("lang", "")
     target = safe_next_url(request.form.get("next")) or url_for("main.index")

@@ -12,6 +12,7 @@ import json
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 
+from grants import http_cache
 from grants.db import db
 from grants.errors import NotFound
 from grants.extensions import limiter
@@ -19,11 +20,11 @@ from grants.results import opendata
 from grants.results.openapi import openapi_document
 
 RATE_LIMIT = "120 per minute"
-CACHE_CONTROL = "public, max-age=60"
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # One budget per address for the whole API (not one per endpoint).
 limiter.shared_limit(RATE_LIMIT, scope="open-data-api")(bp)
+bp.before_request(http_cache.public_page)
 
 
 class BadParameter(ValueError):
@@ -33,9 +34,7 @@ class BadParameter(ValueError):
 @bp.after_request
 def open_data_headers(response):
     response.headers["Access-Control-Allow-Origin"] = "*"
-    if response.status_code == 200:
-        # Set before grants.setup's security_headers, whose setdefault("no-store") keeps this.
-        response.headers["Cache-Control"] = CACHE_CONTROL
+    # grants.setup's security_headers then adds public caching with an ETag (grants/http_cache.py).
     return response
 
 

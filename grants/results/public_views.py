@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 
+from grants import http_cache
 from grants.db import db
 from grants.editions.models import Edition
 from grants.results import documents, objections, policy, queries, statistics
@@ -16,6 +17,8 @@ from grants.results.queries import applicant_id_of, entries_of, window_is_open
 from grants.results.states import objection_status_label
 
 bp = Blueprint("public", __name__, url_prefix="/results")
+# The same pages for every anonymous visitor: no session, cacheable by shared caches (grants/http_cache.py).
+bp.before_request(http_cache.public_page)
 
 
 def objection_url(entry_id: int) -> str:

@@ -44,6 +44,7 @@ def test_resident_registers_signs_in_sees_chinese_home_and_signs_out(live_server
     assert page.get_by_role("link", name="张晓明").is_visible()
     page.screenshot(path=artifacts_dir / "home-after-login-phone.png", full_page=True)
 
+    page.get_by_text("菜单", exact=True).click()  # on a phone 退出 is in the folded menu
     page.get_by_role("button", name="退出").click()
     assert page.get_by_text("您已退出登录。").is_visible()
     page.go_back()

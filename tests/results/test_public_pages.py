@@ -207,7 +207,8 @@ def test_404s_for_what_is_not_public(client, login_as, session, world, published
 def test_anonymous_users_are_invited_to_sign_in_to_object(client, session, world, published):
     publication, _proposals = published
     response = client.get(f"/results/{world.edition_a.id}")
-    assert response.headers["Cache-Control"] == "no-store"  # menus differ for signed-in users
+    # cacheable, but only for requests without cookies: menus differ for signed-in users
+    assert response.headers["Cache-Control"] == "public, max-age=60" and "Cookie" in response.headers["Vary"]
     body = response.get_data(as_text=True)
     assert f'href="/login?next=/results/{world.edition_a.id}"' in body
     entry = _entries(session, publication)[0]

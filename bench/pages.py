@@ -1,0 +1,190 @@
+"""Benchmark: the pages many people open at once, against a hello-world Flask page.
+
+    .venv/bin/python bench/pages.py [--requests 300] [--database URL]
+
+Loads the demo (`flask seed-demo`) into a fresh database — a temporary SQLite file by default, or
+the PostgreSQL database given, whose tables are dropped and migrated again — then renders, in this
+one process and through Flask's test client, a hello-world page and each page:
+
+    home            /                                    anonymous
+    public_results  /results/<past edition>              anonymous
+    public_notice   /results/<edition>/notices/<id>      anonymous
+    judge_queue     /review/queue                        judge1
+    judge_sheet     /review/assignments/<id>             judge1
+    round_results   /review/rounds/<round 2>/results     organizer
+    edition         /admin/editions/<current edition>    organizer
+
+The floor is a hello-world view added to the platform's app, so that it passes the same request
+hooks (rate limiter, security headers, locale) as every page; a bare Flask app's hello world is
+printed beside it for reference.
+
+Each is timed as the best median of 5 batches of N requests (after a warm-up), and the last line is
+
+    floor_ms=<x> home=<r> public_results=<r> public_notice=<r> judge_queue=<r> judge_sheet=<r> round_results=<r> edition=<r>
+
+with r = floor_ms / page_ms, the page's share of the floor's throughput. Targets (issue 12):
+public pages ≥ 0.40, the judge's queue and sheet ≥ 0.25, organizer pages ≥ 0.10.
+Also prints each page's time and number of SQL statements, and the public pages' time when rendered
+each time (anonymous public pages are kept a few seconds by each worker: grants/http_cache.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PAGES = ("home", "public_results", "public_notice", "judge_queue", "judge_sheet", "round_results", "edition")
+
+
+def _fresh_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+def _time_ms(get, requests: int) -> float:
+    """Best median over 5 batches, in milliseconds per request."""
+    for _ in range(max(20, requests // 10)):
+        get()
+    medians = []
+    for _ in range(5):
+        samples = []
+        for _ in range(requests // 5 or 1):
+            started = time.perf_counter()
+            get()
+            samples.append((time.perf_counter() - started) * 1000)
+        medians.append(statistics.median(samples))
+    return min(medians)
+
+
+def _bare_hello_world_client():
+    from flask import Flask
+
+    hello = Flask("hello")
+
+    @hello.get("/")
+    def index():
+        return "Hello, World!"
+
+    return hello.test_client()
+
+
+def _add_hello_world_page(app) -> str:
+    """A hello-world page inside the platform's app, so it passes the same request hooks as every page."""
+
+    @app.get("/bench-hello")
+    def bench_hello():
+        return "Hello, World!"
+
+    return "/bench-hello"
+
+
+def _targets(session):
+    """The URLs to time and who opens them."""
+    from sqlalchemy import select
+
+    from grants.auth.models import User
+    from grants.editions.models import Edition, Round
+    from grants.judging.models import Assignment
+    from grants.results.models import Publication
+
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(["judge1", "organizer"])))}
+    publication = session.scalars(
+        select(Publication).where(Publication.status.in_(["open", "closed", "final"])).order_by(Publication.id)
+    ).first()
+    current = session.scalars(select(Edition).order_by(Edition.number.desc())).first()
+    scoring = session.scalars(
+        select(Round).where(Round.edition_id == current.id, Round.kind == "scoring").order_by(Round.position)
+    ).first()
+    assignment = session.scalars(
+        select(Assignment).where(Assignment.judge_id == users["judge1"].id, Assignment.round_id == scoring.id)
+    ).first()
+    return {
+        "home": (None, "/"),
+        "public_results": (None, f"/results/{publication.edition_id}"),
+        "public_notice": (None, f"/results/{publication.edition_id}/notices/{publication.id}"),
+        "judge_queue": (users["judge1"], "/review/queue"),
+        "judge_sheet": (users["judge1"], f"/review/assignments/{assignment.id}"),
+        "round_results": (users["organizer"], f"/review/rounds/{scoring.id}/results"),
+        "edition": (users["organizer"], f"/admin/editions/{current.id}"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database", default="")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    url = args.database or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    _fresh_database(url)
+    os.environ["DATABASE_URL"] = url
+
+    from flask_migrate import upgrade
+    from sqlalchemy import event
+
+    from grants import create_app
+    from grants.db import db, unit_of_work
+    from grants.demo import seed_demo
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tmp.name, "ARGON2_TIME_COST": 1, "SECRET_KEY": "bench"}
+    )
+    hello_path = _add_hello_world_page(app)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        with unit_of_work() as session:
+            seed_demo(session)
+        targets = _targets(db.session)
+        engine = db.engine
+        db.session.remove()
+
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    bare_ms = _time_ms(_bound(_bare_hello_world_client(), "/"), args.requests)
+    floor_ms = _time_ms(_bound(app.test_client(), hello_path), args.requests)
+    print(f"hello-world: {floor_ms:.3f} ms in the platform's app (the floor), {bare_ms:.3f} ms in a bare Flask app")
+    ratios = {}
+    for name in PAGES:
+        user, path = targets[name]
+        client = app.test_client()
+        if user is not None:
+            with client.session_transaction() as sess:
+                sess["_user_id"] = user.get_id()
+                sess["_fresh"] = True
+        response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{name}: GET {path} answered {response.status_code}")
+        statements.clear()
+        client.get(path)
+        queries = len([s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))])
+        page_ms = _time_ms(_bound(client, path), args.requests)
+        ratios[name] = floor_ms / page_ms
+        print(f"{name:15} {page_ms:7.2f} ms  {queries:3d} queries  r={ratios[name]:.2f}  {path}")
+    # For the record: the public pages rendered afresh each time (without the worker's page cache).
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 0
+    for name in ("public_results", "public_notice"):
+        page_ms = _time_ms(_bound(app.test_client(), targets[name][1]), args.requests)
+        print(f"{name:15} {page_ms:7.2f} ms  rendered each time, r={floor_ms / page_ms:.2f}")
+    print(f"floor_ms={floor_ms:.3f} " + " ".join(f"{name}={ratios[name]:.2f}" for name in PAGES))
+
+
+def _bound(client, path):
+    return lambda: client.get(path)
+
+
+if __name__ == "__main__":
+    main()

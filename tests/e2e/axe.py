@@ -1,0 +1,26 @@
+"""axe-core in the browser tests: installed from the npm registry by `make test` (Makefile, target
+axe), never from a CDN; the test injects the file into each page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+AXE_JS = Path(__file__).resolve().parents[2] / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_2_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SERIOUS = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[str]:
+    """The page's serious and critical WCAG 2 A/AA violations, one line each."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        WCAG_2_A_AA,
+    )
+    lines = []
+    for violation in result["violations"]:
+        if violation["impact"] in SERIOUS:
+            targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+            lines.append(f"{violation['impact']} {violation['id']}: {violation['help']} [{targets}]")
+    return lines

@@ -1,0 +1,193 @@
+"""Every page of every demo role on a 390×844 phone: no sideways scrolling of the page and no
+serious or critical WCAG 2 A/AA violation found by axe-core (issue 12 item 5 and accessibility).
+
+Each role's pages are found by following the links of the pages it sees, starting from the home
+page; URLs that differ only in their ids count as one page (one project page stands for all).
+Screenshots go to test-artifacts/phone/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import deque
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from tests.e2e.axe import AXE_JS, axe_violations
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "demo12345"
+ROLES = ("anonymous", "resident1", "staff1", "street1", "judge1", "finance", "organizer")
+MAX_PAGES = 70  # per role; the demo's organizer has about 50 kinds of page
+# Downloads, files and actions reached by a link are not pages to walk.
+NOT_A_PAGE = re.compile(
+    r"\.(pdf|csv|xlsx|zip|png|jpe?g|svg|ico|json)(\?|$)|/export|/download|/files?/|/attachments/\d+|"
+    r"/certificate|/logout|/language|/static/|/api/|/pdf(\?|$)|/(csv|xlsx)(\?|$)"
+)
+# The wide tables of issue 12 item 5 must be among the pages walked.
+ITEM_5_PAGES = {
+    "organizer": [
+        r"^/review/rounds/N/results$",  # ranking
+        r"^/review/editions/N/awards$",  # awards and amounts
+        r"^/admin/editions/$",  # edition names
+        r"^/publications/N$",  # the draft notice
+    ],
+    "anonymous": [r"^/results/N/statistics$", r"^/results/N$"],
+}
+
+
+# Pages every signed-in role shares (only the menu differs): walked once, by the first role.
+SHARED = re.compile(r"^/results/|^/account|^/objections/mine$|^/login$|^/register$")
+
+
+def _pattern(url: str) -> str:
+    """The page a URL shows, ids and query strings left out (filters and pages of a list are one page)."""
+    return re.sub(r"\d+", "N", urlsplit(url).path)
+
+
+def _context(browser):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="zh-CN",
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        bypass_csp=True,  # axe is injected as an inline script; the app's CSP allows only its own files
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def _sign_in(page, base: str, login: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("手机号或用户名").fill(login)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _walk(page, base: str, role: str, shots, shared: set[str], first: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Visit the role's pages; returns ({pattern: url}, problems)."""
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    queue = deque([base + path for path in ["/", *first]])
+    while queue and len(seen) < MAX_PAGES:
+        url = queue.popleft()
+        key = _pattern(url[len(base) :])
+        if key in seen:
+            continue
+        seen[key] = url
+        if SHARED.search(key):
+            if key in shared:
+                continue
+            shared.add(key)
+        response = page.goto(url)
+        if (
+            response is None
+            or response.status >= 400
+            or not response.headers.get("content-type", "").startswith("text/html")
+        ):
+            continue
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        if width[0] > width[1]:
+            problems.append(f"{role} {url}: the page is {width[0]} px wide on a {width[1]} px screen")
+        for violation in axe_violations(page):
+            problems.append(f"{role} {url}: {violation}")
+        # the whole page where issue 12 found wide tables, the first screen elsewhere
+        whole = any(re.search(p, key) for p in ITEM_5_PAGES.get(role, []))
+        name = re.sub(r"[^a-zA-Z0-9]+", "-", key).strip("-") or "home"
+        page.screenshot(path=str(shots / f"{role}-{name}.png"), full_page=whole)
+        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        for href in hrefs:
+            href = urldefrag(href)[0]
+            path = href[len(base) :]
+            if href.startswith(base) and not NOT_A_PAGE.search(path) and _pattern(path) not in seen:
+                queue.append(href)
+    return seen, problems
+
+
+@pytest.fixture
+def demo(app, session) -> dict[str, list[str]]:
+    """The demo, plus a draft notice of the current edition; returns the pages to walk first for a
+    role (the past edition's, whose tables are full, stand for the current edition's pages)."""
+    from sqlalchemy import select
+
+    from grants.auth.models import User
+    from grants.demo import seed_demo
+    from grants.editions.models import Edition
+    from grants.editions.service import rounds_of
+    from grants.results import service as results_service
+
+    seed_demo(session)
+    past, *_middle, current = session.scalars(select(Edition).order_by(Edition.number)).all()
+    organizer = session.scalar(select(User).where(User.username == "organizer"))
+    draft = results_service.prepare(
+        session,
+        actor=organizer,
+        edition=current,
+        rnd=rounds_of(session, current.id)[0],
+        settings=results_service.Settings(title="资格审查结果公示"),
+    )
+    session.commit()
+    final = rounds_of(session, past.id)[-1]
+    return {
+        "organizer": [
+            f"/publications/{draft.id}",
+            f"/review/rounds/{final.id}/results",
+            f"/review/editions/{past.id}/awards",
+            f"/admin/editions/{past.id}",
+        ]
+    }
+
+
+def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(demo, live_server, browser, artifacts_dir):
+    assert AXE_JS.exists(), f"{AXE_JS} is missing: `make test` installs axe-core from the npm registry"
+    shots = artifacts_dir / "phone"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir()
+    problems: list[str] = []
+    walked: dict[str, list[str]] = {}
+    shared: set[str] = set()
+    for role in ROLES:
+        context = _context(browser)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.dismiss())
+        if role != "anonymous":
+            _sign_in(page, live_server, role)
+        seen, found = _walk(page, live_server, role, shots, shared, demo.get(role, []))
+        walked[role] = sorted(seen)
+        problems += found
+        context.close()
+    (artifacts_dir / "phone" / "walked.json").write_text(json.dumps(walked, ensure_ascii=False, indent=1))
+    assert not problems, "\n".join(problems)
+    for role, patterns in ITEM_5_PAGES.items():
+        for wanted in patterns:
+            assert any(re.search(wanted, p) for p in walked[role]), (role, wanted, walked[role])
+    assert all(len(pages) >= 3 for pages in walked.values()), walked
+
+
+def test_the_menu_collapses_on_a_phone_and_opens_without_javascript(demo, live_server, browser, artifacts_dir):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, live_server, "organizer")
+    header = page.locator(".site-header")
+    assert header.bounding_box()["height"] <= 110  # was 250 px of an 844 px screen
+    menu = page.get_by_role("link", name="操作日志")
+    assert not menu.is_visible()
+    page.locator("label.nav-toggle-label").click()
+    assert menu.is_visible()
+    page.screenshot(path=str(artifacts_dir / "phone-menu-open.png"))
+    menu.click()
+    assert page.locator("h1").inner_text() == "操作日志"
+    context.close()
+
+    wide = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = wide.new_page()
+    _sign_in(page, live_server, "organizer")
+    assert page.get_by_role("link", name="操作日志").is_visible()  # no toggle on a desktop
+    assert not page.locator("label.nav-toggle-label").is_visible()
+    wide.close()

@@ -1,0 +1,38 @@
+"""The pages judges and organizers open most load only what they show (issue 12 item 9)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from grants.judging.models import Assignment
+
+# The signed-in user (with roles) takes 2 statements on every page.
+USER = 2
+
+
+def test_judge_queue_is_one_query_for_all_its_rows(client, login_as, session, world, assigned, query_counter):
+    _rnd, proposals, judges = assigned
+    judge = judges[0]
+    mine = session.scalars(select(Assignment).where(Assignment.judge_id == judge.id)).all()
+    assert len(mine) >= 3
+    login_as(judge)
+    with query_counter() as statements:
+        body = client.get("/review/queue").get_data(as_text=True)
+    # the user, the queue rows, the organizer's reminders: no loading per row
+    assert len(statements) == USER + 2, statements
+    titles = {p.id: p.title for p in proposals}
+    assert all(titles[a.proposal_id] in body for a in mine)
+    assert f"已完成 0 / {len(mine)}" in body
+    assert body.count("申报利益冲突") == len(mine)  # nothing scored yet
+
+
+def test_round_results_page_has_a_fixed_query_budget(client, login_as, session, world, assigned, query_counter):
+    rnd, _proposals, _judges = assigned
+    url = f"/review/rounds/{rnd.id}/results"
+    login_as(world.organizer_a)
+    with query_counter() as statements:
+        body = client.get(url).get_data(as_text=True)
+    assert "评分进度" in body
+    # was 34 on the demo: every sheet loaded its proposal, team, budget, plan, attachments and judge
+    assert len(statements) <= USER + 14, statements
+    assert not any("team_members" in s or "budget_lines" in s or "scores.criterion_id" in s for s in statements)
