@@ -126,7 +126,7 @@ def judge_totals(session: Session, rnd: Round) -> dict[int, dict[int, Decimal]]:
         .where(
             Assignment.round_id == rnd.id,
             Assignment.status == SheetStatus.SUBMITTED.value,
-            ~integrity.in_conflict(),
+            ~integrity.in_conflict(rnd.edition_id),
         )
         .group_by(Assignment.judge_id, Assignment.proposal_id)
     )
@@ -436,7 +436,7 @@ def released_comments(session: Session, proposal_id: int) -> list[tuple[str, lis
         .where(
             Assignment.proposal_id == proposal_id,
             Assignment.status == SheetStatus.SUBMITTED.value,
-            ~integrity.in_conflict(),
+            ~integrity.in_conflict(Round.edition_id),
             Round.comments_released_at.is_not(None),
             Assignment.comment != "",
         )

@@ -31,13 +31,13 @@ from grants.timeutil import now
 LISTED = 10  # sheets named in a refusal message before "…"
 
 
-def in_conflict():
-    """SQL: the sheet's judge has a declared conflict with the sheet's proposal in this edition."""
+def in_conflict(edition_id):
+    """SQL: the sheet's judge has a declared conflict with the sheet's proposal in the edition
+    (an id, or a column of the enclosing query such as ``Round.edition_id``)."""
     return exists().where(
         ConflictOfInterest.judge_id == Assignment.judge_id,
         ConflictOfInterest.proposal_id == Assignment.proposal_id,
-        ConflictOfInterest.edition_id
-        == select(Round.edition_id).where(Round.id == Assignment.round_id).scalar_subquery(),
+        ConflictOfInterest.edition_id == edition_id,
     )
 
 
@@ -191,7 +191,7 @@ def blocking_sheets(session: Session, rnd: Round) -> tuple[list[BlockedSheet], l
     (or a submitted one whose judge has since been found in conflict) leaves its proposal short
     and must be reassigned; a panel round simply has one judge fewer for that proposal.
     """
-    conflicted = and_(Assignment.status == SheetStatus.SUBMITTED.value, in_conflict())
+    conflicted = and_(Assignment.status == SheetStatus.SUBMITTED.value, in_conflict(rnd.edition_id))
     wanted = [Assignment.status == SheetStatus.HELD.value]
     if rnd.mode != ScoringMode.PANEL:
         wanted += [Assignment.status == SheetStatus.WITHDRAWN.value, conflicted]
