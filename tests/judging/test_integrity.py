@@ -17,7 +17,7 @@ from grants.auth import service as auth_service
 from grants.auth.models import Role, RoleGrant
 from grants.editions.states import RoundStatus
 from grants.errors import DomainError, NotAllowed
-from grants.judging import closing, panel, policy, sheets
+from grants.judging import closing, exports, panel, policy, sheets
 from grants.judging.models import Assignment, ConflictOfInterest, RoundResult, Score
 from grants.judging.states import SheetStatus
 from tests.judging.helpers import split_total
@@ -189,6 +189,8 @@ def test_a_conflict_found_while_the_round_was_closed_is_not_counted_after_reopen
     ranking = closing.rank_round(session, rnd)
     assert _row_for(ranking, sheet.proposal_id).judges == 2
     assert [s.assignment_id for s in ranking.withdrawn] == [sheet.id]
+    raw = exports.raw_sheets(session, rnd).rows
+    assert raw and not [r for r in raw if (r[2], r[4]) == (sheet.proposal_id, judges[0].id)]
     with pytest.raises(DomainError, match="请先改派"):
         closing.close_scoring_round(session, actor=world.organizer_a, rnd=rnd)
 
@@ -292,6 +294,8 @@ def test_revoking_the_role_withdraws_open_sheets_and_holds_submitted_ones(sessio
         sheet = session.get(Assignment, sheet_id)
         assert (sheet.status, sheet.withdrawal_cause, sheet.judge_id) == ("withdrawn", "role_revoked", judge.id)
     assert [e.object_id for e in _actions(session, "sheet.hold")] == [held.id]
+    statuses = {row[0]: row[-1] for row in exports.judge_sheet(session, rnd, judge.id).rows}
+    assert statuses[held.proposal_id] == "评审资格已撤销" and set(statuses.values()) == {"评审资格已撤销", "已撤回"}
     assert sorted(e.object_id for e in _actions(session, "sheet.withdraw")) == sorted(open_ids)
     assert all(e.actor_id == world.organizer_a.id for e in _actions(session, "sheet.withdraw"))
     assert len(_actions(session, "role.revoke")) == 1
