@@ -233,7 +233,8 @@ def progress_by_judge(session: Session, rnd: Round) -> list[tuple[User, int, int
     result = []
     for rows_of_judge in by_judge.values():
         missing = [a for a in rows_of_judge if a.status == SheetStatus.ASSIGNED]
-        result.append((rows_of_judge[0].judge, len(rows_of_judge), len(rows_of_judge) - len(missing), missing))
+        submitted = sum(1 for a in rows_of_judge if a.status == SheetStatus.SUBMITTED)
+        result.append((rows_of_judge[0].judge, len(rows_of_judge), submitted, missing))
     return result
 
 

@@ -299,6 +299,11 @@ def test_revoking_the_role_withdraws_open_sheets_and_holds_submitted_ones(sessio
     assert sorted(e.object_id for e in _actions(session, "sheet.withdraw")) == sorted(open_ids)
     assert all(e.actor_id == world.organizer_a.id for e in _actions(session, "sheet.withdraw"))
     assert len(_actions(session, "role.revoke")) == 1
+    progress = {
+        j.id: (assigned, submitted, len(missing))
+        for j, assigned, submitted, missing in sheets.progress_by_judge(session, rnd)
+    }
+    assert progress[judge.id] == (1 + len(open_ids), 0, 0)  # nothing of theirs counts, nothing left to remind
     # Other judges' sheets are untouched.
     others = [s for s in _sheets(session, rnd) if s.judge_id != judge.id]
     assert {s.status for s in others} == {"assigned"} and all(s.withdrawal_cause is None for s in others)
