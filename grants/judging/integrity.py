@@ -112,7 +112,6 @@ def _open_sheets(session: Session, *, edition_id: int, judge_id: int, proposal_i
 def _mark(session: Session, assignment: Assignment, target: str, *, actor, cause: str, reason: str) -> None:
     assignment.withdrawal_cause, assignment.withdrawal_reason = cause, reason
     assignment.withdrawn_by_id, assignment.withdrawn_at = getattr(actor, "id", None), now()
-    session.expire(assignment, ["withdrawn_by"])
     label = withdrawal_cause_label(cause)
     sheet_machine.transition(session, assignment, target, actor=actor, reason=f"{label}：{reason}")
 

@@ -69,7 +69,6 @@ class Assignment(db.Model):
     round = relationship("Round", lazy="joined", innerjoin=True)
     proposal = relationship("Proposal", lazy="joined", innerjoin=True)
     judge = relationship("User", lazy="joined", innerjoin=True, foreign_keys=[judge_id])
-    withdrawn_by = relationship("User", lazy="joined", foreign_keys=[withdrawn_by_id])
     scores: Mapped[list[Score]] = relationship(
         back_populates="assignment", cascade="all, delete-orphan", lazy="selectin"
     )
