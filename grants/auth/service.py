@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -254,8 +255,19 @@ def grant_role(session: Session, *, actor, user: User, role: Role, scope) -> Rol
     return grant
 
 
+# What revoking a role does to the work held under it (judging withdraws the judge's score sheets).
+# The domains above register here, so auth never imports them.
+_revocation_hooks: list[Callable[[Session, object, RoleGrant], None]] = []
+
+
+def on_role_revoked(hook: Callable[[Session, object, RoleGrant], None]) -> None:
+    """Register ``hook(session, actor, grant)``, called in the revoking transaction before the grant goes."""
+    if hook not in _revocation_hooks:
+        _revocation_hooks.append(hook)
+
+
 def revoke_role(session: Session, *, actor, grant: RoleGrant) -> None:
-    """Remove a role grant.
+    """Remove a role grant; the registered hooks deal with the work held under it.
 
     Raises:
         NotAllowed: the actor is not an organizer of the grant's district, or would remove
@@ -277,6 +289,8 @@ def revoke_role(session: Session, *, actor, grant: RoleGrant) -> None:
         district_id=district_id,
         before={"user_id": grant.user_id, "user": grant.user.display_name, "role": grant.role},
     )
+    for hook in _revocation_hooks:
+        hook(session, actor, grant)
     session.delete(grant)
     session.flush()
 

@@ -24,7 +24,7 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Advancement, Round, RoundKind
 from grants.editions.states import RoundStatus, round_machine
 from grants.errors import DomainError, NotAllowed
-from grants.judging import scoring
+from grants.judging import integrity, scoring
 from grants.judging.models import Assignment, JudgeGroup, JudgeGroupMember, RoundResult, Score
 from grants.judging.states import SheetStatus
 from grants.memory import collector_paused
@@ -59,6 +59,8 @@ class Ranking:
     round_mean: float | None = None
     missing_sheets: int = 0
     unscored: list[int] = field(default_factory=list)  # proposals in the round without a submitted sheet
+    held: list[integrity.BlockedSheet] = field(default_factory=list)  # judge revoked: the organizer decides
+    withdrawn: list[integrity.BlockedSheet] = field(default_factory=list)  # to reassign before closing
 
 
 def to_decimal(value: Fraction | float | Decimal) -> Decimal:
@@ -117,11 +119,18 @@ def proposals_in_round(session: Session, rnd: Round) -> list[Proposal]:
 
 
 def judge_totals(session: Session, rnd: Round) -> dict[int, dict[int, Decimal]]:
-    """{judge: {proposal: total}} over the round's submitted sheets, in one aggregate query."""
+    """{judge: {proposal: total}} over the round's submitted sheets, in one aggregate query.
+
+    A sheet whose judge has a declared conflict with the proposal never counts, whatever its status.
+    """
     rows = session.execute(
         select(Assignment.judge_id, Assignment.proposal_id, func.sum(Score.points))
         .join(Score, Score.assignment_id == Assignment.id)
-        .where(Assignment.round_id == rnd.id, Assignment.status == SheetStatus.SUBMITTED.value)
+        .where(
+            Assignment.round_id == rnd.id,
+            Assignment.status == SheetStatus.SUBMITTED.value,
+            ~integrity.in_conflict(rnd.edition_id),
+        )
         .group_by(Assignment.judge_id, Assignment.proposal_id)
     )
     totals: dict[int, dict[int, Decimal]] = defaultdict(dict)
@@ -231,8 +240,9 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
     missing = session.scalar(
         select(func.count())
         .select_from(Assignment)
-        .where(Assignment.round_id == rnd.id, Assignment.status != SheetStatus.SUBMITTED.value)
+        .where(Assignment.round_id == rnd.id, Assignment.status == SheetStatus.ASSIGNED.value)
     )
+    held, withdrawn = integrity.blocking_sheets(session, rnd)
     return Ranking(
         rows=rows,
         combined=combined,
@@ -240,6 +250,8 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
         round_mean=sum(all_totals) / len(all_totals) if all_totals else None,
         missing_sheets=missing or 0,
         unscored=[p for p in in_round if p not in raw],
+        held=held,
+        withdrawn=withdrawn,
     )
 
 
@@ -276,6 +288,22 @@ def _rank_and_store(session: Session, *, actor, rnd: Round) -> list[RoundResult]
     ranking = rank_round(session, rnd)
     if ranking.missing_sheets:
         raise DomainError(_("还有%(n)d张评分表没有提交，不能结束本轮。", n=ranking.missing_sheets))
+    if ranking.held:
+        raise DomainError(
+            _(
+                "有%(n)d张评分表的评委评审资格已撤销，请先决定保留或作废：%(sheets)s",
+                n=len(ranking.held),
+                sheets=integrity.listing(ranking.held),
+            )
+        )
+    if ranking.withdrawn:
+        raise DomainError(
+            _(
+                "有%(n)d张评分表因利益冲突或评审资格撤销不计分，项目评委不足，请先改派：%(sheets)s",
+                n=len(ranking.withdrawn),
+                sheets=integrity.listing(ranking.withdrawn),
+            )
+        )
     if ranking.unscored:
         raise DomainError(_("有%(n)d个项目还没有任何评委的评分，请先分配评委。", n=len(ranking.unscored)))
     if not ranking.rows:
@@ -414,6 +442,7 @@ def released_comments(session: Session, proposal_id: int) -> list[tuple[str, lis
         .where(
             Assignment.proposal_id == proposal_id,
             Assignment.status == SheetStatus.SUBMITTED.value,
+            ~integrity.in_conflict(Round.edition_id),
             Round.comments_released_at.is_not(None),
             Assignment.comment != "",
         )

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from grants import money
 from grants.editions.models import Round
-from grants.judging import closing, scoring
+from grants.judging import closing, integrity, scoring
 from grants.judging.models import Assignment, JudgeGroup, JudgeGroupMember, Score
-from grants.judging.states import SheetStatus
+from grants.judging.states import SheetStatus, sheet_status_label
 from grants.reports.tables import Table
 from grants.timeutil import format_local
 
@@ -29,7 +29,11 @@ def raw_sheets(session: Session, rnd: Round) -> Table:
     rows = session.execute(
         select(Assignment, Score.criterion_id, Score.points)
         .join(Score, Score.assignment_id == Assignment.id)
-        .where(Assignment.round_id == rnd.id, Assignment.status == SheetStatus.SUBMITTED.value)
+        .where(
+            Assignment.round_id == rnd.id,
+            Assignment.status == SheetStatus.SUBMITTED.value,
+            ~integrity.in_conflict(rnd.edition_id),  # the sheets the ranking counts, no others
+        )
         .order_by(Assignment.judge_id, Assignment.proposal_id, Score.criterion_id)
     ).unique()
     table = Table(
@@ -147,7 +151,7 @@ def judge_sheet(session: Session, rnd: Round, judge_id: int) -> Table:
                 *[str(points[c.id]) if c.id in points else "" for c in rnd.criteria],
                 str(sum(points.values())) if points else "",
                 assignment.comment,
-                _("已提交") if assignment.status == SheetStatus.SUBMITTED else _("未提交"),
+                _("未提交") if assignment.status == SheetStatus.ASSIGNED else sheet_status_label(assignment.status),
             ]
         )
     return table

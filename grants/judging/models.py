@@ -59,6 +59,12 @@ class Assignment(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why the sheet stopped counting (a conflict of interest, the judge's role revoked), who did it
+    # and when; cleared when the organizer reassigns the sheet (the audit log keeps the record).
+    withdrawal_cause: Mapped[str | None] = mapped_column(String(20))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round = relationship("Round", lazy="joined", innerjoin=True)
     proposal = relationship("Proposal", lazy="joined", innerjoin=True)

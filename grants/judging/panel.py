@@ -21,9 +21,10 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Edition, Round
 from grants.editions.states import RoundStatus
 from grants.errors import DomainError, NotAllowed
+from grants.judging import integrity
 from grants.judging.models import Assignment, ConflictOfInterest
 from grants.judging.sheets import judges_of_edition, parse_points, save_sheet
-from grants.judging.states import SheetStatus
+from grants.judging.states import SheetStatus, sheet_machine
 from grants.org.csvimport import decode
 from grants.proposals.models import Proposal
 
@@ -255,7 +256,8 @@ def _record_conflict(session, *, actor, edition, judge_id: int, proposal_id: int
             edition_id=edition.id, judge_id=judge_id, proposal_id=proposal_id, declared_by_id=actor.id, reason=reason
         )
         session.add(conflict)
-    # Sheets not yet scored go; a scored one stays for the organizer to decide (unlock, reassign).
+    # Sheets not yet touched go; scored or submitted ones are withdrawn (kept as a record, never
+    # counted) and wait for the organizer to reassign them.
     removed = session.execute(
         delete(Assignment).where(
             Assignment.judge_id == judge_id,
@@ -268,13 +270,22 @@ def _record_conflict(session, *, actor, edition, judge_id: int, proposal_id: int
         )
     ).rowcount
     session.flush()
+    withdrawn = integrity.withdraw_for_conflict(
+        session, actor=actor, edition_id=edition.id, judge_id=judge_id, proposal_id=proposal_id, reason=reason
+    )
     audit.record(
         session,
         actor=actor,
         action="conflict.declare",
         obj=conflict,
         district_id=edition.district_id,
-        after={"judge_id": judge_id, "proposal_id": proposal_id, "reason": reason, "sheets_removed": removed},
+        after={
+            "judge_id": judge_id,
+            "proposal_id": proposal_id,
+            "reason": reason,
+            "sheets_removed": removed,
+            "sheets_withdrawn": withdrawn,
+        },
     )
     return conflict
 
@@ -315,10 +326,11 @@ def declare_conflict(
 
 
 def reassign(session: Session, *, actor, assignment: Assignment, judge_id: int) -> Assignment:
-    """Give an unsubmitted sheet to another judge of the pool (its points, if any, are cleared).
+    """Give an unsubmitted or withdrawn sheet to another judge of the pool (its points, if any, are
+    cleared; a withdrawn sheet's record stays in the audit log).
 
-    Raises: NotAllowed; DomainError (round closed, sheet submitted, judge not in the pool, in
-        conflict with the proposal, or already scoring it in this round).
+    Raises: NotAllowed; DomainError (round closed, sheet submitted or held, judge not in the pool,
+        in conflict with the proposal, or already scoring it in this round).
     """
     rnd = assignment.round
     _organizer(actor, rnd.edition)
@@ -326,6 +338,8 @@ def reassign(session: Session, *, actor, assignment: Assignment, judge_id: int) 
         raise DomainError(_("本轮已结束，不能改派。"))
     if assignment.status == SheetStatus.SUBMITTED:
         raise DomainError(_("评分表已提交，请先解锁再改派。"))
+    if assignment.status == SheetStatus.HELD:
+        raise DomainError(_("这张评分表的评委评审资格已撤销，请先决定保留或作废。"))
     judges = {j.id: j for j in judges_of_edition(session, rnd.edition_id)}
     new_judge = judges.get(judge_id)
     if new_judge is None or judge_id == assignment.judge_id:
@@ -347,7 +361,12 @@ def reassign(session: Session, *, actor, assignment: Assignment, judge_id: int) 
     ):
         raise DomainError(_("%(name)s已经在评这个项目。", name=new_judge.display_name), field="judge_id")
     before = assignment.judge_id
+    if assignment.status == SheetStatus.WITHDRAWN:
+        sheet_machine.transition(session, assignment, SheetStatus.ASSIGNED.value, actor=actor)
+        assignment.withdrawal_cause = assignment.withdrawal_reason = None
+        assignment.withdrawn_by_id = assignment.withdrawn_at = None
     assignment.judge_id, assignment.comment, assignment.entered_by_id = judge_id, "", None
+    assignment.submitted_at = None
     assignment.scores.clear()
     session.flush()
     session.expire(assignment, ["judge"])
@@ -391,6 +410,14 @@ def import_sheets(session: Session, *, actor, rnd: Round, table: Table) -> int:
         (a.judge_id, a.proposal_id): a
         for a in session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)).unique()
     }
+    conflicts = {
+        tuple(pair)
+        for pair in session.execute(
+            select(ConflictOfInterest.judge_id, ConflictOfInterest.proposal_id).where(
+                ConflictOfInterest.edition_id == rnd.edition_id
+            )
+        )
+    }
     problems: list[str] = []
     plan: list[tuple[Assignment, dict[int, str], str]] = []
     seen: set[tuple[int, int]] = set()
@@ -414,6 +441,9 @@ def import_sheets(session: Session, *, actor, rnd: Round, table: Table) -> int:
             problems.append(_("第%(n)d行：与前面的行重复。", n=line))
             continue
         seen.add(key)
+        if block := integrity.sheet_block(session, assignment, conflicts=conflicts):
+            problems.append(_("第%(n)d行：%(problem)s", n=line, problem=block))
+            continue
         if assignment.status == SheetStatus.SUBMITTED:
             problems.append(_("第%(n)d行：这张评分表已提交，需先解锁。", n=line))
             continue

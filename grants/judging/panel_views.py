@@ -12,7 +12,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.judging import groups, panel, sheets
+from grants.judging import groups, integrity, panel, policy, sheets
 from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment
 from grants.judging.views import bp, scoring_round_for_organizer
@@ -128,7 +128,7 @@ def conflicts(edition_id: int):
 @login_required
 def declare_conflict(assignment_id: int):
     assignment = get_or_404(Assignment, assignment_id)
-    if not sheets.can_score(current_user, assignment):
+    if not policy.can_open_sheet(current_user, assignment):
         abort(403)
     errors: list[str] = []
     if request.method == "POST":  # CSRFProtect has checked the token
@@ -175,6 +175,31 @@ def reassign(assignment_id: int):
         judges=[j for j in sheets.judges_of_edition(db.session, rnd.edition_id) if j.id != assignment.judge_id],
         errors=errors,
     ), 400 if errors else 200
+
+
+@bp.post("/assignments/<int:assignment_id>/decide")
+@login_required
+def decide_held_sheet(assignment_id: int):
+    assignment = get_or_404(Assignment, assignment_id)
+    rnd = scoring_round_for_organizer(assignment.round_id)
+    action = request.form.get("action")
+    if action not in ("keep", "discard"):
+        flash(_("请选择保留或作废。"), "error")
+        return redirect(url_for(".results", round_id=rnd.id))
+    try:
+        with unit_of_work() as session:
+            integrity.decide_held_sheet(
+                session,
+                actor=current_user,
+                assignment=assignment,
+                keep=action == "keep",
+                reason=request.form.get("reason", ""),
+            )
+    except DomainError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("评分表已保留，计入本轮得分。") if action == "keep" else _("评分表已作废，可以改派。"), "success")
+    return redirect(url_for(".results", round_id=rnd.id))
 
 
 @bp.route("/rounds/<int:round_id>/import", methods=["GET", "POST"])

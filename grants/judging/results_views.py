@@ -50,6 +50,8 @@ def results(round_id: int):
         progress=progress,
         chart=chart,
         problem=problem,
+        held=ranking.held,
+        withdrawn=ranking.withdrawn,
     )
 
 

@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants import audit
+from grants.auth import policy as auth_policy
 from grants.auth.models import Role, RoleGrant, User
 from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind, ScoringMode
 from grants.editions.states import RoundStatus
 from grants.errors import DomainError, NotAllowed
+from grants.judging import integrity
 from grants.judging.assignment import AssignmentImpossible, assign
 from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment, ConflictOfInterest, Score
@@ -104,10 +106,6 @@ def assign_round(session: Session, *, actor, rnd: Round) -> int:
     return created
 
 
-def can_score(user, assignment: Assignment) -> bool:
-    return getattr(user, "is_authenticated", False) and user.id == assignment.judge_id
-
-
 def parse_points(raw: dict[int, str], rnd: Round, *, complete: bool) -> dict[int, Decimal]:
     """Points per criterion from form text; each between 0 and the criterion's maximum.
 
@@ -153,17 +151,16 @@ def save_sheet(
 
     Raises:
         NotAllowed: not this sheet's judge (or, on behalf, not the edition's organizer).
-        DomainError: the round is not open, the sheet is locked, or a score is out of range.
+        DomainError: the sheet is withdrawn or held, its judge lost the role or is in conflict with
+            the proposal, the round is not open, the sheet is locked, or a score is out of range.
     """
     if on_behalf:
         if not edition_policy.can_manage_round(actor, assignment.round):
             raise NotAllowed(_("您没有权限执行此操作。"))
-    elif not can_score(actor, assignment):
+    elif not getattr(actor, "is_authenticated", False) or actor.id != assignment.judge_id:
         raise NotAllowed(_("这不是分配给您的评分表。"))
-    if assignment.round.status != RoundStatus.OPEN.value:
-        raise DomainError(_("本轮评审没有在进行中。"))
-    if assignment.status == SheetStatus.SUBMITTED:
-        raise DomainError(_("评分表已提交并锁定，如需修改请联系主办方解锁。"))
+    if problem := integrity.sheet_problem(session, assignment):
+        raise DomainError(problem)
     points = parse_points(raw_points, assignment.round, complete=submit)
     if len(comment or "") > 2000:
         raise DomainError(_("评语不能超过2000个字符。"), field="comment")
@@ -215,14 +212,19 @@ class QueueRow(NamedTuple):
     has_scores: bool
 
 
-def judge_queue(session: Session, judge_id: int) -> list[QueueRow]:
-    """The judge's sheets in rounds that are open, grouped by round then proposal, in one query."""
+def judge_queue(session: Session, judge: User) -> list[QueueRow]:
+    """The judge's live sheets in open rounds of the editions they judge, by round then proposal, in one query."""
     has_scores = select(Score.id).where(Score.assignment_id == Assignment.id).exists()
     rows = session.execute(
         select(Assignment.id, Assignment.status, Proposal.title, Round.name, has_scores)
         .join(Round, Round.id == Assignment.round_id)
         .join(Proposal, Proposal.id == Assignment.proposal_id)
-        .where(Assignment.judge_id == judge_id, Round.status == RoundStatus.OPEN.value)
+        .where(
+            Assignment.judge_id == judge.id,
+            Round.status == RoundStatus.OPEN.value,
+            Round.edition_id.in_(auth_policy.judge_edition_ids(judge) or {-1}),
+            Assignment.status.in_([SheetStatus.ASSIGNED.value, SheetStatus.SUBMITTED.value]),
+        )
         .order_by(Assignment.round_id, Assignment.proposal_id)
     )
     return [QueueRow(*row) for row in rows]
@@ -253,8 +255,9 @@ def progress_by_judge(session: Session, rnd: Round) -> list[tuple[JudgeRef, int,
         sheets.append((status, MissingSheet(assignment_id, title)))
     result = []
     for judge, sheets in by_judge.values():
-        missing = [sheet for status, sheet in sheets if status != SheetStatus.SUBMITTED]
-        result.append((judge, len(sheets), len(sheets) - len(missing), missing))
+        missing = [sheet for status, sheet in sheets if status == SheetStatus.ASSIGNED]
+        submitted = sum(1 for status, _sheet in sheets if status == SheetStatus.SUBMITTED)
+        result.append((judge, len(sheets), submitted, missing))
     return result
 
 
@@ -295,7 +298,7 @@ def reminders_for(session: Session, judge_id: int) -> list[tuple[Reminder, int]]
         .join(Assignment, Assignment.round_id == Round.id)
         .where(
             Assignment.judge_id == judge_id,
-            Assignment.status != SheetStatus.SUBMITTED.value,
+            Assignment.status == SheetStatus.ASSIGNED.value,
             Round.status == RoundStatus.OPEN.value,
             Round.reminded_at.is_not(None),
         )

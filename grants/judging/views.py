@@ -12,7 +12,7 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging import closing, eligibility, scoring, sheets
+from grants.judging import closing, eligibility, integrity, policy, scoring, sheets
 from grants.judging.forms import EligibilityForm
 from grants.judging.models import Assignment
 from grants.proposals import policy as proposal_policy
@@ -24,9 +24,13 @@ bp = Blueprint("judging", __name__, url_prefix="/review")
 
 @bp.app_context_processor
 def _judging_labels():
-    from grants.judging.states import sheet_status_label
+    from grants.judging.states import sheet_status_label, withdrawal_cause_label
 
-    return {"sheet_status_label": sheet_status_label, "aggregation_label": aggregation_label}
+    return {
+        "sheet_status_label": sheet_status_label,
+        "withdrawal_cause_label": withdrawal_cause_label,
+        "aggregation_label": aggregation_label,
+    }
 
 
 @bp.app_template_filter("points")
@@ -160,7 +164,14 @@ def scoring_round_for_organizer(round_id: int) -> Round:
 @login_required
 def round_sheets(round_id: int):
     rnd = scoring_round_for_organizer(round_id)
-    return render_template("judging/round_sheets.html", rnd=rnd, progress=sheets.progress_by_judge(db.session, rnd))
+    held, withdrawn = integrity.blocking_sheets(db.session, rnd)
+    return render_template(
+        "judging/round_sheets.html",
+        rnd=rnd,
+        progress=sheets.progress_by_judge(db.session, rnd),
+        held=held,
+        withdrawn=withdrawn,
+    )
 
 
 @bp.post("/rounds/<int:round_id>/assign")
@@ -194,7 +205,7 @@ def start_scoring(round_id: int):
 @bp.get("/queue")
 @login_required
 def queue():
-    assignments = sheets.judge_queue(db.session, current_user.id)
+    assignments = sheets.judge_queue(db.session, current_user)
     done = sum(1 for a in assignments if a.status == "submitted")
     return render_template(
         "judging/queue.html",
@@ -206,7 +217,7 @@ def queue():
 
 def _own_sheet(assignment_id: int) -> Assignment:
     assignment = get_or_404(Assignment, assignment_id)
-    if not sheets.can_score(current_user, assignment):
+    if not policy.can_open_sheet(current_user, assignment):
         abort(403)
     return assignment
 
@@ -244,6 +255,7 @@ def sheet_form(assignment: Assignment, *, on_behalf: bool, done):
         values=values,
         errors=errors,
         proxy=on_behalf,
+        blocked=integrity.sheet_block(db.session, assignment),
     ), 400 if errors else 200
 
 

@@ -33,6 +33,7 @@ def test_round_results_page_has_a_fixed_query_budget(client, login_as, session, 
     with query_counter() as statements:
         body = client.get(url).get_data(as_text=True)
     assert "评分进度" in body
-    # was 34 on the demo: every sheet loaded its proposal, team, budget, plan, attachments and judge
-    assert len(statements) <= USER + 14, statements
+    # was 34 on the demo: every sheet loaded its proposal, team, budget, plan, attachments and judge;
+    # one more since the page lists the sheets that do not count (withdrawn or held)
+    assert len(statements) <= USER + 15, statements
     assert not any("team_members" in s or "budget_lines" in s or "scores.criterion_id" in s for s in statements)
