@@ -244,9 +244,12 @@ def _forget_rollback_actions(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _run_rollback_actions(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is not None:  # a savepoint or a subtransaction
-        return
+def _on_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # not a savepoint
+        _run_rollback_actions(session)
+
+
+def _run_rollback_actions(session: Session) -> None:
     for action in session.info.pop(_ROLLBACK_ACTIONS, []):
         try:
             action()
@@ -280,6 +283,7 @@ def unit_of_work() -> Iterator[Session]:
         session.commit()
     except BaseException as err:
         session.rollback()
+        _run_rollback_actions(session)  # also when no statement had begun a transaction
         if lost_race(err):
             raise _lost(err) from err
         raise
