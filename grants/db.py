@@ -222,7 +222,9 @@ def retry_request(dispatch: Callable[[], T]) -> T:
 
 def _lost(err: BaseException) -> Exception:
     scope = _retry_scope.get()
-    if scope is not None and scope.may_retry():
+    # SQLite's lock timeout has waited long already (busy_timeout): answer now rather than wait again.
+    waited = isinstance(getattr(err, "orig", None), sqlite3.OperationalError)
+    if scope is not None and scope.may_retry() and not waited:
         return RetryTransaction()
     log.warning("transaction lost a race and is not run again: %s", err)
     return ConcurrentChange()
