@@ -11,10 +11,19 @@ from grants.config import INSTANCE_DIR, load_config
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class PlatformApp(Flask):
+    """Flask, except that a view which lost a race to a concurrent request runs again (grants.db)."""
+
+    def dispatch_request(self):
+        from grants.db import retry_request
+
+        return retry_request(super().dispatch_request)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, errors, security, CLI."""
     instance_dir = Path((config or {}).get("INSTANCE_PATH", INSTANCE_DIR))
-    app = Flask(
+    app = PlatformApp(
         __name__,
         instance_path=str(instance_dir),
         template_folder=str(PROJECT_ROOT / "templates"),

@@ -1,19 +1,41 @@
-"""Database: Flask-SQLAlchemy with a typed declarative base, SQLite pragmas, unit_of_work()."""
+"""Database: Flask-SQLAlchemy with a typed declarative base, SQLite pragmas, unit_of_work().
+
+The concurrency discipline lives here, the same for every domain: a write transaction is
+serializable on both databases (SQLite: BEGIN IMMEDIATE, one writer at a time; PostgreSQL:
+SERIALIZABLE isolation), and a transaction that loses a race (serialization failure, deadlock,
+a unique key taken by a concurrent insert, SQLite's lock timeout) is rolled back and run again,
+a bounded number of times, by one retrier: ``run_in_transaction(fn)`` for CLI, jobs and
+services, ``retry_request(dispatch)`` for a whole request (the app's dispatch_request). What
+still loses after the retries becomes ``ConcurrentChange``, a DomainError with a clear message.
+"""
 
 from __future__ import annotations
 
 import os
+import logging
+import random
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
+from flask import request
+from flask.globals import request_ctx
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from grants.errors import ConcurrentChange
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,12 +115,177 @@ def _sqlite_on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_transaction.get() else "BEGIN")
 
 
+# --- losing a race, and running again ---------------------------------------------------------
+
+# How often a transaction that lost a race is run in all (the first run included), and the pause
+# before the n-th run: random (so the losers do not collide again in step), growing, capped.
+ATTEMPTS = 5
+BACKOFF_SECONDS = 0.01
+BACKOFF_CAP_SECONDS = 0.25
+
+# SQLSTATEs that mean "a concurrent transaction got there first": serialization_failure,
+# deadlock_detected, unique_violation (a concurrent insert of the same key).
+_PG_LOST_RACE = frozenset({"40001", "40P01", "23505"})
+
+
+def lost_race(err: BaseException) -> bool:
+    """Whether a database error means a concurrent transaction won (running again may succeed)."""
+    if not isinstance(err, DBAPIError):
+        return False
+    orig = err.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code:
+        return code in _PG_LOST_RACE
+    if isinstance(orig, sqlite3.IntegrityError):
+        return str(orig).startswith("UNIQUE constraint failed")
+    if isinstance(orig, sqlite3.OperationalError):
+        return "database is locked" in str(orig)
+    return False
+
+
+class RetryTransaction(Exception):
+    """Internal: a unit of work lost a race and was rolled back; its retrier runs it again.
+
+    Deliberately not a DomainError, so that views' ``except DomainError`` let it through.
+    """
+
+
+@dataclass
+class _RetryScope:
+    attempt: int
+    attempts: int
+    parent: _RetryScope | None
+    committed: int = 0
+
+    def may_retry(self) -> bool:
+        # Only while nothing was committed in this run: running it again must not repeat a commit.
+        return self.committed == 0 and self.attempt < self.attempts
+
+    def note_commit(self) -> None:
+        scope: _RetryScope | None = self
+        while scope is not None:
+            scope.committed += 1
+            scope = scope.parent
+
+
+_retry_scope: ContextVar[_RetryScope | None] = ContextVar("retry_scope", default=None)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before run ``attempt + 1``."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**attempt))
+
+
+def retrying(call: Callable[[], T], *, attempts: int = ATTEMPTS, before_retry: Callable[[], None] | None = None) -> T:
+    """Run ``call()``; when a unit of work inside it lost a race before anything was committed,
+    run it again (at most ``attempts`` runs in all). The last run's loss raises ConcurrentChange.
+    """
+    for attempt in range(1, attempts + 1):
+        token = _retry_scope.set(_RetryScope(attempt, attempts, _retry_scope.get()))
+        try:
+            return call()
+        except RetryTransaction:
+            log.info("transaction lost a race (run %d of %d); running it again", attempt, attempts)
+            if before_retry is not None:
+                before_retry()
+            time.sleep(backoff(attempt))
+        finally:
+            _retry_scope.reset(token)
+    raise AssertionError("unreachable: the last run raises ConcurrentChange instead of retrying")
+
+
+def run_in_transaction(fn: Callable[[Session], T], *, attempts: int = ATTEMPTS) -> T:
+    """``fn(session)`` in one unit of work, run again when it loses a race (CLI, jobs, services).
+
+    ``fn`` must have no effect outside the database, as it may run more than once.
+
+    Raises:
+        ConcurrentChange: it still lost after ``attempts`` runs.
+    """
+
+    def once() -> T:
+        with unit_of_work() as session:
+            return fn(session)
+
+    return retrying(once, attempts=attempts)
+
+
+def retry_request(dispatch: Callable[[], T]) -> T:
+    """Run a request's view, and again when it lost a race before committing anything.
+
+    Before running again: the messages flashed by the lost run are forgotten, uploaded files are
+    rewound, and the session's objects are expired (they are read again). Effects outside the
+    database that a service makes inside its transaction register an undo with ``on_rollback``;
+    effects after a commit (an enqueued job) cannot repeat, as nothing is run again after one.
+    """
+    http_session = request_ctx.session
+    # dict.get: the copy must not mark the session as accessed (that adds "Vary: Cookie").
+    flashes = list(dict.get(http_session, "_flashes", ()))
+
+    def forget_lost_run() -> None:
+        db.session.rollback()
+        if flashes:
+            http_session["_flashes"] = list(flashes)
+        else:
+            http_session.pop("_flashes", None)
+        request_ctx.flashes = None
+        for _name, upload in request.files.items(multi=True):
+            upload.stream.seek(0)
+
+    return retrying(dispatch, before_retry=forget_lost_run)
+
+
+def _lost(err: BaseException) -> Exception:
+    scope = _retry_scope.get()
+    # SQLite's lock timeout has waited long already (busy_timeout): answer now rather than wait again.
+    waited = isinstance(getattr(err, "orig", None), sqlite3.OperationalError)
+    if scope is not None and scope.may_retry() and not waited:
+        return RetryTransaction()
+    log.warning("transaction lost a race and is not run again: %s", err)
+    return ConcurrentChange()
+
+
+# --- the unit of work ---------------------------------------------------------------------------
+
+_ROLLBACK_ACTIONS = "grants.rollback_actions"
+
+
+def on_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Undo an effect outside the database (e.g. a file written) if this transaction rolls back."""
+    session.info.setdefault(_ROLLBACK_ACTIONS, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_rollback_actions(session: Session) -> None:
+    session.info.pop(_ROLLBACK_ACTIONS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _on_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # not a savepoint
+        _run_rollback_actions(session)
+
+
+def _run_rollback_actions(session: Session) -> None:
+    for action in session.info.pop(_ROLLBACK_ACTIONS, []):
+        try:
+            action()
+        except Exception:  # an undo that fails must not hide the error being handled
+            log.exception("could not undo an effect of a rolled back transaction")
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """One write transaction: commit on success, roll back on any exception.
 
     A read transaction left open by the view is ended first, so that the write
-    transaction starts with the write lock and re-reads what it checks.
+    transaction starts with the write lock and re-reads what it checks. On PostgreSQL
+    the transaction is SERIALIZABLE: it commits only if running it alone would give the
+    same result, else it fails and is rolled back (then run again by the surrounding
+    retrier, see ``retrying``).
+
+    Raises:
+        ConcurrentChange: it lost a race and there is no retrier around, or no run left.
     """
     session = db.session()
     if session.in_transaction():
@@ -107,11 +294,20 @@ def unit_of_work() -> Iterator[Session]:
         session.commit()
     token = _write_transaction.set(True)
     try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as err:
         session.rollback()
+        _run_rollback_actions(session)  # also when no statement had begun a transaction
+        if lost_race(err):
+            raise _lost(err) from err
         raise
+    else:
+        scope = _retry_scope.get()
+        if scope is not None:
+            scope.note_commit()
     finally:
         _write_transaction.reset(token)
 

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from huey import Huey, RedisHuey, SqliteHuey
 from sqlalchemy import update
 
-from grants.db import db, unit_of_work
+from grants.db import db, run_in_transaction
 from grants.reports.models import DocumentJob
 from grants.results import documents
 from grants.results.models import Publication
@@ -183,8 +183,9 @@ def _write_next(archive: zipfile.ZipFile, pending: deque, done: int, on_progress
 
 def _set(job_id: int, **values) -> None:
     """Change the job in its own committed transaction (the job page polls it meanwhile)."""
-    with unit_of_work() as session:
-        session.execute(update(DocumentJob).where(DocumentJob.id == job_id).values(**values))
+    run_in_transaction(
+        lambda session: session.execute(update(DocumentJob).where(DocumentJob.id == job_id).values(**values))
+    )
 
 
 def run_certificates_job(job_id: int) -> None:
@@ -193,10 +194,15 @@ def run_certificates_job(job_id: int) -> None:
     A job that is not queued (already run, or taken by another consumer) is left alone.
     """
     session = db.session
-    with unit_of_work():
-        claimed = session.execute(
-            update(DocumentJob).where(DocumentJob.id == job_id, DocumentJob.status == "queued").values(status="running")
-        ).rowcount
+    claimed = run_in_transaction(
+        lambda work: (
+            work.execute(
+                update(DocumentJob)
+                .where(DocumentJob.id == job_id, DocumentJob.status == "queued")
+                .values(status="running")
+            ).rowcount
+        )
+    )
     if not claimed:
         log.warning("certificates job %s is not queued: nothing to do", job_id)
         return

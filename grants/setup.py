@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants import PROJECT_ROOT, http_cache, money, timeutil
 from grants.db import db
+from grants.errors import ConcurrentChange
 from grants.extensions import babel, csrf, limiter, login_manager, migrate
 from grants.i18n import LANGUAGE_NAMES, html_lang, select_locale
 
@@ -88,6 +89,7 @@ ERROR_TEXTS = {
     403: (_l("没有权限"), _l("您没有权限查看或修改这个内容。如果您认为这是错误，请联系主办方。")),
     404: (_l("页面不存在"), _l("您要找的页面不存在，或者已被删除。")),
     405: (_l("不支持的操作"), _l("这个页面不支持此操作。")),
+    409: (_l("操作冲突"), _l("其他人刚刚同时修改了这项内容，您的操作没有生效。请刷新页面后重试。")),
     413: (_l("文件太大"), _l("上传的内容超过了大小限制（%(limit)s），请压缩或拆分后再试。")),
     429: (_l("操作太频繁"), _l("您的操作太频繁了，请稍等几分钟再试。")),
     500: (_l("系统出错了"), _l("服务器遇到了意外问题，我们已经记录下来。请稍后再试。")),
@@ -131,6 +133,12 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         return render_error(400, _("表单已过期或缺少安全令牌，请刷新页面后重新提交。"))
+
+    @app.errorhandler(ConcurrentChange)
+    def concurrent_change(err: ConcurrentChange):
+        # A view that does not show domain errors itself: a race lost even after the retries.
+        db.session.rollback()
+        return render_error(409)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from grants import audit
+from grants.db import on_rollback
 from grants.errors import DomainError, NotAllowed
 from grants.proposals import policy
 from grants.proposals.models import Attachment, Proposal
@@ -83,7 +84,7 @@ def store_upload(
     session: Session, *, actor, filename: str, data: bytes, mime: str, upload_dir: Path, proposal_id: int | None
 ) -> Attachment:
     """Write a checked upload under a random name and add its row (the file is removed again
-    when the row cannot be stored)."""
+    when the row cannot be stored or the transaction rolls back)."""
     stored_name, path = write_file(upload_dir, data)
     try:
         attachment = Attachment(
@@ -100,6 +101,8 @@ def store_upload(
     except Exception:
         path.unlink(missing_ok=True)
         raise
+    # A transaction that rolls back later (a broken rule, a race lost at commit) removes it too.
+    on_rollback(session, lambda: path.unlink(missing_ok=True))
     return attachment
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants import audit, timeutil
+from grants.auth.models import User
 from grants.errors import DomainError, InvalidTransition, NotAllowed
 from grants.proposals.attachments import check_upload, store_upload
 from grants.results import policy
@@ -58,6 +59,9 @@ def file_objection(
         raise DomainError(
             _("异议内容应为%(min)d到%(max)d个字，请写明事实和理由。", min=MIN_TEXT, max=MAX_TEXT), field="text"
         )
+    # Count under a lock of the author's row, so that concurrent filings are counted one after
+    # another (SQLite: the write lock; PostgreSQL: this lock, and SERIALIZABLE behind it).
+    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
     filed = session.scalar(
         select(func.count(Objection.id)).where(
             Objection.publication_id == publication.id, Objection.author_id == actor.id
@@ -111,7 +115,9 @@ def answer(
     reply = (reply or "").strip()
     if len(reply) > MAX_REPLY:
         raise DomainError(_("答复最多%(max)d个字。", max=MAX_REPLY), field="reply")
-    if objection.status != ObjectionStatus.OPEN.value:
+    # Lock the row and read its state again: an objection is answered once, never overwritten.
+    status = session.scalar(select(Objection.status).where(Objection.id == objection.id).with_for_update())
+    if status != ObjectionStatus.OPEN.value or objection.status != ObjectionStatus.OPEN.value:
         raise InvalidTransition(_("这条异议已经答复过了。"))
     if not reply:
         raise DomainError(_("请填写公开答复。"), field="reply")
