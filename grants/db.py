@@ -11,8 +11,8 @@ still loses after the retries becomes ``ConcurrentChange``, a DomainError with a
 
 from __future__ import annotations
 
-import os
 import logging
+import os
 import random
 import sqlite3
 import time
