@@ -66,7 +66,7 @@ def eligibility_list(round_id: int):
         rnd=rnd,
         rows=rows,
         decisions=eligibility.decisions_for(db.session, rnd, [p.id for p in rows]),
-        waiting=len(eligibility.waiting(db.session, rnd)),
+        waiting=queries.count_in_scope(db.session, current_user, rnd.edition, eligibility.WAITING),
         can_manage=edition_policy.can_manage_round(current_user, rnd),
     )
 
