@@ -12,7 +12,7 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging import closing, eligibility, scoring, sheets
+from grants.judging import closing, eligibility, reading, scoring, sheets
 from grants.judging.forms import EligibilityForm
 from grants.judging.models import Assignment
 from grants.proposals import policy as proposal_policy
@@ -203,7 +203,7 @@ def queue():
 
 
 def _own_sheet(assignment_id: int) -> Assignment:
-    assignment = get_or_404(Assignment, assignment_id)
+    assignment = reading.sheet_page(db.session, assignment_id) or abort(404)
     if not sheets.can_score(current_user, assignment):
         abort(403)
     return assignment
@@ -275,10 +275,9 @@ def unlock(assignment_id: int):
 
 
 def load_visible_for_judge(assignment: Assignment):
-    """The proposal as the sheet shows it (the judge reaches it only through the assignment)."""
-    from grants.proposals import service as proposal_service
-
-    return proposal_service.get_proposal(db.session, assignment.proposal_id)
+    """The proposal as the sheet shows it (the judge reaches it only through the assignment,
+    loaded with it by ``reading.sheet_page``)."""
+    return assignment.proposal
 
 
 from grants.judging import panel_views, results_views  # noqa: E402,F401  (register their pages on bp)

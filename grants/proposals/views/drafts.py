@@ -27,6 +27,14 @@ def load_visible(proposal_id: int):
     return proposal
 
 
+def load_readable(proposal_id: int, *, named: bool = True):
+    """The proposal if this user may read it and its files (``policy.can_read``); 404 otherwise."""
+    proposal = service.get_proposal(db.session, proposal_id)
+    if proposal is None or not policy.can_read(current_user, proposal, named=named):
+        abort(404)
+    return proposal
+
+
 @bp.app_context_processor
 def _proposal_helpers():
     return {"proposal_status_label": proposal_status_label, "proposal_policy": policy}
