@@ -11,8 +11,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging.closing import released_comments
-from grants.proposals import policy, service
+from grants.proposals import policy, service, standing
 from grants.proposals.forms import ProposalForm, StartForm
 from grants.proposals.states import proposal_status_label
 from grants.proposals.views import bp
@@ -136,12 +135,14 @@ def edit(proposal_id: int):
 @login_required
 def detail(proposal_id: int):
     proposal = load_visible(proposal_id)
+    where = standing.standing_of(db.session, proposal)
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
+        standing=where,
         missing=service.missing_for_submission(proposal) if policy.can_edit(current_user, proposal) else [],
         can_withdraw=service.can_withdraw_now(db.session, current_user, proposal),
-        comments=released_comments(db.session, proposal.id),
+        comments=where.comments,
     )
 
 
@@ -166,6 +167,6 @@ def withdraw(proposal_id: int):
 def mine():
     return render_template(
         "proposals/mine.html",
-        proposals=service.proposals_of_applicant(db.session, current_user.id),
+        standings=standing.standings_of_applicant(db.session, current_user.id),
         editions=service.open_editions(db.session),
     )
