@@ -13,6 +13,7 @@ from grants.editions.models import Round, RoundKind
 from grants.editions.states import RoundStatus, round_machine
 from grants.errors import DomainError, NotAllowed
 from grants.judging.models import EligibilityDecision, Outcome
+from grants.notifications import events as notification_events
 from grants.proposals import policy as proposal_policy
 from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus, proposal_machine
@@ -127,3 +128,4 @@ def close_round(session: Session, *, actor, rnd: Round) -> None:
     if pending := waiting(session, rnd):
         raise DomainError(_("还有%(n)d份申报书没有资格审查决定（或正在补正），不能结束本轮。", n=len(pending)))
     round_machine.transition(session, rnd, RoundStatus.CLOSED.value, actor=actor)
+    notification_events.eligibility_closed(session, rnd)
