@@ -22,7 +22,7 @@ from grants.proposals.states import ProposalStatus, proposal_status_label
 from grants.results.models import Publication, PublicationEntry
 from grants.results.states import PublicationStatus
 
-# Edition states in which the final list has been published: a finalist without a tier was not awarded.
+# Edition states in which the final list has been published.
 RESULTS_OUT = (EditionStatus.PUBLICIZING.value, EditionStatus.FUNDING.value, EditionStatus.CLOSED.value)
 
 
@@ -203,7 +203,9 @@ def _stage(proposal: Proposal, rounds: list[Round], result, listed, grant) -> St
     if result is not None:
         rnd, row = result
         later = [r for r in rounds if r.position > rnd.position]
-        if not later and (not row.advanced or (row.tier is None and proposal.edition.status in RESULTS_OUT)):
+        # Once the final list is out, a finalist neither listed nor granted (e.g. removed by a
+        # correction after an upheld objection) was not awarded, whatever its stored tier.
+        if not later and (not row.advanced or proposal.edition.status in RESULTS_OUT):
             return Standing(proposal, Stage.NOT_ADVANCED, _("未获资助"), round_name=rnd.name)
         if not row.advanced:
             return Standing(proposal, Stage.NOT_ADVANCED, _("未晋级"), round_name=rnd.name)
