@@ -156,4 +156,4 @@ def test_the_sheet_page_costs_the_same_queries_for_a_long_proposal(
             assert client.get(url).status_code == 200
         counts.setdefault(long, set()).add(len(statements))
     assert counts[True] == counts[False]
-    assert max(counts[True]) <= 12
+    assert max(counts[True]) <= 14
