@@ -14,6 +14,7 @@ from grants.judging.models import (  # noqa: F401  # noqa: F401, E402
     RoundResult,
     Score,
 )
+from grants.notifications.models import Notification  # noqa: F401
 from grants.org.models import Community, District, Street  # noqa: F401
 from grants.proposals.models import (  # noqa: F401
     ActivityPlanItem,

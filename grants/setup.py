@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.editions.views import bp as editions_bp
     from grants.judging.views import bp as judging_bp
     from grants.main.views import bp as main_bp
+    from grants.notifications.views import bp as notifications_bp
     from grants.org.views import bp as org_bp
     from grants.proposals.views import bp as proposals_bp
     from grants.results.api import bp as api_bp
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
         public_bp,
         documents_bp,
         api_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -28,6 +28,7 @@ from grants.judging import integrity, scoring
 from grants.judging.models import Assignment, JudgeGroup, JudgeGroupMember, RoundResult, Score
 from grants.judging.states import SheetStatus
 from grants.memory import collector_paused
+from grants.notifications import events as notification_events
 from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus
 from grants.timeutil import now
@@ -343,6 +344,7 @@ def _rank_and_store(session: Session, *, actor, rnd: Round) -> list[RoundResult]
             "combined": ranking.combined,
         },
     )
+    notification_events.scoring_closed(session, rnd)
     return stored_results(session, rnd)
 
 

@@ -15,6 +15,7 @@ from grants.editions.models import Round, RoundKind
 from grants.editions.states import RoundStatus, round_machine
 from grants.errors import DomainError, NotAllowed
 from grants.judging.models import EligibilityDecision, Outcome
+from grants.notifications import events as notification_events
 from grants.proposals import policy as proposal_policy
 from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus, proposal_machine
@@ -182,3 +183,4 @@ def close_round(session: Session, *, actor, rnd: Round) -> None:
     if rnd.status == RoundStatus.OPEN.value and (message := close_refusal(session, rnd)):
         raise DomainError(message)
     round_machine.transition(session, rnd, RoundStatus.CLOSED.value, actor=actor)
+    notification_events.eligibility_closed(session, rnd)

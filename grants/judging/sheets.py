@@ -22,6 +22,7 @@ from grants.judging.assignment import AssignmentImpossible, assign
 from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment, ConflictOfInterest, Score
 from grants.judging.states import SheetStatus, sheet_machine
+from grants.notifications import events as notification_events
 from grants.proposals.models import Proposal
 from grants.timeutil import now
 
@@ -283,6 +284,7 @@ def remind_late_judges(session: Session, *, actor, rnd: Round, message: str) -> 
         district_id=rnd.edition.district_id,
         after={"judges": [j.id for j in late], "message": message},
     )
+    notification_events.judges_reminded(session, rnd, [j.id for j in late], message)
     return len(late)
 
 

@@ -12,7 +12,7 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging import closing, eligibility, integrity, policy, scoring, sheets
+from grants.judging import closing, eligibility, integrity, policy, reading, scoring, sheets
 from grants.judging.forms import EligibilityForm
 from grants.judging.models import Assignment
 from grants.proposals import policy as proposal_policy
@@ -70,7 +70,7 @@ def eligibility_list(round_id: int):
         rnd=rnd,
         rows=rows,
         decisions=eligibility.decisions_for(db.session, rnd, [p.id for p in rows]),
-        waiting=len(eligibility.waiting(db.session, rnd)),
+        waiting=queries.count_in_scope(db.session, current_user, rnd.edition, eligibility.WAITING),
         decidable={p.id for p in rows if eligibility.decidable(p)},
         close_refusal=eligibility.close_refusal(db.session, rnd) if rnd.status == "open" else None,
         can_manage=edition_policy.can_manage_round(current_user, rnd),
@@ -216,7 +216,7 @@ def queue():
 
 
 def _own_sheet(assignment_id: int) -> Assignment:
-    assignment = get_or_404(Assignment, assignment_id)
+    assignment = reading.sheet_page(db.session, assignment_id) or abort(404)
     if not policy.can_open_sheet(current_user, assignment):
         abort(403)
     return assignment
@@ -289,10 +289,9 @@ def unlock(assignment_id: int):
 
 
 def load_visible_for_judge(assignment: Assignment):
-    """The proposal as the sheet shows it (the judge reaches it only through the assignment)."""
-    from grants.proposals import service as proposal_service
-
-    return proposal_service.get_proposal(db.session, assignment.proposal_id)
+    """The proposal as the sheet shows it (the judge reaches it only through the assignment,
+    loaded with it by ``reading.sheet_page``)."""
+    return assignment.proposal
 
 
 from grants.judging import panel_views, results_views  # noqa: E402,F401  (register their pages on bp)

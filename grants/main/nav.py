@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from grants.auth import policy
+from grants.db import db
+from grants.notifications import service as notifications
 
 
 def nav_items(user) -> list[tuple[str, str]]:
@@ -12,6 +15,8 @@ def nav_items(user) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [("main.index", _l("首页")), ("public.index", _l("评选结果"))]
     if getattr(user, "is_authenticated", False):
         items.append(("proposals.mine", _l("我的申报")))
+        unread = notifications.unread_count(db.session, user.id)
+        items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
     if policy.is_judge(user):
         items.append(("judging.queue", _l("评审任务")))
     if policy.is_organizer(user):

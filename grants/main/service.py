@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.auth import policy
 from grants.editions.models import Edition, Round, RoundKind
-from grants.editions.states import EditionStatus
+from grants.editions.states import EditionStatus, RoundStatus
+from grants.judging.models import Assignment
+from grants.judging.states import SheetStatus
+from grants.proposals import queries
+from grants.proposals.models import Proposal
+from grants.proposals.states import ProposalStatus
+from grants.results.models import Objection, Publication, PublicationEntry
+from grants.results.states import ObjectionStatus, PublicationStatus
+from grants.timeutil import now
 
 
 @dataclass
@@ -56,3 +66,104 @@ def home_summary(session: Session, user) -> HomeSummary:
         for rnd in rounds:
             summary.eligibility_rounds.setdefault(rnd.edition_id, []).append(rnd)
     return summary
+
+
+@dataclass
+class Task:
+    """Something waiting for the signed-in user, with where to do it."""
+
+    text: str
+    endpoint: str
+    args: dict = field(default_factory=dict)
+    deadline: datetime | None = None
+
+
+def waiting_for(session: Session, user) -> list[Task]:
+    """What waits for this user: a proposal to complete or correct, an objection window on their
+    project, sheets to score, screening decisions and objections to answer. A fixed number of
+    queries (one per kind, plus one per open screening round the user reviews)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    tasks: list[Task] = []
+    at = now()
+    own = session.execute(
+        select(Proposal.id, Proposal.title, Proposal.status, Proposal.resubmit_deadline, Edition.submission_closes_at)
+        .join(Edition, Edition.id == Proposal.edition_id)
+        .where(
+            Proposal.applicant_id == user.id,
+            Proposal.status.in_((ProposalStatus.RETURNED.value, ProposalStatus.DRAFT.value)),
+            Edition.status == EditionStatus.OPEN.value,
+        )
+        .order_by(Proposal.id)
+    ).all()
+    for proposal_id, title, status, resubmit_by, closes_at in own:
+        if status == ProposalStatus.RETURNED:
+            text = _("“%(title)s”被退回补正，请修改后重新提交。", title=title or _("（未命名项目）"))
+            tasks.append(Task(text, "proposals.edit", {"proposal_id": proposal_id}, resubmit_by))
+        elif closes_at is None or closes_at > at:
+            text = _("“%(title)s”还是草稿，提交后才进入评审。", title=title or _("（未命名项目）"))
+            tasks.append(Task(text, "proposals.edit", {"proposal_id": proposal_id}, closes_at))
+    listed = session.execute(
+        select(PublicationEntry.id, PublicationEntry.title, Publication.closes_at)
+        .join(Publication, Publication.id == PublicationEntry.publication_id)
+        .join(Proposal, Proposal.id == PublicationEntry.proposal_id)
+        .where(
+            Proposal.applicant_id == user.id,
+            Publication.status == PublicationStatus.PUBLISHED.value,
+            Publication.closes_at > at,
+        )
+    ).all()
+    for entry_id, title, closes_at in listed:
+        text = _("您的项目“%(title)s”正在公示，异议期内可以查看异议和答复。", title=title)
+        tasks.append(Task(text, "public.project", {"entry_id": entry_id}, closes_at))
+    if policy.judge_edition_ids(user):
+        unsubmitted = session.scalar(
+            select(func.count(Assignment.id))
+            .join(Round, Round.id == Assignment.round_id)
+            .where(
+                Assignment.judge_id == user.id,
+                Assignment.status != SheetStatus.SUBMITTED.value,
+                Round.status == RoundStatus.OPEN.value,
+            )
+        )
+        if unsubmitted:
+            tasks.append(Task(_("还有%(n)d张评分表等待您评分。", n=unsubmitted), "judging.queue"))
+    tasks += _decisions(session, user)
+    return tasks
+
+
+def _decisions(session: Session, user) -> list[Task]:
+    """Screening decisions in open eligibility rounds (only the proposals this user reviews) and,
+    for the organizer, objections waiting for an answer."""
+    district_ids = policy.staff_district_ids(user) | policy.organizer_district_ids(user)
+    if not district_ids:
+        return []
+    tasks: list[Task] = []
+    rounds = session.scalars(
+        select(Round)
+        .join(Edition, Edition.id == Round.edition_id)
+        .where(
+            Edition.district_id.in_(district_ids),
+            Round.kind == RoundKind.ELIGIBILITY.value,
+            Round.status == RoundStatus.OPEN.value,
+        )
+        .order_by(Round.id)
+    ).all()
+    for rnd in rounds:
+        n = queries.count_in_scope(session, user, rnd.edition, (ProposalStatus.SUBMITTED.value,))
+        if n:
+            text = _("%(edition)s：%(n)d份申报书等待资格审查决定。", edition=rnd.edition.name, n=n)
+            tasks.append(Task(text, "judging.eligibility_list", {"round_id": rnd.id}))
+    if organizer_of := policy.organizer_district_ids(user):
+        rows = session.execute(
+            select(Edition.id, Edition.name, func.count(Objection.id))
+            .join(Publication, Publication.edition_id == Edition.id)
+            .join(Objection, Objection.publication_id == Publication.id)
+            .where(Edition.district_id.in_(organizer_of), Objection.status == ObjectionStatus.OPEN.value)
+            .group_by(Edition.id, Edition.name)
+            .order_by(Edition.id)
+        ).all()
+        for edition_id, name, n in rows:
+            text = _("%(edition)s：%(n)d条异议等待答复。", edition=name, n=n)
+            tasks.append(Task(text, "results.objections_page", {"edition_id": edition_id}))
+    return tasks

@@ -18,7 +18,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index():
     summary = service.home_summary(db.session, current_user)
-    return render_template("main/index.html", summary=summary)
+    return render_template("main/index.html", summary=summary, tasks=service.waiting_for(db.session, current_user))
 
 
 @bp.post("/language")

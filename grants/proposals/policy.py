@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from grants.auth import policy
 
 EDITABLE = ("draft", "returned")
@@ -44,3 +46,21 @@ def can_withdraw(user, proposal) -> bool:
 def can_list_edition(user, edition) -> bool:
     """Sees the edition's proposal list (each row still filtered to what the user reviews)."""
     return policy.is_organizer(user, edition.district_id) or edition.district_id in policy.staff_district_ids(user)
+
+
+# Readers another domain adds (judging: a judge assigned to the proposal); proposals does not
+# import the domains above it. Each reader is called as reader(user, proposal, named=...).
+_readers: list[Callable[..., bool]] = []
+
+
+def register_reader(reader: Callable[..., bool]) -> None:
+    if reader not in _readers:
+        _readers.append(reader)
+
+
+def can_read(user, proposal, *, named: bool = True) -> bool:
+    """Read the whole proposal with its attachments (``named``: also the 申报书 PDF, which names
+    the applicant): whoever may view it, or a reader another domain registered."""
+    if can_view(user, proposal):
+        return True
+    return getattr(user, "is_authenticated", False) and any(r(user, proposal, named=named) for r in _readers)

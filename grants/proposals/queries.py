@@ -53,3 +53,9 @@ def edition_proposals(session: Session, user, edition, flt: ProposalFilter, *, p
         .all()
     )
     return list(rows), total
+
+
+def count_in_scope(session: Session, user, edition, statuses: tuple[str, ...]) -> int:
+    """How many of the proposals this user reviews in the edition have one of these statuses."""
+    query = _scope(user, edition).where(Proposal.status.in_(statuses)).order_by(None)
+    return session.scalar(select(func.count()).select_from(query.with_only_columns(Proposal.id).subquery())) or 0

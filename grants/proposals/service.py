@@ -17,6 +17,7 @@ from grants.editions.models import Edition, EditionCategory, Round
 from grants.editions.states import EditionStatus, RoundStatus, edition_machine
 from grants.errors import Conflict, DomainError, NotAllowed
 from grants.money import format_fen
+from grants.notifications import events as notification_events
 from grants.org.models import Community, Street
 from grants.proposals import budget, policy
 from grants.proposals.models import (
@@ -586,6 +587,7 @@ def return_for_correction(
     proposal.return_reason = reason.strip()
     proposal.resubmit_deadline = deadline
     session.flush()
+    notification_events.proposal_returned(session, proposal)
     return proposal
 
 

@@ -24,6 +24,7 @@ from grants.errors import DomainError, NotAllowed, NotFound
 from grants.funding.models import Grant
 from grants.judging.closing import stored_results
 from grants.judging.models import Assignment, EligibilityDecision, Outcome
+from grants.notifications import events as notification_events
 from grants.proposals.models import Proposal
 from grants.results import calendar, policy
 from grants.results.holidays import window_close
@@ -384,6 +385,7 @@ def publish(session: Session, *, actor, publication: Publication, now: datetime 
             "entries": len(publication.entries),
         },
     )
+    notification_events.notice_published(session, publication)
     return publication
 
 

@@ -127,7 +127,9 @@ def test_blind_round_hides_the_applicant_from_judges(client, login_as, session, 
     session.commit()
     body = client.get(f"/review/assignments/{sheet.id}").get_data(as_text=True)
     assert sheet.proposal.applicant.display_name not in body
-    assert "团队共" not in body
+    # The team is scored (团队能力), so its roles stay; its members' names and numbers do not.
+    assert "志愿者" in body
+    assert all(m.name not in body and m.mobile not in body for m in sheet.proposal.team)
 
 
 def test_round_pages_issue_a_bounded_number_of_queries(client, login_as, session, world, make, scoring, query_counter):

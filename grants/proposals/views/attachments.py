@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
@@ -13,7 +14,7 @@ from grants.errors import DomainError
 from grants.proposals import attachments, policy
 from grants.proposals.models import Attachment
 from grants.proposals.views import bp
-from grants.proposals.views.drafts import load_visible
+from grants.proposals.views.drafts import load_readable, load_visible
 from grants.reports.responses import attachment_headers
 
 
@@ -53,18 +54,19 @@ def upload_attachment(proposal_id: int):
     return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))
 
 
-def _visible_attachment(attachment_id: int):
+def _visible_attachment(attachment_id: int, *, load=load_visible):
     """(attachment, its proposal) when the user may see the proposal; 404 otherwise."""
     attachment = get_or_404(Attachment, attachment_id)
     if attachment.proposal_id is None:
         abort(404)
-    return attachment, load_visible(attachment.proposal_id)
+    return attachment, load(attachment.proposal_id)
 
 
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
-    item, _proposal = _visible_attachment(attachment_id)
+    # An assigned judge reads the files too, also in a blind round (they are part of the proposal).
+    item, _proposal = _visible_attachment(attachment_id, load=partial(load_readable, named=False))
     path = attachments.file_path(_upload_dir(), item)
     if not path.is_file():
         abort(404)

@@ -11,8 +11,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
-from grants.judging.closing import released_comments
-from grants.proposals import policy, service
+from grants.proposals import policy, service, standing
 from grants.proposals.forms import ProposalForm, StartForm
 from grants.proposals.states import proposal_status_label
 from grants.proposals.views import bp
@@ -23,6 +22,14 @@ def load_visible(proposal_id: int):
     """The proposal if this user may see it; 404 otherwise (its existence is not revealed)."""
     proposal = service.get_proposal(db.session, proposal_id)
     if proposal is None or not policy.can_view(current_user, proposal):
+        abort(404)
+    return proposal
+
+
+def load_readable(proposal_id: int, *, named: bool = True):
+    """The proposal if this user may read it and its files (``policy.can_read``); 404 otherwise."""
+    proposal = service.get_proposal(db.session, proposal_id)
+    if proposal is None or not policy.can_read(current_user, proposal, named=named):
         abort(404)
     return proposal
 
@@ -128,12 +135,14 @@ def edit(proposal_id: int):
 @login_required
 def detail(proposal_id: int):
     proposal = load_visible(proposal_id)
+    where = standing.standing_of(db.session, proposal)
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
+        standing=where,
         missing=service.missing_for_submission(proposal) if policy.can_edit(current_user, proposal) else [],
         can_withdraw=service.can_withdraw_now(db.session, current_user, proposal),
-        comments=released_comments(db.session, proposal.id),
+        comments=where.comments,
         version_at=service.version_submitted_at(db.session, proposal),
     )
 
@@ -159,6 +168,6 @@ def withdraw(proposal_id: int):
 def mine():
     return render_template(
         "proposals/mine.html",
-        proposals=service.proposals_of_applicant(db.session, current_user.id),
+        standings=standing.standings_of_applicant(db.session, current_user.id),
         editions=service.open_editions(db.session),
     )

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from grants.proposals.models import BudgetLine, Proposal
 from grants.proposals.views import bp
-from grants.proposals.views.drafts import load_visible
+from grants.proposals.views.drafts import load_readable
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import attachment_headers
 from grants.timeutil import now
@@ -42,7 +42,7 @@ def budget_groups(proposal: Proposal) -> list[BudgetGroup]:
 @bp.get("/proposals/<int:proposal_id>/pdf")
 @login_required
 def pdf(proposal_id: int):
-    proposal = load_visible(proposal_id)
+    proposal = load_readable(proposal_id)
     html = render_template(
         "pdf/proposal.html", proposal=proposal, budget_groups=budget_groups(proposal), printed_at=now()
     )

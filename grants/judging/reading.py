@@ -1,0 +1,77 @@
+"""What a judge reads of the proposals assigned to them: the whole proposal beside the score sheet,
+its attachments and (unless the round is blind) the 申报书 PDF."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, defaultload, joinedload, selectinload
+
+from grants.auth import policy as auth_policy
+from grants.auth.models import User
+from grants.db import db
+from grants.editions.models import Edition, Round
+from grants.editions.states import RoundStatus
+from grants.judging.models import Assignment, ConflictOfInterest
+from grants.proposals import policy as proposal_policy
+from grants.proposals.models import Proposal
+
+READABLE_ROUNDS = (RoundStatus.OPEN.value, RoundStatus.CLOSED.value)
+
+
+def assigned_round(session: Session, user, proposal: Proposal) -> Round | None:
+    """A round, open or closed, in which this judge holds a sheet of the proposal and has no
+    conflict with it (declared, or living in its community); None otherwise."""
+    if not auth_policy.is_judge(user, proposal.edition_id):
+        return None
+    if user.community_id is not None and user.community_id == proposal.community_id:
+        return None
+    conflicted = exists().where(
+        ConflictOfInterest.edition_id == proposal.edition_id,
+        ConflictOfInterest.judge_id == user.id,
+        ConflictOfInterest.proposal_id == proposal.id,
+    )
+    return session.scalar(
+        select(Round)
+        .join(Assignment, Assignment.round_id == Round.id)
+        .where(
+            Assignment.judge_id == user.id,
+            Assignment.proposal_id == proposal.id,
+            Round.status.in_(READABLE_ROUNDS),
+            ~conflicted,
+        )
+        .order_by(Round.position.desc())
+        .limit(1)
+    )
+
+
+def judge_may_read(user, proposal: Proposal, *, named: bool = True) -> bool:
+    """Registered as a proposal reader: an assigned, non-conflicted judge; ``named`` documents
+    (the PDF names the applicant) only outside blind rounds."""
+    rnd = assigned_round(db.session, user, proposal)
+    return rnd is not None and (not named or not rnd.blind)
+
+
+proposal_policy.register_reader(judge_may_read)
+
+
+def sheet_page(session: Session, assignment_id: int) -> Assignment | None:
+    """The score sheet with everything its page shows — round, criteria, scores and the whole
+    proposal with its team, plan, budget and attachments — in a fixed number of queries."""
+    return session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            joinedload(Assignment.round).selectinload(Round.criteria),
+            # The page never lists the edition's categories: do not load them through each path.
+            defaultload(Assignment.round).defaultload(Round.edition).lazyload(Edition.categories),
+            defaultload(Assignment.proposal).defaultload(Proposal.edition).lazyload(Edition.categories),
+            defaultload(Assignment.proposal).defaultload(Proposal.applicant).lazyload(User.grants),
+            selectinload(Assignment.scores),
+            joinedload(Assignment.proposal).options(
+                selectinload(Proposal.team),
+                selectinload(Proposal.activities),
+                selectinload(Proposal.budget_lines),
+                selectinload(Proposal.attachments),
+            ),
+        )
+    )
