@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from grants.judging.models import Assignment
 
-# The signed-in user (with roles) takes 2 statements on every page.
-USER = 2
+# Every signed-in page: the user, their roles and the count of unread messages in the menu.
+USER = 3
 
 
 def test_judge_queue_is_one_query_for_all_its_rows(client, login_as, session, world, assigned, query_counter):

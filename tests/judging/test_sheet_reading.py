@@ -18,6 +18,7 @@ from grants.judging import eligibility, sheets
 from grants.judging.models import Assignment, ConflictOfInterest
 from grants.proposals import attachments, budget
 from grants.proposals import service as ps
+from tests.judging.helpers import all_items, end_submission
 
 
 def _proposal_with_photo(session, make, edition, applicant, community_id, n_lines=2):
@@ -55,8 +56,15 @@ def judged(world, session, make):
     eligibility.open_round(session, actor=None, rnd=first)
     for each in (proposal, long):
         eligibility.decide(
-            session, actor=world.organizer_a, rnd=first, proposal=each, outcome="pass", reason=None, checked=[]
+            session,
+            actor=world.organizer_a,
+            rnd=first,
+            proposal=each,
+            outcome="pass",
+            reason=None,
+            checked=all_items(first),
         )
+    end_submission(session, edition)
     eligibility.close_round(session, actor=world.organizer_a, rnd=first)
     sheets.assign_round(session, actor=world.organizer_a, rnd=second)
     session.commit()

@@ -12,6 +12,7 @@ from grants.notifications import labels
 from grants.notifications.models import Notification
 from grants.notifications.service import Note, send_many
 from grants.proposals import service as ps
+from tests.judging.helpers import all_items, end_submission
 
 
 def _kinds(session, user_id):
@@ -67,8 +68,15 @@ def test_closing_screening_tells_each_applicant_the_outcome(session, world, make
     eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
     for proposal, outcome in ((passed, "pass"), (failed, "fail")):
         eligibility.decide(
-            session, actor=world.staff_a, rnd=rnd, proposal=proposal, outcome=outcome, reason="不符合要求", checked=[]
+            session,
+            actor=world.staff_a,
+            rnd=rnd,
+            proposal=proposal,
+            outcome=outcome,
+            reason="不符合要求",
+            checked=all_items(rnd),
         )
+    end_submission(session, edition)
     eligibility.close_round(session, actor=world.organizer_a, rnd=rnd)
     session.commit()
     assert _kinds(session, passed.applicant_id) == [labels.PASSED]
