@@ -79,7 +79,7 @@ def test_resident_submits_a_proposal_from_a_phone(live_server, phone, world, ses
 
     page.get_by_role("button", name="提交申报").click()
     assert page.get_by_text("申报书已提交").is_visible()
-    assert page.get_by_text("已提交", exact=True).first.is_visible()
+    assert page.get_by_text("等待资格审查", exact=True).first.is_visible()  # its stage, not only its status
     assert page.get_by_role("link", name="继续填写").count() == 0
     page.screenshot(path=artifacts_dir / "proposal-submitted-phone.png", full_page=True)
 
