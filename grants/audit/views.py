@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
+from grants import params
 from grants.audit import service
 from grants.audit.labels import action_label, object_type_label
 from grants.auth import policy
@@ -23,11 +24,6 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _int_arg(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
-
-
 @bp.get("/")
 @login_required
 def index():
@@ -38,13 +34,13 @@ def index():
         district_ids=district_ids,
         action=request.args.get("action") or None,
         object_type=request.args.get("object_type") or None,
-        object_id=_int_arg("object_id"),
+        object_id=params.int_arg("object_id"),
         actor=(request.args.get("actor") or "").strip() or None,
         date_from=_date_arg("from"),
         date_to=_date_arg("to"),
     )
     per_page = current_app.config["PER_PAGE"]
-    page = max(_int_arg("page", 1), 1)
+    page = params.page_arg()
     entries, total = service.search_entries(db.session, flt, page=page, per_page=per_page)
     actions, types = service.distinct_values(db.session, district_ids)
     return render_template(

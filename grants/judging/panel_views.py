@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from grants import params
 from grants.auth.models import User
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
@@ -97,8 +98,8 @@ def conflicts(edition_id: int):
                     session,
                     actor=current_user,
                     edition=edition,
-                    judge_id=request.form.get("judge_id", type=int) or 0,
-                    proposal_id=request.form.get("proposal_id", type=int) or 0,
+                    judge_id=params.form_id("judge_id"),
+                    proposal_id=params.form_id("proposal_id"),
                     reason=request.form.get("reason", ""),
                 )
         except DomainError as err:
@@ -161,7 +162,7 @@ def reassign(assignment_id: int):
                     session,
                     actor=current_user,
                     assignment=assignment,
-                    judge_id=request.form.get("judge_id", type=int) or 0,
+                    judge_id=params.form_id("judge_id"),
                 )
         except DomainError as err:
             errors = [str(err)]

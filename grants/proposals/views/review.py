@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateTimeLocalField, TextAreaField
 
+from grants import params
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
@@ -44,11 +45,6 @@ class WindowForm(FlaskForm):
     closes_at = DateTimeLocalField(_l("新的截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.get("/admin/editions/<int:edition_id>/proposals")
 @login_required
 def edition_list(edition_id: int):
@@ -58,11 +54,11 @@ def edition_list(edition_id: int):
     status = request.args.get("status")
     flt = queries.ProposalFilter(
         status=status if status in PROPOSAL_STATUS_LABELS else None,
-        community_id=_int_arg("community"),
-        category_id=_int_arg("category"),
+        community_id=params.int_arg("community"),
+        category_id=params.int_arg("category"),
         search=(request.args.get("q") or "").strip()[:50] or None,
     )
-    per_page, page = current_app.config["PER_PAGE"], max(_int_arg("page") or 1, 1)
+    per_page, page = current_app.config["PER_PAGE"], params.page_arg()
     rows, total = queries.edition_proposals(db.session, current_user, edition, flt, page=page, per_page=per_page)
     return render_template(
         "proposals/list.html",
@@ -149,7 +145,7 @@ def budget_rules(edition_id: int):
     if not edition_policy.can_manage_edition(current_user, edition):
         abort(403)
     form = BudgetCategoryForm()
-    category_id = request.form.get("category_id", type=int)
+    category_id = params.form_id("category_id")
     if form.validate_on_submit():
         data = budget_rules_service.CategoryData(
             form.name.data or "", form.max_share_percent.data, form.max_unit_price_fen
