@@ -6,6 +6,7 @@ import math
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grants import params
@@ -34,7 +35,7 @@ def index():
         district_ids=district_ids,
         action=request.args.get("action") or None,
         object_type=request.args.get("object_type") or None,
-        object_id=params.int_arg("object_id"),
+        object_id=params.int_arg("object_id", label=_("对象编号")),
         actor=(request.args.get("actor") or "").strip() or None,
         date_from=_date_arg("from"),
         date_to=_date_arg("to"),

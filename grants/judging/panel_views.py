@@ -13,6 +13,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
 from grants.errors import DomainError
+from grants.forms import posted_text
 from grants.judging import groups, panel, sheets
 from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment
@@ -100,7 +101,7 @@ def conflicts(edition_id: int):
                     edition=edition,
                     judge_id=params.form_id("judge_id"),
                     proposal_id=params.form_id("proposal_id"),
-                    reason=request.form.get("reason", ""),
+                    reason=posted_text("reason", _("原因")),
                 )
         except DomainError as err:
             errors = [str(err)]
@@ -136,7 +137,7 @@ def declare_conflict(assignment_id: int):
         try:
             with unit_of_work() as session:
                 panel.declare_own_conflict(
-                    session, actor=current_user, assignment=assignment, reason=request.form.get("reason", "")
+                    session, actor=current_user, assignment=assignment, reason=posted_text("reason", _("原因"))
                 )
         except DomainError as err:
             errors = [str(err)]
@@ -204,11 +205,12 @@ def judge_groups(round_id: int):
     judges = sheets.judges_of_edition(db.session, rnd.edition_id)
     errors: list[str] = []
     if request.method == "POST":  # CSRFProtect has checked the token
-        rows = [
-            (request.form.get(f"group_name_{i}", ""), request.form.get(f"group_weight_{i}", "")) for i in range(1, 5)
-        ]
         membership = {j.id: request.form.get(f"judge_{j.id}", "") for j in judges}
         try:
+            rows = [
+                (posted_text(f"group_name_{i}", _("评委组名称")), request.form.get(f"group_weight_{i}", ""))
+                for i in range(1, 5)
+            ]
             with unit_of_work() as session:
                 groups.set_groups(session, actor=current_user, rnd=rnd, groups=rows, membership=membership)
         except DomainError as err:

@@ -11,7 +11,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateTimeLocalField, TextAreaField
 
@@ -21,7 +20,7 @@ from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
 from grants.editions.window import extend_submission_window
 from grants.errors import DomainError
-from grants.forms import apply_domain_error, max_length, required
+from grants.forms import BaseForm, apply_domain_error, max_length, required
 from grants.proposals import budget_rules as budget_rules_service
 from grants.proposals import policy, queries, service, versions
 from grants.proposals.forms import BudgetCategoryForm
@@ -32,7 +31,7 @@ from grants.proposals.views.drafts import load_visible
 from grants.timeutil import local_to_utc, now, to_local
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(BaseForm):
     reason = TextAreaField(
         _l("退回原因"),
         validators=[required(), max_length(1000)],
@@ -41,7 +40,7 @@ class ReturnForm(FlaskForm):
     deadline = DateTimeLocalField(_l("补正截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
 
 
-class WindowForm(FlaskForm):
+class WindowForm(BaseForm):
     closes_at = DateTimeLocalField(_l("新的截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
 
 
@@ -54,8 +53,8 @@ def edition_list(edition_id: int):
     status = request.args.get("status")
     flt = queries.ProposalFilter(
         status=status if status in PROPOSAL_STATUS_LABELS else None,
-        community_id=params.int_arg("community"),
-        category_id=params.int_arg("category"),
+        community_id=params.int_arg("community", label=_("社区")),
+        category_id=params.int_arg("category", label=_("服务领域")),
         search=(request.args.get("q") or "").strip()[:50] or None,
     )
     per_page, page = current_app.config["PER_PAGE"], params.page_arg()
