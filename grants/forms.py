@@ -22,7 +22,9 @@ def _refuse_control_characters(fields) -> bool:
     clean = True
     for field in fields:
         if isinstance(field, FieldList):
-            clean = _refuse_control_characters(field.entries) and clean
+            if not _refuse_control_characters(field.entries):
+                clean = False
+                field.errors = [entry.errors for entry in field.entries]  # FieldList keeps a copy
         elif isinstance(field, FormField):
             clean = _refuse_control_characters(field.form) and clean
         elif isinstance(field.data, str) and has_control_characters(field.data):
