@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, defaultload
 from grants import money, timeutil
 from grants.editions.models import Edition, Round
 from grants.errors import NotFound
-from grants.params import MAX_ID  # noqa: F401  (the largest id a client may ask for; used by api and openapi)
+from grants.params import MAX_ID
 from grants.results import queries
 from grants.results.models import Publication, PublicationEntry
 from grants.results.states import PUBLIC_STATUSES, PublicationStatus
