@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import secrets
 import unicodedata
@@ -22,6 +23,7 @@ from grants.proposals.models import Attachment, Proposal
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; the IMAGE_MAX_PIXELS setting
 MAX_SIDE = 2048  # accepted photos are stored at most this long on their longest side
+EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
@@ -78,18 +80,25 @@ def detect_type(data: bytes, max_pixels: int = MAX_PIXELS) -> str | None:
 def reencode_image(data: bytes, max_side: int = MAX_SIDE) -> bytes:
     """The photo decoded and written again: turned upright, at most ``max_side`` pixels on its
     longest side, without EXIF or other metadata (a phone photo carries where it was taken)."""
+    out = io.BytesIO()
     with Image.open(io.BytesIO(data)) as image:
         image_format = image.format
+        width, height = image.size
+        if image_format == "JPEG":  # decode a large JPEG at a reduced scale straight away
+            scale = min(1.0, max_side / max(width, height))
+            image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()
-        upright = ImageOps.exif_transpose(image)
-    upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    if image_format == "JPEG":
-        upright.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
-    elif image_format == "WEBP":
-        upright.save(out, format="WEBP", quality=85)
-    else:
-        upright.save(out, format="PNG", optimize=True)
+        if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+            image = ImageOps.exif_transpose(image)
+        image.thumbnail((max_side, max_side))
+        if image_format == "JPEG":
+            image.convert("RGB").save(out, format="JPEG", quality=85)
+        elif image_format == "WEBP":
+            (image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")).save(
+                out, format="WEBP", quality=85, method=2
+            )
+        else:
+            image.save(out, format="PNG")
     return out.getvalue()
 
 
