@@ -115,4 +115,5 @@ def parse(data: bytes) -> ParseResult:
     return result
 
 
-SAMPLE = "街道,社区\n东湖街道,桂花社区\n东湖街道,樱桃社区\n西岭街道,枫林社区\n"
+SAMPLE_HEADERS = ["街道", "社区"]
+SAMPLE_ROWS = [["东湖街道", "桂花社区"], ["东湖街道", "樱桃社区"], ["西岭街道", "枫林社区"]]
