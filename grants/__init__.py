@@ -39,11 +39,13 @@ def create_app(config: dict | None = None) -> Flask:
         register_errorhandlers,
         register_extensions,
         register_input_guards,
+        register_request_parameters,
         register_security_headers,
         register_template_helpers,
     )
 
     register_extensions(app)
+    register_request_parameters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_input_guards(app)

@@ -58,6 +58,8 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
         "ATTACHMENT_MAX_COUNT": int(os.environ.get("ATTACHMENT_MAX_COUNT", 10)),
+        # Images declaring more pixels are refused (a decompression bomb is never decoded).
+        "IMAGE_MAX_PIXELS": int(os.environ.get("IMAGE_MAX_PIXELS", 40_000_000)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),

@@ -173,6 +173,17 @@ def register_input_guards(app: Flask) -> None:
         return None
 
 
+def register_request_parameters(app: Flask) -> None:
+    """Bounded numbers in URLs and query strings (before the blueprints add their rules)."""
+    from grants.params import BadParameter, BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.errorhandler(BadParameter)
+    def bad_parameter(err: BadParameter):
+        return render_error(400, str(err))
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):

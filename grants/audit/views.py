@@ -6,8 +6,10 @@ import math
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grants import params
 from grants.audit import display, service
 from grants.audit import security as security_log
 from grants.audit.labels import action_label, object_type_label
@@ -25,11 +27,6 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _int_arg(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 9 else default
-
-
 @bp.get("/")
 @login_required
 def index():
@@ -40,13 +37,13 @@ def index():
         district_ids=district_ids,
         action=request.args.get("action") or None,
         object_type=request.args.get("object_type") or None,
-        object_id=_int_arg("object_id"),
+        object_id=params.int_arg("object_id", label=_("对象编号")),
         actor=(request.args.get("actor") or "").strip() or None,
         date_from=_date_arg("from"),
         date_to=_date_arg("to"),
     )
     per_page = current_app.config["PER_PAGE"]
-    page = max(_int_arg("page", 1), 1)
+    page = params.page_arg()
     entries, total = service.search_entries(db.session, flt, page=page, per_page=per_page)
     actions, types = service.distinct_values(db.session, district_ids)
     return render_template(
@@ -76,7 +73,7 @@ def security():
         date_to=_date_arg("to"),
     )
     per_page = current_app.config["PER_PAGE"]
-    events, total, page = security_log.search_events(db.session, flt, page=_int_arg("page", 1), per_page=per_page)
+    events, total, page = security_log.search_events(db.session, flt, page=params.page_arg(), per_page=per_page)
     return render_template(
         "audit/security.html",
         events=events,

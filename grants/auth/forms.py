@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, ValidationError
 
 from grants.auth import service
 from grants.errors import DomainError
-from grants.forms import max_length, required
+from grants.forms import BaseForm, max_length, required
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     login = StringField(
         _l("手机号或用户名"),
         validators=[required(), max_length(32)],
@@ -25,7 +24,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("在这台设备上保持登录（两周）"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(BaseForm):
     login = StringField(
         _l("手机号或用户名"),
         validators=[required(), max_length(32)],
@@ -73,7 +72,7 @@ def _check(rule, *args, **kwargs) -> None:
         raise ValidationError(str(err)) from err
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(BaseForm):
     current_password = PasswordField(
         _l("当前密码"), validators=[required()], render_kw={"autocomplete": "current-password"}
     )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
-from grants.forms import max_length, required
+from grants.forms import BaseForm, max_length, required
 
 
-class GrantRoleForm(FlaskForm):
+class GrantRoleForm(BaseForm):
     login = StringField(
         _l("用户的手机号或用户名"),
         validators=[required(), max_length(32)],

@@ -5,12 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from grants.editions import labels
-from grants.forms import input_required, max_length, number_range, optional, required
+from grants.forms import BaseForm, input_required, max_length, number_range, optional, required
 from grants.money import yuan_to_fen
 
 
@@ -21,7 +20,7 @@ def _yuan(field) -> int:
         raise ValidationError(str(_l("请输入金额（元），最多两位小数，例如 5000 或 5000.50。"))) from exc
 
 
-class EditionForm(FlaskForm):
+class EditionForm(BaseForm):
     district_id = SelectField(_l("所属区"), coerce=int)
     number = IntegerField(
         _l("届次"), validators=[input_required(), number_range(1, 999)], description=_l("第几届，例如 3 表示第三届。")
@@ -55,12 +54,12 @@ class EditionForm(FlaskForm):
         self.pool_fen = _yuan(field)
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(BaseForm):
     target = HiddenField()
     reason = StringField(_l("原因"), validators=[optional(), max_length(500)])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(BaseForm):
     name = StringField(_l("轮次名称"), validators=[required(), max_length(60)])
     kind = SelectField(_l("类型"), choices=labels.choices(labels.KIND_LABELS))
     mode = SelectField(_l("评审方式"), choices=labels.choices(labels.MODE_LABELS))
@@ -92,7 +91,7 @@ class RoundForm(FlaskForm):
                 raise ValidationError(str(_l("请输入数字。")))
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(BaseForm):
     name = StringField(_l("名称"), validators=[required(), max_length(80)])
     description = TextAreaField(_l("说明"), validators=[optional(), max_length(2000)])
     max_points = IntegerField(

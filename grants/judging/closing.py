@@ -92,6 +92,16 @@ def scoring_rounds(session: Session, edition_id: int) -> list[Round]:
     )
 
 
+def _combines(rounds: list[Round], rnd: Round) -> bool:
+    # The last scoring round combines the rounds when an earlier one carries a weight too.
+    return rounds[-1].id == rnd.id and any(r.id != rnd.id and r.weight_percent > 0 for r in rounds)
+
+
+def combines_rounds(session: Session, rnd: Round) -> bool:
+    """Whether the round's score weighs earlier rounds in (else it is the round's own score)."""
+    return _combines(scoring_rounds(session, rnd.edition_id), rnd)
+
+
 def proposal_ids_in_round(session: Session, rnd: Round) -> list[int]:
     """The proposals a round takes: those that passed the eligibility round before it, or that
     advanced from the scoring round before it (withdrawn proposals never)."""
@@ -187,8 +197,7 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
 
     rounds = scoring_rounds(session, rnd.edition_id)
     weighted_rounds = [r for r in rounds if r.weight_percent > 0]
-    # The last scoring round combines the rounds when an earlier one carries a weight too.
-    combined = rounds[-1].id == rnd.id and any(r.id != rnd.id for r in weighted_rounds)
+    combined = _combines(rounds, rnd)
     previous = [r for r in rounds if r.position < rnd.position]
     earlier = _earlier_scores(session, [r for r in weighted_rounds if r.id != rnd.id] + previous[-1:])
     previous_scores = earlier.get(previous[-1].id, {}) if previous else {}

@@ -3,6 +3,8 @@ the platform), the round summary (评审汇总表) and one judge's sheets (评�
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,8 +14,18 @@ from grants.editions.models import Round
 from grants.judging import closing, integrity, scoring
 from grants.judging.models import Assignment, JudgeGroup, JudgeGroupMember, Score
 from grants.judging.states import SheetStatus, sheet_status_label
-from grants.reports.tables import Table
+from grants.reports.tables import AMOUNT, INTEGER, POINTS, Table
 from grants.timeutil import format_local
+
+
+def points(value) -> Decimal | str:
+    """A score as a number with two decimals (rounded half up as on the pages); "" for none."""
+    return "" if value is None else Decimal(scoring.format_points(value))
+
+
+def yuan(fen: int | None) -> Decimal | str:
+    """An amount in yuan as a number; "" for none."""
+    return money.fen_to_decimal(fen) if fen else ""
 
 
 def raw_sheets(session: Session, rnd: Round) -> Table:
@@ -53,8 +65,9 @@ def raw_sheets(session: Session, rnd: Round) -> Table:
             _("提交时间"),
             _("代录入"),
         ],
+        formats={9: INTEGER, 10: POINTS},
     )
-    for assignment, criterion_id, points in rows:
+    for assignment, criterion_id, value in rows:
         criterion = criteria[criterion_id]
         table.rows.append(
             [
@@ -68,7 +81,7 @@ def raw_sheets(session: Session, rnd: Round) -> Table:
                 criterion_id,
                 criterion.name,
                 criterion.max_points,
-                str(points),
+                value,
                 format_local(assignment.submitted_at) if assignment.submitted_at else "",
                 _("是") if assignment.entered_by_id else _("否"),
             ]
@@ -85,45 +98,36 @@ def summary(session: Session, rnd: Round) -> tuple[Table, bool]:
         if final
         else closing.load_proposals(session, [r.proposal_id for r in rows])
     )
+    # 得分, 本轮得分 and 原始分 are one number unless the round weighs earlier rounds in (得分 ≠
+    # 本轮得分) or normalises the judges' scores (本轮得分 ≠ 原始分): show each only when it differs.
+    columns = [
+        (_("名次"), INTEGER, lambda row, proposal: row.rank),
+        (_("项目编号"), INTEGER, lambda row, proposal: proposal.id),
+        (_("项目名称"), None, lambda row, proposal: proposal.title),
+        (_("社区"), None, lambda row, proposal: proposal.community.name if proposal.community else ""),
+        (_("得分"), POINTS, lambda row, proposal: points(row.score)),
+    ]
+    if closing.combines_rounds(session, rnd):
+        columns.append((_("本轮得分"), POINTS, lambda row, proposal: points(row.round_score)))
+    if rnd.normalize:
+        columns.append((_("原始分"), POINTS, lambda row, proposal: points(row.raw_score)))
+    columns += [
+        (_("标准化分"), POINTS, lambda row, proposal: points(row.normalised_score)),
+        (_("评委数"), INTEGER, lambda row, proposal: row.judges),
+        (_("标准差"), POINTS, lambda row, proposal: points(row.stdev)),
+        (_("极差"), POINTS, lambda row, proposal: points(row.spread)),
+        (_("晋级"), None, lambda row, proposal: _("是") if row.advanced else _("否")),
+        (_("奖项"), None, lambda row, proposal: getattr(row, "tier", None) or ""),
+        (_("核定金额（元）"), AMOUNT, lambda row, proposal: yuan(getattr(row, "approved_fen", None))),
+    ]
     table = Table(
         title=_("评审汇总"),
-        headers=[
-            _("名次"),
-            _("项目编号"),
-            _("项目名称"),
-            _("社区"),
-            _("得分"),
-            _("本轮得分"),
-            _("原始分"),
-            _("标准化分"),
-            _("评委数"),
-            _("标准差"),
-            _("极差"),
-            _("晋级"),
-            _("奖项"),
-            _("核定金额（元）"),
-        ],
+        headers=[header for header, _format, _value in columns],
+        formats={i: fmt for i, (_header, fmt, _value) in enumerate(columns) if fmt},
     )
     for row in rows:
         proposal = proposals[row.proposal_id]
-        table.rows.append(
-            [
-                row.rank,
-                proposal.id,
-                proposal.title,
-                proposal.community.name if proposal.community else "",
-                scoring.format_points(row.score),
-                scoring.format_points(row.round_score),
-                scoring.format_points(row.raw_score),
-                scoring.format_points(row.normalised_score) if row.normalised_score is not None else "",
-                row.judges,
-                scoring.format_points(row.stdev),
-                scoring.format_points(row.spread),
-                _("是") if row.advanced else _("否"),
-                getattr(row, "tier", None) or "",
-                str(money.fen_to_decimal(row.approved_fen)) if getattr(row, "approved_fen", None) else "",
-            ]
-        )
+        table.rows.append([value(row, proposal) for _header, _format, value in columns])
     return table, final
 
 
@@ -131,27 +135,31 @@ def judge_sheet(session: Session, rnd: Round, judge_id: int) -> Table:
     """One judge's sheets: a row per proposal with the points per criterion, total and comment."""
     from grants.judging.sheets import sheets_of
 
+    criteria = rnd.criteria
     table = Table(
         title=_("评分表"),
         headers=[
             _("项目编号"),
             _("项目名称"),
-            *[f"{c.name}（{c.max_points}）" for c in rnd.criteria],
+            *[f"{c.name}（{c.max_points}）" for c in criteria],
             _("总分"),
             _("评语"),
             _("状态"),
+            _("代录入"),
         ],
+        formats={0: INTEGER, **{2 + i: POINTS for i in range(len(criteria) + 1)}},
     )
     for assignment in sheets_of(session, rnd, judge_id=judge_id):
-        points = assignment.points_by_criterion()
+        by_criterion = assignment.points_by_criterion()
         table.rows.append(
             [
                 assignment.proposal_id,
                 assignment.proposal.title,
-                *[str(points[c.id]) if c.id in points else "" for c in rnd.criteria],
-                str(sum(points.values())) if points else "",
+                *[by_criterion.get(c.id, "") for c in criteria],
+                sum(by_criterion.values()) if by_criterion else "",
                 assignment.comment,
                 _("未提交") if assignment.status == SheetStatus.ASSIGNED else sheet_status_label(assignment.status),
+                _("是") if assignment.entered_by_id else _("否"),
             ]
         )
     return table

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from grants.forms import max_length, optional
+from grants.forms import BaseForm, max_length, optional
 
 
-class EligibilityForm(FlaskForm):
+class EligibilityForm(BaseForm):
     checked = SelectMultipleField(
         _l("审查要点"),
         coerce=int,

@@ -27,6 +27,7 @@ from grants.judging.sheets import judges_of_edition, parse_points, save_sheet
 from grants.judging.states import SheetStatus, sheet_machine
 from grants.org.csvimport import decode
 from grants.proposals.models import Proposal
+from grants.text import has_control_characters
 
 MAX_ROWS = 2000
 
@@ -80,6 +81,9 @@ def read_table(data: bytes, filename: str) -> Table:
         if text is None:
             raise DomainError(_("文件编码无法识别，请保存为UTF-8或GBK编码的CSV。"), field="file")
         rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    for line, row in enumerate(rows, start=1):
+        if any(has_control_characters(cell) for cell in row):
+            raise DomainError(_("第%(line)d行含有不可见的控制字符，请删除后重新上传。", line=line), field="file")
     rows = [row for row in rows if any(row)]
     if not rows:
         raise DomainError(_("文件是空的。"), field="file")

@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from grants import params
 from grants.auth.models import User
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
 from grants.errors import DomainError
+from grants.forms import posted_text
 from grants.judging import groups, integrity, panel, policy, sheets
 from grants.judging.closing import proposals_in_round
 from grants.judging.models import Assignment
@@ -97,9 +99,9 @@ def conflicts(edition_id: int):
                     session,
                     actor=current_user,
                     edition=edition,
-                    judge_id=request.form.get("judge_id", type=int) or 0,
-                    proposal_id=request.form.get("proposal_id", type=int) or 0,
-                    reason=request.form.get("reason", ""),
+                    judge_id=params.form_id("judge_id"),
+                    proposal_id=params.form_id("proposal_id"),
+                    reason=posted_text("reason", _("原因")),
                 )
         except DomainError as err:
             errors = [str(err)]
@@ -135,7 +137,7 @@ def declare_conflict(assignment_id: int):
         try:
             with unit_of_work() as session:
                 panel.declare_own_conflict(
-                    session, actor=current_user, assignment=assignment, reason=request.form.get("reason", "")
+                    session, actor=current_user, assignment=assignment, reason=posted_text("reason", _("原因"))
                 )
         except DomainError as err:
             errors = [str(err)]
@@ -161,7 +163,7 @@ def reassign(assignment_id: int):
                     session,
                     actor=current_user,
                     assignment=assignment,
-                    judge_id=request.form.get("judge_id", type=int) or 0,
+                    judge_id=params.form_id("judge_id"),
                 )
         except DomainError as err:
             errors = [str(err)]
@@ -193,7 +195,7 @@ def decide_held_sheet(assignment_id: int):
                 actor=current_user,
                 assignment=assignment,
                 keep=action == "keep",
-                reason=request.form.get("reason", ""),
+                reason=posted_text("reason", _("原因")),
             )
     except DomainError as err:
         flash(str(err), "error")
@@ -228,11 +230,12 @@ def judge_groups(round_id: int):
     judges = sheets.judges_of_edition(db.session, rnd.edition_id)
     errors: list[str] = []
     if request.method == "POST":  # CSRFProtect has checked the token
-        rows = [
-            (request.form.get(f"group_name_{i}", ""), request.form.get(f"group_weight_{i}", "")) for i in range(1, 5)
-        ]
         membership = {j.id: request.form.get(f"judge_{j.id}", "") for j in judges}
         try:
+            rows = [
+                (posted_text(f"group_name_{i}", _("评委组名称")), request.form.get(f"group_weight_{i}", ""))
+                for i in range(1, 5)
+            ]
             with unit_of_work() as session:
                 groups.set_groups(session, actor=current_user, rnd=rnd, groups=rows, membership=membership)
         except DomainError as err:

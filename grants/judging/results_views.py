@@ -13,6 +13,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition, Round, RoundKind
 from grants.errors import DomainError
+from grants.forms import posted_text
 from grants.judging import awards, charts, closing, exports, sheets
 from grants.judging.models import Assignment
 from grants.judging.views import bp, scoring_round_for_organizer, sheet_form
@@ -63,7 +64,7 @@ def reopen_round(round_id: int):
         abort(403)
     try:
         with unit_of_work() as session:
-            closing.reopen_round(session, actor=current_user, rnd=rnd, reason=request.form.get("reason", ""))
+            closing.reopen_round(session, actor=current_user, rnd=rnd, reason=posted_text("reason", _("原因")))
     except DomainError as err:
         flash(str(err), "error")
     else:
@@ -84,7 +85,7 @@ def remind(round_id: int):
     try:
         with unit_of_work() as session:
             late = sheets.remind_late_judges(
-                session, actor=current_user, rnd=rnd, message=request.form.get("message", "")
+                session, actor=current_user, rnd=rnd, message=posted_text("message", _("提醒内容"))
             )
     except DomainError as err:
         flash(str(err), "error")
@@ -167,7 +168,7 @@ def awards_page(edition_id: int):
                 if action == "tiers":
                     rows = [
                         awards.TierInput(
-                            request.form.get(f"tier_name_{i}", ""), request.form.get(f"tier_count_{i}", "")
+                            posted_text(f"tier_name_{i}", _("奖项名称")), request.form.get(f"tier_count_{i}", "")
                         )
                         for i in range(1, awards.TIER_ROWS + 1)
                     ]

@@ -11,7 +11,7 @@ from grants.editions import labels
 from grants.editions import policy as edition_policy
 from grants.editions.models import Round, RoundKind
 from grants.errors import DomainError
-from grants.forms import apply_domain_error
+from grants.forms import apply_domain_error, posted_text
 from grants.judging import closing, eligibility, integrity, policy, reading, scoring, sheets
 from grants.judging.forms import EligibilityForm
 from grants.judging.models import Assignment
@@ -237,7 +237,7 @@ def sheet_form(assignment: Assignment, *, on_behalf: bool, done):
                     actor=current_user,
                     assignment=assignment,
                     raw_points=raw,
-                    comment=request.form.get("comment", ""),
+                    comment=posted_text("comment", _("评语")),
                     submit=request.form.get("action") == "submit",
                     on_behalf=on_behalf,
                 )
@@ -279,7 +279,7 @@ def unlock(assignment_id: int):
     try:
         with unit_of_work() as session:
             sheets.unlock_sheet(
-                session, actor=current_user, assignment=assignment, reason=request.form.get("reason", "")
+                session, actor=current_user, assignment=assignment, reason=posted_text("reason", _("原因"))
             )
     except DomainError as err:
         flash(str(err), "error")

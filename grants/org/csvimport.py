@@ -10,6 +10,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from grants.text import has_control_characters
+
 MAX_ROWS = 5000
 NAME_MAX = 60
 HEADERS = {
@@ -97,6 +99,8 @@ def parse(data: bytes) -> ParseResult:
                 result.errors.append((line, "no_street", ""))
             elif not row.community:
                 result.errors.append((line, "no_community", ""))
+            elif any(has_control_characters(v) for v in (row.district, row.street, row.community)):
+                result.errors.append((line, "control", ""))
             elif max(len(row.street), len(row.community), len(row.district)) > NAME_MAX:
                 result.errors.append((line, "too_long", str(NAME_MAX)))
             elif (row.district, row.street, row.community) in seen:
@@ -111,4 +115,5 @@ def parse(data: bytes) -> ParseResult:
     return result
 
 
-SAMPLE = "街道,社区\n东湖街道,桂花社区\n东湖街道,樱桃社区\n西岭街道,枫林社区\n"
+SAMPLE_HEADERS = ["街道", "社区"]
+SAMPLE_ROWS = [["东湖街道", "桂花社区"], ["东湖街道", "樱桃社区"], ["西岭街道", "枫林社区"]]

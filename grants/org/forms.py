@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 
-from grants.forms import max_length, required
+from grants.forms import BaseForm, max_length, required
 
 
-class StreetForm(FlaskForm):
+class StreetForm(BaseForm):
     name = StringField(_l("街道名称"), validators=[required(), max_length(60)])
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(BaseForm):
     name = StringField(_l("社区名称"), validators=[required(), max_length(60)])
     street_id = SelectField(_l("所属街道"), coerce=int)
 
 
-class DistrictForm(FlaskForm):
+class DistrictForm(BaseForm):
     office_name = StringField(
         _l("落款单位"),
         validators=[max_length(100)],
@@ -27,7 +26,7 @@ class DistrictForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField(
         _l("CSV文件"),
         validators=[FileRequired(message=_l("请选择要导入的文件。"))],

@@ -270,6 +270,7 @@ IMPORT_ERROR_TEXTS = {
     "no_street": lambda d: _("缺少街道名称。"),
     "no_community": lambda d: _("缺少社区名称。"),
     "too_long": lambda d: _("名称超过%(n)s个字符。", n=d),
+    "control": lambda d: _("含有不可见的控制字符，请删除后重新上传。"),
     "duplicate": lambda d: _("与前面的行重复（%(name)s）。", name=d),
     "too_many": lambda d: _("一次最多导入%(n)s行。", n=d),
     "district": lambda d: _("区“%(name)s”与导入的目标区不一致。", name=d),

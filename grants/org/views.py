@@ -13,6 +13,7 @@ from grants.forms import apply_domain_error
 from grants.org import csvimport, policy, service
 from grants.org.forms import CommunityForm, DistrictForm, ImportForm, StreetForm
 from grants.org.models import Community, District, Street
+from grants.reports import tables
 
 bp = Blueprint("org", __name__, url_prefix="/admin/org")
 
@@ -207,7 +208,6 @@ def import_orgs(district_id: int):
 @login_required
 def import_sample():
     _require(auth_policy.is_organizer(current_user))
-    body = "\ufeff" + csvimport.SAMPLE  # the BOM makes Excel open it as UTF-8
-    return Response(
-        body, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=org-import-sample.csv"}
-    )
+    table = tables.Table(title="sample", headers=csvimport.SAMPLE_HEADERS, rows=csvimport.SAMPLE_ROWS)
+    body, headers = tables.download(table, "csv", "org-import-sample", "org-import-sample")
+    return Response(body, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import secrets
 import unicodedata
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from grants import audit
@@ -21,30 +22,85 @@ from grants.proposals import policy
 from grants.proposals.models import Attachment, Proposal
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; the IMAGE_MAX_PIXELS setting
+MAX_SIDE = 2048  # accepted photos are stored at most this long on their longest side
+EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
     max_count: int
+    max_pixels: int = MAX_PIXELS
 
 
-def detect_type(data: bytes) -> str | None:
-    """The MIME type judged from the content (JPEG, PNG, WebP that decode; PDF), else None."""
-    if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
-        return "application/pdf"
-    if (
+class ImageTooLarge(DomainError):
+    """An image that declares more pixels than the limit (a decompression bomb, or a huge scan)."""
+
+    def __init__(self, max_pixels: int):
+        super().__init__(
+            _(
+                "图片尺寸太大（超过%(mp)d百万像素），请缩小后再上传。",
+                mp=max_pixels // 1_000_000,
+            ),
+            field="file",
+        )
+
+
+def _is_image(data: bytes) -> bool:
+    return (
         data[:3] == b"\xff\xd8\xff"
         or data[:8] == b"\x89PNG\r\n\x1a\n"
         or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
-    ):
+    )
+
+
+def detect_type(data: bytes, max_pixels: int = MAX_PIXELS) -> str | None:
+    """The MIME type judged from the content (JPEG, PNG, WebP that decode; PDF), else None.
+
+    Raises: ImageTooLarge when an image declares more than ``max_pixels`` pixels (only its header
+        is read, so a decompression bomb is never decoded).
+    """
+    if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
+        return "application/pdf"
+    if _is_image(data):
         try:
             with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise ImageTooLarge(max_pixels)
                 image.verify()
                 return IMAGE_TYPES.get(image.format)
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLarge(max_pixels) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             return None
     return None
+
+
+def reencode_image(data: bytes, max_side: int = MAX_SIDE) -> bytes:
+    """The photo decoded and written again: turned upright, at most ``max_side`` pixels on its
+    longest side, without EXIF or other metadata (a phone photo carries where it was taken)."""
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(data)) as image:
+        image_format = image.format
+        width, height = image.size
+        if image_format == "JPEG":  # decode a large JPEG at a reduced scale straight away
+            scale = min(1.0, max_side / max(width, height))
+            image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+        image.load()
+        if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+            image = ImageOps.exif_transpose(image)
+        image.thumbnail((max_side, max_side))
+        if image_format == "JPEG":
+            image.convert("RGB").save(out, format="JPEG", quality=85)
+        elif image_format == "WEBP":
+            (image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")).save(
+                out, format="WEBP", quality=85, method=2
+            )
+        else:
+            image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def clean_filename(name: str) -> str:
@@ -65,19 +121,26 @@ def write_file(upload_dir: Path, data: bytes) -> tuple[str, Path]:
     return stored_name, path
 
 
-def check_upload(data: bytes, max_bytes: int) -> str:
-    """The MIME type of an acceptable upload, judged by its content.
+def check_upload(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> tuple[str, bytes]:
+    """(MIME type, bytes to store) of an acceptable upload, judged by its content; a photo is
+    re-encoded (``reencode_image``), a PDF stored as it came.
 
-    Raises: DomainError (empty, larger than ``max_bytes``, not a photo or a PDF).
+    Raises: DomainError (empty, larger than ``max_bytes``, more pixels than ``max_pixels``, not a
+        photo or a PDF).
     """
     if not data:
         raise DomainError(_("文件是空的。"), field="file")
     if len(data) > max_bytes:
         raise DomainError(_("文件超过%(mb)d MB，请压缩后再上传。", mb=max_bytes // (1024 * 1024)), field="file")
-    mime = detect_type(data)
+    mime = detect_type(data, max_pixels)
     if mime is None:
         raise DomainError(_("只能上传照片（JPG、PNG、WebP）或PDF文件；这个文件的内容不是这些格式。"), field="file")
-    return mime
+    if mime.startswith("image/"):
+        try:
+            data = reencode_image(data)
+        except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file") from exc
+    return mime, data
 
 
 def store_upload(
@@ -119,7 +182,7 @@ def add_attachment(
         raise NotAllowed(_("只有申报人可以在提交前上传附件。"))
     if len(proposal.attachments) >= limits.max_count:
         raise DomainError(_("每份申报书最多上传%(n)d个附件。", n=limits.max_count), field="file")
-    mime = check_upload(data, limits.max_bytes)
+    mime, data = check_upload(data, limits.max_bytes, limits.max_pixels)
     attachment = store_upload(
         session, actor=actor, filename=filename, data=data, mime=mime, upload_dir=upload_dir, proposal_id=proposal.id
     )

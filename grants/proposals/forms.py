@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import ValidationError
 
-from grants.forms import max_length, number_range, optional
+from grants.forms import BaseForm, max_length, number_range, optional
 from grants.money import fen_to_yuan_input, yuan_to_fen
 from grants.proposals import budget
 from grants.proposals.service import (
@@ -57,7 +56,7 @@ def _text(label, limit: int = TEXT_MAX, **kw) -> TextAreaField:
     return TextAreaField(label, validators=[optional(), max_length(limit)], **kw)
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(BaseForm):
     title = StringField(_l("项目名称"), validators=[optional(), max_length(100)])
     category_id = SelectField(_l("服务领域"), coerce=int, default=0)
     community_id = SelectField(_l("实施社区"), coerce=int, default=0)
@@ -182,11 +181,11 @@ class ProposalForm(FlaskForm):
         )
 
 
-class StartForm(FlaskForm):
+class StartForm(BaseForm):
     """The button that starts a draft (CSRF only)."""
 
 
-class BudgetCategoryForm(FlaskForm):
+class BudgetCategoryForm(BaseForm):
     name = StringField(_l("支出类别名称"), validators=[max_length(40)])
     max_share_percent = IntegerField(
         _l("占申请金额的比例上限（%）"), validators=[optional(), number_range(1, 100)], description=_l("不限制可留空。")

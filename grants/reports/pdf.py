@@ -20,6 +20,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from grants.memory import collector_paused
 from grants.reports import fonts
+from grants.text import strip_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ def render_pdf(
     static folder by default). Anything else the document refers to is left out.
     ``stylesheets`` (paths under the static folder) are applied too, parsed once per process.
     """
+    # Rows stored before inputs refused control characters must not break (or garble) a document.
+    html = strip_control_characters(html)
     if static_dir is None:
         static_dir = current_app.static_folder
     if static_url_path is None:

@@ -19,13 +19,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from grants import audit, money, timeutil
+from grants import audit, timeutil
 from grants.errors import DomainError, NotAllowed
-from grants.judging import scoring
+from grants.judging import exports
 from grants.reports.models import DocumentJob
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import safe_filename
-from grants.reports.tables import Table
+from grants.reports.tables import AMOUNT, INTEGER, POINTS, Table
 from grants.results import policy
 from grants.results.holidays import last_day
 from grants.results.models import Publication, PublicationEntry
@@ -76,9 +76,13 @@ def notice_table(publication: Publication, entries: list[PublicationEntry]) -> T
     headers = [_("排名") if _has_ranks(entries) else _("序号"), _("项目名称"), _("申报人"), _("社区"), _("服务领域")]
     if with_score:
         headers.append(_("得分"))
+    formats = {0: INTEGER}
+    if with_score:
+        formats[len(headers) - 1] = POINTS
     if with_awards:
+        formats[len(headers) + 1] = AMOUNT
         headers += [_("奖项"), _("核定金额（元）")]
-    table = Table(title=_("公示名单"), headers=headers)
+    table = Table(title=_("公示名单"), headers=headers, formats=formats)
     for entry in entries:
         row = [
             entry.rank if entry.rank is not None else entry.position,
@@ -88,9 +92,9 @@ def notice_table(publication: Publication, entries: list[PublicationEntry]) -> T
             entry.category,
         ]
         if with_score:
-            row.append(scoring.format_points(entry.score) if entry.score is not None else "")
+            row.append(exports.points(entry.score))
         if with_awards:
-            row += [entry.tier or "", str(money.fen_to_decimal(entry.approved_fen)) if entry.approved_fen else ""]
+            row += [entry.tier or "", exports.yuan(entry.approved_fen)]
         table.rows.append(row)
     return table
 

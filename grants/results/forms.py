@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from grants.forms import input_required, max_length, optional, required
+from grants.forms import BaseForm, input_required, max_length, optional, required
 from grants.results.objections import MAX_REPLY, MAX_TEXT
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     title = StringField(_l("公示标题"), validators=[required(), max_length(200)])
     office_name = StringField(
         _l("发布单位"), validators=[optional(), max_length(100)], description=_l("公示落款，例如“××区社区建设办公室”。")
@@ -36,7 +35,7 @@ class PrepareForm(SettingsForm):
     round_id = SelectField(_l("公示哪一轮的名单"), coerce=int, validate_choice=False)
 
 
-class ObjectionForm(FlaskForm):
+class ObjectionForm(BaseForm):
     text = TextAreaField(
         _l("异议内容"),
         validators=[required(), max_length(MAX_TEXT)],
@@ -44,7 +43,7 @@ class ObjectionForm(FlaskForm):
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(BaseForm):
     outcome = RadioField(
         _l("答复结论"),
         choices=[SelectChoice("dismissed", _l("异议不成立")), SelectChoice("upheld", _l("异议成立"))],
@@ -58,7 +57,7 @@ class AnswerForm(FlaskForm):
     )
 
 
-class HolidayForm(FlaskForm):
+class HolidayForm(BaseForm):
     day = DateField(_l("日期"), validators=[input_required()])
     name = StringField(_l("名称"), validators=[optional(), max_length(40)], description=_l("例如“国庆节”。"))
     kind = RadioField(

@@ -46,7 +46,9 @@ def object(entry_id: int):
         if form.validate():
             limit = current_app.config["ATTACHMENT_MAX_BYTES"]
             attached = (
-                objections.Upload(upload.filename, upload.read(limit + 1), limit)
+                objections.Upload(
+                    upload.filename, upload.read(limit + 1), limit, current_app.config["IMAGE_MAX_PIXELS"]
+                )
                 if upload is not None and upload.filename
                 else None
             )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from grants import audit, timeutil
 from grants.auth.models import User
 from grants.errors import DomainError, InvalidTransition, NotAllowed
-from grants.proposals.attachments import check_upload, store_upload
+from grants.proposals.attachments import MAX_PIXELS, check_upload, store_upload
 from grants.results import policy
 from grants.results.models import Objection, Publication, PublicationEntry
 from grants.results.queries import window_is_open
@@ -30,6 +30,7 @@ class Upload:
     filename: str
     data: bytes
     max_bytes: int
+    max_pixels: int = MAX_PIXELS
 
 
 def file_objection(
@@ -71,12 +72,12 @@ def file_objection(
         raise DomainError(_("您对这份公示已提出%(n)d条异议，不能再提出更多。", n=filed))
     attachment = None
     if upload is not None:
-        mime = check_upload(upload.data, upload.max_bytes)
+        mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
         attachment = store_upload(
             session,
             actor=actor,
             filename=upload.filename,
-            data=upload.data,
+            data=data,
             mime=mime,
             upload_dir=upload_dir,
             proposal_id=None,

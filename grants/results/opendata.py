@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session, defaultload
 from grants import money, timeutil
 from grants.editions.models import Edition, Round
 from grants.errors import NotFound
+from grants.params import MAX_ID
 from grants.results import queries
 from grants.results.models import Publication, PublicationEntry
 from grants.results.states import PUBLIC_STATUSES, PublicationStatus
 
-# Largest id a client may ask for (the columns are 32-bit integers on PostgreSQL).
-MAX_ID = 2**31 - 1
 TWO_PLACES = Decimal("0.01")
 
 # results_url(edition_id, publication_id or None) -> the URL of that list in this API.

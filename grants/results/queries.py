@@ -56,6 +56,13 @@ def replacements(publications: list[Publication]) -> dict[int, Publication]:
     return {p.supersedes_id: p for p in publications if p.supersedes_id is not None}
 
 
+def predecessor_of(session: Session, publication: Publication) -> Publication | None:
+    """The publication this one corrects (supersedes), or None."""
+    if publication.supersedes_id is None:
+        return None
+    return session.get(Publication, publication.supersedes_id)
+
+
 def successor_of(session: Session, publication: Publication) -> Publication | None:
     """The public publication that corrected this one (None unless it is superseded)."""
     if publication.status != PublicationStatus.SUPERSEDED.value:

@@ -125,6 +125,7 @@ def _publication_page(publication: Publication, form: SettingsForm | None = None
         render_template(
             "results/publication.html",
             publication=publication,
+            corrected=queries.predecessor_of(session, publication),
             edition=publication.edition,
             entries=entries,
             form=form,

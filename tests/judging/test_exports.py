@@ -90,3 +90,29 @@ def test_exports_are_for_the_edition_organizer_only(client, login_as, world, clo
     for outsider in (world.organizer_b, judges[0], world.staff_a):
         login_as(outsider)
         assert all(client.get(url).status_code == 403 for url in urls)
+
+
+def _summary_headers(client, rnd) -> list[str]:
+    book = load_workbook(io.BytesIO(client.get(f"/review/rounds/{rnd.id}/export/summary.xlsx").get_data()))
+    return [c.value for c in next(book.active.iter_rows(max_row=1))]
+
+
+def test_summary_shows_the_score_once_unless_its_parts_differ(client, login_as, session, world, final_closed):
+    """得分, 本轮得分 and 原始分 are one number unless the round weighs earlier rounds in or
+    normalises the judges' scores; then, and only then, the other columns appear."""
+    edition, final, _proposals = final_closed
+    second = closing.scoring_rounds(session, edition.id)[0]
+    login_as(world.organizer_a)
+    headers = _summary_headers(client, final)
+    assert headers.count("得分") == 1 and "本轮得分" not in headers and "原始分" not in headers
+    final.normalize = True
+    session.commit()
+    headers = _summary_headers(client, final)
+    assert "原始分" in headers and "本轮得分" not in headers
+    second.weight_percent, final.weight_percent = 40, 60
+    session.commit()
+    assert closing.combines_rounds(session, final) and not closing.combines_rounds(session, second)
+    headers = _summary_headers(client, final)
+    assert headers.index("得分") < headers.index("本轮得分") < headers.index("原始分")
+    csv_headers = _csv(client.get(f"/review/rounds/{final.id}/export/summary.csv"))[0].keys()
+    assert list(csv_headers) == headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -79,7 +80,7 @@ def test_notice_table_has_the_public_columns_only(session, notice):
     assert [row[0] for row in table.rows] == [1, 2, 3]
     first = table.rows[0]
     assert first[1] == proposals[0].title and first[2] == "张*明" and first[6] == "一等奖"
-    assert first[5] == "95.00" and first[7] == "1200.00"  # yuan without a symbol, as the round's exports
+    assert first[5] == Decimal("95.00") and first[7] == Decimal("1200.00")  # numbers: yuan, two decimals
 
 
 def test_notice_pdf_prints_the_list_officially_with_an_embedded_cjk_font(client, session, notice, tmp_path):

@@ -23,7 +23,10 @@ def _upload_dir() -> Path:
 
 
 def _limits() -> attachments.Limits:
-    return attachments.Limits(current_app.config["ATTACHMENT_MAX_BYTES"], current_app.config["ATTACHMENT_MAX_COUNT"])
+    config = current_app.config
+    return attachments.Limits(
+        config["ATTACHMENT_MAX_BYTES"], config["ATTACHMENT_MAX_COUNT"], config["IMAGE_MAX_PIXELS"]
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/attachments")

@@ -11,16 +11,16 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateTimeLocalField, TextAreaField
 
+from grants import params
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition
 from grants.editions.window import extend_submission_window
 from grants.errors import DomainError
-from grants.forms import apply_domain_error, max_length, required
+from grants.forms import BaseForm, apply_domain_error, max_length, required
 from grants.proposals import budget_rules as budget_rules_service
 from grants.proposals import policy, queries, service, versions
 from grants.proposals.forms import BudgetCategoryForm
@@ -31,7 +31,7 @@ from grants.proposals.views.drafts import load_visible
 from grants.timeutil import local_to_utc, now, to_local
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(BaseForm):
     reason = TextAreaField(
         _l("退回原因"),
         validators=[required(), max_length(1000)],
@@ -40,13 +40,8 @@ class ReturnForm(FlaskForm):
     deadline = DateTimeLocalField(_l("补正截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
 
 
-class WindowForm(FlaskForm):
+class WindowForm(BaseForm):
     closes_at = DateTimeLocalField(_l("新的截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[required()])
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 @bp.get("/admin/editions/<int:edition_id>/proposals")
@@ -58,11 +53,11 @@ def edition_list(edition_id: int):
     status = request.args.get("status")
     flt = queries.ProposalFilter(
         status=status if status in PROPOSAL_STATUS_LABELS else None,
-        community_id=_int_arg("community"),
-        category_id=_int_arg("category"),
+        community_id=params.int_arg("community", label=_("社区")),
+        category_id=params.int_arg("category", label=_("服务领域")),
         search=(request.args.get("q") or "").strip()[:50] or None,
     )
-    per_page, page = current_app.config["PER_PAGE"], max(_int_arg("page") or 1, 1)
+    per_page, page = current_app.config["PER_PAGE"], params.page_arg()
     rows, total = queries.edition_proposals(db.session, current_user, edition, flt, page=page, per_page=per_page)
     return render_template(
         "proposals/list.html",
@@ -149,7 +144,7 @@ def budget_rules(edition_id: int):
     if not edition_policy.can_manage_edition(current_user, edition):
         abort(403)
     form = BudgetCategoryForm()
-    category_id = request.form.get("category_id", type=int)
+    category_id = params.form_id("category_id")
     if form.validate_on_submit():
         data = budget_rules_service.CategoryData(
             form.name.data or "", form.max_share_percent.data, form.max_unit_price_fen

@@ -1,0 +1,63 @@
+"""Numbers from URLs and query strings, bounded so that no database ever sees one it cannot store.
+
+Every id column is a 32-bit INTEGER on PostgreSQL (SQLite's limit, 2^63, is higher), so an id in a
+URL above 2^31 − 1 names nothing: the ``int`` URL converter (replaced once, in setup) does not
+match it and the answer is a 404. Query-string numbers go through ``int_arg``/``page_arg``, which
+refuse anything else with ``BadParameter`` (a 400 with the message).
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000  # far beyond any list; keeps OFFSET = page × per page a small number
+
+
+class BadParameter(ValueError):
+    """A query-string value that is not what the page takes; ``str(err)`` says why, translated."""
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that matches 0 … 2^31 − 1 only (unless the rule gives its own bounds)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
+
+
+def _digits(raw: str) -> int | None:
+    # str.isdigit() also accepts "²" and other digits int() refuses; only ASCII digits count here.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+
+def int_arg(name: str, *, label: str | None = None, maximum: int = MAX_ID) -> int | None:
+    """An optional whole number 1 … ``maximum`` from the query string (None when absent or empty).
+
+    Raises: BadParameter for anything else.
+    """
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    value = _digits(raw)
+    if value is None or not 1 <= value <= maximum:
+        raise BadParameter(_("参数“%(name)s”应为1到%(max)d之间的整数。", name=label or name, max=maximum))
+    return value
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number of a list (1 when absent). Raises: BadParameter for 0, -1, 1e20, 10^30 …"""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return 1
+    value = _digits(raw)
+    if value is None or not 1 <= value <= MAX_PAGE:
+        raise BadParameter(_("页码应为1到%(max)d之间的整数。", max=MAX_PAGE))
+    return value
+
+
+def form_id(name: str) -> int:
+    """An id posted in a form field; 0 (which names nothing) when absent or not a storable id."""
+    value = _digits((request.form.get(name) or "").strip())
+    return value if value is not None and value <= MAX_ID else 0

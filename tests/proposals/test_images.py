@@ -1,0 +1,126 @@
+"""Images on every upload path (proposal attachments, objection photos): a decompression bomb or
+an image above the pixel limit is refused with a message before it is decoded; an accepted photo
+is stored re-encoded, upright, at most 2048 px on its longest side and without EXIF."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from grants.editions.states import edition_machine
+from grants.proposals import attachments
+from grants.proposals.models import Attachment
+from grants.results import queries
+from grants.results.models import Objection
+from tests.judging.conftest import final_closed, scoring  # noqa: F401  (fixtures used here)
+from tests.results.conftest import awarded, published  # noqa: F401
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A small PNG file whose header declares ``width`` × ``height`` pixels (a decompression bomb
+    when large: the few bytes of data would inflate to gigabytes)."""
+    real = io.BytesIO()
+    Image.new("1", (1, 1)).save(real, format="PNG")
+    data = bytearray(real.getvalue())
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
+    body = bytes(data[ihdr - 4 : ihdr + 13])  # type + 13 bytes of IHDR data
+    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", zlib.crc32(body))
+    return bytes(data)
+
+
+def photo(width: int, height: int, *, with_exif: bool = True) -> bytes:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if with_exif:
+        exif[0x010F] = "PhoneMaker"  # Make
+        exif[0x0112] = 6  # Orientation: rotate 90° clockwise to show upright
+    Image.new("RGB", (width, height), "green").save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+@pytest.fixture
+def edition(world, session):
+    edition_machine.transition(session, world.edition_a, "open", actor=None)
+    session.commit()
+    return world.edition_a
+
+
+def test_declared_size_is_read_from_the_header():
+    assert Image.open(io.BytesIO(declared_png(123, 45))).size == (123, 45)
+
+
+@pytest.mark.parametrize(("width", "height"), [(30000, 30000), (8000, 6000)])
+def test_check_upload_refuses_images_above_the_pixel_limit(width, height):
+    with pytest.raises(attachments.ImageTooLarge, match="百万像素"):
+        attachments.check_upload(declared_png(width, height), 10 * 1024 * 1024, max_pixels=40_000_000)
+
+
+@pytest.mark.parametrize(("width", "height"), [(30000, 30000), (8000, 6000)])
+def test_a_large_or_bomb_image_is_refused_as_an_attachment(
+    client, login_as, world, session, make, edition, width, height
+):
+    proposal = make.proposal(edition, world.resident, community_id=world.community_a.id)
+    login_as(world.resident)
+    response = client.post(
+        f"/proposals/{proposal.id}/attachments",
+        data={"file": (io.BytesIO(declared_png(width, height)), "大图.png")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code < 500 and "图片尺寸太大" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_the_pixel_limit_is_a_setting(client, login_as, world, session, make, edition, app):
+    app.config["IMAGE_MAX_PIXELS"] = 1000
+    proposal = make.proposal(edition, world.resident, community_id=world.community_a.id)
+    login_as(world.resident)
+    response = client.post(
+        f"/proposals/{proposal.id}/attachments",
+        data={"file": (io.BytesIO(photo(40, 30)), "a.jpg")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "图片尺寸太大" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_an_accepted_photo_is_stored_upright_smaller_and_without_exif(client, login_as, world, session, make, edition):
+    proposal = make.proposal(edition, world.resident, community_id=world.community_a.id)
+    login_as(world.resident)
+    original = photo(3000, 2000)
+    assert Image.open(io.BytesIO(original)).getexif()
+    response = client.post(
+        f"/proposals/{proposal.id}/attachments",
+        data={"file": (io.BytesIO(original), "现场.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    item = session.scalar(select(Attachment))
+    stored = client.get(f"/attachments/{item.id}").data
+    image = Image.open(io.BytesIO(stored))
+    assert image.format == "JPEG" and item.mime == "image/jpeg"
+    assert image.size == (1365, 2048)  # turned upright (EXIF orientation 6), longest side 2048
+    assert not image.getexif() and "exif" not in image.info
+    assert item.size == len(stored) and item.sha256 == hashlib.sha256(stored).hexdigest()
+
+
+def test_a_bomb_is_refused_as_an_objection_photo(client, login_as, session, world, published):  # noqa: F811
+    publication, _proposals = published
+    entry = queries.entries_of(session, publication)[0]
+    login_as(world.resident)
+    response = client.post(
+        f"/entries/{entry.id}/objection",
+        data={"text": "附件是一张声明了巨大尺寸的图片。", "file": (io.BytesIO(declared_png(30000, 30000)), "a.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "图片尺寸太大" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(Objection.id))) == 0
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
