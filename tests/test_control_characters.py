@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from grants.editions.states import edition_machine
 from grants.errors import DomainError
 from grants.forms import BaseForm
-from grants.judging import panel, sheets
+from grants.judging import panel
+from grants.judging import policy as judging_policy
 from grants.judging.models import Assignment
 from grants.org import service as org_service
 from grants.org.models import Street
@@ -106,7 +107,7 @@ def test_a_reason_posted_outside_a_form_is_refused(client, login_as, session, wo
     assert response.status_code == 400
     response = client.post(f"/review/assignments/{assignment.id}/conflict", data={"reason": "亲属\x1b关系"})
     assert response.status_code == 400 and "“原因”含有不可见的控制字符" in response.get_data(as_text=True)
-    assert session.get(Assignment, assignment.id) is not None and sheets.can_score(world.judge_a, assignment)
+    assert session.get(Assignment, assignment.id) is not None and judging_policy.can_score(world.judge_a, assignment)
 
 
 def test_an_org_import_with_a_control_character_names_the_line(session, world):

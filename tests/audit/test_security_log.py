@@ -87,9 +87,11 @@ def test_filters_by_kind_account_and_date(app, client, login_as, world, session)
     assert "alpha_user" in body and "beta_user" not in body and "共 2 条记录" in body
     body = client.get(PAGE, query_string={"from": "2000-01-01", "to": "2000-01-02"}).get_data(as_text=True)
     assert "没有符合条件的记录" in body
-    # Unknown kinds, bad dates and absurd pages are ignored, never a 500.
-    for args in ({"kind": "nonsense"}, {"from": "yesterday"}, {"page": "99999999999999999999"}, {"page": "-1"}):
+    # Unknown kinds and bad dates are ignored; absurd pages are a 400 with a message; never a 500.
+    for args in ({"kind": "nonsense"}, {"from": "yesterday"}):
         assert client.get(PAGE, query_string=args).status_code == 200
+    for args in ({"page": "99999999999999999999"}, {"page": "-1"}):
+        assert client.get(PAGE, query_string=args).status_code == 400
 
 
 def test_pages_of_events(app, client, login_as, world):

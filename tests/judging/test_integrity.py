@@ -294,7 +294,9 @@ def test_revoking_the_role_withdraws_open_sheets_and_holds_submitted_ones(sessio
         sheet = session.get(Assignment, sheet_id)
         assert (sheet.status, sheet.withdrawal_cause, sheet.judge_id) == ("withdrawn", "role_revoked", judge.id)
     assert [e.object_id for e in _actions(session, "sheet.hold")] == [held.id]
-    statuses = {row[0]: row[-1] for row in exports.judge_sheet(session, rnd, judge.id).rows}
+    table = exports.judge_sheet(session, rnd, judge.id)
+    status_column = table.headers.index("状态")
+    statuses = {row[0]: row[status_column] for row in table.rows}
     assert statuses[held.proposal_id] == "评审资格已撤销" and set(statuses.values()) == {"评审资格已撤销", "已撤回"}
     assert sorted(e.object_id for e in _actions(session, "sheet.withdraw")) == sorted(open_ids)
     assert all(e.actor_id == world.organizer_a.id for e in _actions(session, "sheet.withdraw"))
