@@ -150,3 +150,17 @@ def test_the_append_only_triggers_exist_after_upgrade_head(app):
     assert {c["name"] for c in inspect(db.engine).get_check_constraints("ledger_entries")} >= {
         "ck_ledger_entries_amount_not_zero"
     }
+
+
+def test_the_migration_goes_down_and_up_again_with_its_triggers(app):
+    from flask_migrate import downgrade, upgrade
+
+    def tables() -> set[str]:
+        return set(inspect(db.engine).get_table_names())
+
+    db.session.remove()
+    downgrade(revision="i12h_notifications")
+    assert not {"ledger_entries", "tranche_plan_parts"} & tables()
+    upgrade()
+    assert {"ledger_entries", "tranche_plan_parts"} <= tables()
+    test_the_append_only_triggers_exist_after_upgrade_head(app)
