@@ -94,8 +94,11 @@ def _append(session: Session, *, grant: Grant, actor, reverses_id: int | None = 
 
 def balance(session: Session, grant_id: int) -> int:
     """Money out to the grant minus money back, in fen: the sum of its ledger."""
-    return session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(LedgerEntry.grant_id == grant_id)
+    # SUM(bigint) is NUMERIC on PostgreSQL (a Decimal in Python): money stays int here.
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(LedgerEntry.grant_id == grant_id)
+        )
     )
 
 

@@ -47,6 +47,7 @@ def test_balance_is_the_sum_of_the_ledger(session, grant, make_grant, world):
     ledger.record(session, grant=other, kind="disbursement", amount_fen=60_000, ref="PZ-3", actor=world.finance_a)
     session.commit()
     assert ledger.balance(session, grant.id) == 228_001 + 152_000 - 12_345
+    assert type(ledger.balance(session, grant.id)) is int
     assert ledger.balance(session, other.id) == 60_000
     assert [e.ref for e in ledger.entries(session, grant.id)] == ["PZ-1", "PZ-2", "TH-1"]
 
