@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.auth.roles_views import bp as roles_bp
     from grants.auth.views import bp as auth_bp
     from grants.editions.views import bp as editions_bp
+    from grants.funding.views import bp as funding_bp
     from grants.judging.views import bp as judging_bp
     from grants.main.views import bp as main_bp
     from grants.notifications.views import bp as notifications_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         documents_bp,
         api_bp,
         notifications_bp,
+        funding_bp,
     ):
         app.register_blueprint(blueprint)
 

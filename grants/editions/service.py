@@ -209,6 +209,9 @@ def create_edition(session: Session, *, actor, district, data: EditionData) -> E
     from grants.proposals.service import ensure_budget_categories  # budget rules are edition data
 
     ensure_budget_categories(session, edition)
+    from grants.funding.plan import ensure_tranche_plan  # the tranche plan is edition data too
+
+    ensure_tranche_plan(session, edition)
     audit.record(
         session, actor=actor, action="edition.create", obj=edition, district_id=district.id, after=_snapshot(edition)
     )
