@@ -263,7 +263,9 @@ def _fire(app, url: str, data: dict, clients) -> tuple[Counter, float]:
     def racer(i: int) -> None:
         barrier.wait()
         try:
-            answers[i] = clients[i].post(url, data=dict(data)).status_code
+            # Each racer is its own browser at its own address, so per-address limits do not decide the race.
+            address = {"REMOTE_ADDR": f"10.77.{i // 200}.{i % 200 + 1}"}
+            answers[i] = clients[i].post(url, data=dict(data), environ_base=address).status_code
         except Exception as exc:  # reported as a failed answer below
             answers[i] = f"{type(exc).__name__}: {exc}"
 
