@@ -53,7 +53,11 @@ def request_translations():
 
 
 def install_template_gettext(app) -> None:
-    """Templates' `_()`/`ngettext()` through `request_translations` (same texts, fewer look-ups)."""
+    """Templates' `_()`/`gettext()`/`ngettext()` through `request_translations`: the same texts and
+    the same new-style formatting as Jinja's i18n extension, with one call instead of three."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
@@ -61,3 +65,13 @@ def install_template_gettext(app) -> None:
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
+
+    @pass_context
+    def gettext(__context, __string: str, **variables):
+        text = request_translations().ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (a catalog text, trusted as in Jinja's own gettext)
+        # Always a format string, as Jinja's new-style gettext does (so "%%" reads "%" everywhere).
+        return text % variables
+
+    app.jinja_env.globals.update(_=gettext, gettext=gettext)

@@ -66,6 +66,8 @@ def sheet_page(session: Session, assignment_id: int) -> Assignment | None:
             defaultload(Assignment.round).defaultload(Round.edition).lazyload(Edition.categories),
             defaultload(Assignment.proposal).defaultload(Proposal.edition).lazyload(Edition.categories),
             defaultload(Assignment.proposal).defaultload(Proposal.applicant).lazyload(User.grants),
+            # Nor the judge's roles (the signed-in judge's are loaded already, with less).
+            defaultload(Assignment.judge).lazyload(User.grants),
             selectinload(Assignment.scores),
             joinedload(Assignment.proposal).options(
                 selectinload(Proposal.team),
