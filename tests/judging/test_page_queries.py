@@ -37,6 +37,7 @@ def test_round_results_page_has_a_fixed_query_budget(client, login_as, session, 
     # one more since the page lists the sheets that do not count (withdrawn or held)
     assert len(statements) <= USER + 15, statements
     assert not any("team_members" in s or "budget_lines" in s or "scores.criterion_id" in s for s in statements)
+    assert not [s for s in statements if "edition_categories.edition_id IN" in s]  # not through the round
 
 
 def test_the_sheet_page_loads_no_role_or_category_rows_through_the_graph(
