@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from grants import audit
 from grants.editions import policy
@@ -309,7 +309,16 @@ class RoundData:
 
 
 def rounds_of(session: Session, edition_id: int) -> list[Round]:
-    return list(session.scalars(select(Round).where(Round.edition_id == edition_id).order_by(Round.position)))
+    """The edition's rounds in order (their edition is the one already loaded: its categories are not
+    loaded again through each round)."""
+    return list(
+        session.scalars(
+            select(Round)
+            .where(Round.edition_id == edition_id)
+            .order_by(Round.position)
+            .options(defaultload(Round.edition).lazyload(Edition.categories))
+        )
+    )
 
 
 def _editable_round(actor, rnd: Round) -> None:

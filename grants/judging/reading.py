@@ -4,7 +4,7 @@ its attachments and (unless the round is blind) the 申报书 PDF."""
 from __future__ import annotations
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, defaultload, joinedload, selectinload
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload, selectinload
 
 from grants.auth import policy as auth_policy
 from grants.auth.models import User
@@ -64,8 +64,11 @@ def sheet_page(session: Session, assignment_id: int) -> Assignment | None:
             joinedload(Assignment.round).selectinload(Round.criteria),
             # The page never lists the edition's categories: do not load them through each path.
             defaultload(Assignment.round).defaultload(Round.edition).lazyload(Edition.categories),
-            defaultload(Assignment.proposal).defaultload(Proposal.edition).lazyload(Edition.categories),
+            # The proposal's edition is the round's (already loaded): taken from the session, no join.
+            defaultload(Assignment.proposal).lazyload(Proposal.edition),
             defaultload(Assignment.proposal).defaultload(Proposal.applicant).lazyload(User.grants),
+            # The judge is usually the signed-in user, already in the session: no join (nor their roles).
+            lazyload(Assignment.judge).lazyload(User.grants),
             selectinload(Assignment.scores),
             joinedload(Assignment.proposal).options(
                 selectinload(Proposal.team),

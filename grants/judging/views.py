@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import defaultload
 
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import labels
 from grants.editions import policy as edition_policy
-from grants.editions.models import Round, RoundKind
+from grants.editions.models import Edition, Round, RoundKind
 from grants.errors import DomainError
 from grants.forms import apply_domain_error, posted_text
 from grants.judging import closing, eligibility, integrity, policy, reading, scoring, sheets
@@ -152,7 +153,10 @@ def close_round(round_id: int):
 
 
 def scoring_round_for_organizer(round_id: int) -> Round:
-    rnd = get_or_404(Round, round_id)
+    # The round pages never list the edition's categories: not loaded with the round's edition.
+    rnd = db.session.get(Round, round_id, options=[defaultload(Round.edition).lazyload(Edition.categories)])
+    if rnd is None:
+        abort(404)
     if rnd.kind != RoundKind.SCORING:
         abort(404)
     if not edition_policy.can_manage_round(current_user, rnd):

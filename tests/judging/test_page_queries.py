@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from grants.judging.models import Assignment
 
-# Every signed-in page: the user, their roles and the count of unread messages in the menu.
-USER = 3
+# Every signed-in page: the user with their roles (one query) and the count of unread messages in the menu.
+USER = 2
 
 
 def test_judge_queue_is_one_query_for_all_its_rows(client, login_as, session, world, assigned, query_counter):
@@ -37,3 +37,20 @@ def test_round_results_page_has_a_fixed_query_budget(client, login_as, session, 
     # one more since the page lists the sheets that do not count (withdrawn or held)
     assert len(statements) <= USER + 15, statements
     assert not any("team_members" in s or "budget_lines" in s or "scores.criterion_id" in s for s in statements)
+    assert not [s for s in statements if "edition_categories.edition_id IN" in s]  # not through the round
+
+
+def test_the_sheet_page_loads_no_role_or_category_rows_through_the_graph(
+    client, login_as, session, world, assigned, query_counter
+):
+    _rnd, _proposals, judges = assigned
+    sheet = session.scalars(select(Assignment).where(Assignment.judge_id == judges[0].id)).first()
+    client = login_as(judges[0])
+    client.get(f"/review/assignments/{sheet.id}")
+    with query_counter() as statements:
+        body = client.get(f"/review/assignments/{sheet.id}").get_data(as_text=True)
+    assert sheet.proposal.title in body
+    # The judge's roles come with the user; neither they nor the edition's categories are loaded
+    # again through the sheet's object graph (assignment → judge → roles → editions → categories).
+    assert not [s for s in statements if "role_grants.user_id IN" in s]
+    assert not [s for s in statements if "edition_categories.edition_id IN" in s]
