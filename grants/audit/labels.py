@@ -25,6 +25,7 @@ OBJECT_TYPE_LABELS = {
     "Holiday": _l("节假日"),
     "Grant": _l("资助项目"),
     "DocumentJob": _l("批量文档"),
+    "LedgerEntry": _l("资金台账记录"),
 }
 
 ACTION_LABELS = {
@@ -109,6 +110,8 @@ ACTION_LABELS = {
     "holiday.remove": _l("删除节假日"),
     "grant.create": _l("确定资助项目"),
     "document_job.certificates": _l("批量生成获奖证书"),
+    "ledger.record": _l("记入资金台账"),
+    "tranche_plan.update": _l("修改拨付计划"),
 }
 
 
