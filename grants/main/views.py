@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
+from grants import http_cache
 from grants.db import db
 from grants.extensions import csrf, limiter
 from grants.i18n import LANG_COOKIE
@@ -17,6 +18,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
+    # The same page for every anonymous visitor: no session, cacheable (grants/http_cache.py).
+    cached = http_cache.public_page()
+    if cached is not None:
+        return cached
     summary = service.home_summary(db.session, current_user)
     return render_template("main/index.html", summary=summary, tasks=service.waiting_for(db.session, current_user))
 

@@ -15,6 +15,7 @@ def _public_urls(session, edition_id: int, publication) -> list[str]:
         f"/results/{edition_id}/statistics",
         f"/results/projects/{entry.id}",
         "/results/",
+        "/",
         "/api/v1/editions",
         f"/api/v1/editions/{edition_id}/results",
     ]
@@ -84,3 +85,13 @@ def test_a_worker_keeps_anonymous_pages_for_a_few_seconds(app, client, login_as,
         mine = client.get(url)
     assert statements and world.resident.display_name in mine.get_data(as_text=True)
     assert mine.headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_home_page_is_public_for_strangers_and_private_for_the_signed_in(client, login_as, world):
+    stranger = client.get("/")
+    assert stranger.headers["Cache-Control"] == PUBLIC and "Set-Cookie" not in stranger.headers
+    assert 'name="csrf_token"' not in stranger.get_data(as_text=True)
+    login_as(world.resident)
+    mine = client.get("/")
+    assert mine.headers["Cache-Control"] == "private, no-store"
+    assert world.resident.display_name in mine.get_data(as_text=True)
