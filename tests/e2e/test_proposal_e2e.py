@@ -6,6 +6,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from grants.editions.states import edition_machine
@@ -32,7 +33,7 @@ def test_resident_submits_a_proposal_from_a_phone(live_server, phone, world, ses
     page.get_by_role("button", name="登录").click()
     page.get_by_role("link", name="我要申报").click()
     page.get_by_role("button", name="开始填写申报书").click()
-    assert page.get_by_text("草稿已创建").is_visible()
+    expect(page.get_by_text("草稿已创建")).to_be_visible()  # waits for the page the form leads to
 
     page.get_by_label("项目名称").fill("楼道微花园")
     page.get_by_label("服务领域").select_option(label="环境卫生")
@@ -70,15 +71,15 @@ def test_resident_submits_a_proposal_from_a_phone(live_server, phone, world, ses
     page.screenshot(path=artifacts_dir / "proposal-form-phone.png", full_page=True)
     page.get_by_label("我承诺").check()
     page.get_by_role("button", name="保存草稿").click()
-    assert page.get_by_text("草稿已保存。").is_visible()
+    expect(page.get_by_text("草稿已保存。")).to_be_visible()  # waits for the page the form leads to
 
     page.get_by_label("上传照片或PDF").set_input_files(str(photo))
     page.get_by_role("button", name="上传", exact=True).click()
-    assert page.get_by_text("附件已上传。").is_visible()
+    expect(page.get_by_text("附件已上传。")).to_be_visible()  # waits for the page the form leads to
     assert page.get_by_role("link", name="现场照片.jpg").is_visible()
 
     page.get_by_role("button", name="提交申报").click()
-    assert page.get_by_text("申报书已提交").is_visible()
+    expect(page.get_by_text("申报书已提交")).to_be_visible()  # waits for the page the form leads to
     assert page.get_by_text("等待资格审查", exact=True).first.is_visible()  # its stage, not only its status
     assert page.get_by_role("link", name="继续填写").count() == 0
     page.screenshot(path=artifacts_dir / "proposal-submitted-phone.png", full_page=True)
