@@ -29,18 +29,7 @@ JUDGES = 3
 CRITERIA = 6
 
 
-def _fresh_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-
-
-from scaffold import edition_in_new_district  # noqa: E402  (bench/ is the script's folder)
+from scaffold import edition_in_new_district, fresh_database  # noqa: E402  (bench/ is the script's folder)
 
 
 def build(session, proposals: int):
@@ -123,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url = args.database or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    _fresh_database(url)
+    fresh_database(url)
     os.environ["DATABASE_URL"] = url
 
     from flask_migrate import upgrade

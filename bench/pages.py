@@ -40,18 +40,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scaffold import fresh_database  # bench/ is the script's folder, on sys.path when run
+
 PAGES = ("home", "public_results", "public_notice", "judge_queue", "judge_sheet", "round_results", "edition")
-
-
-def _fresh_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
 
 
 def _time_ms(get, requests: int) -> float:
@@ -129,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url = args.database or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    _fresh_database(url)
+    fresh_database(url)
     os.environ["DATABASE_URL"] = url
 
     from flask_migrate import upgrade

@@ -6,6 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 
+def fresh_database(url: str) -> None:
+    """An empty PostgreSQL schema to migrate into (a SQLite benchmark starts from a new file)."""
+    from sqlalchemy import create_engine, text
+
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
 def edition_in_new_district(session, *, name: str, pool_fen: int, days_ago: int):
     """(district, community, edition, start of the submission window)."""
     from grants.editions import service as edition_service
