@@ -15,6 +15,7 @@ from collections import deque
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.axe import AXE_JS, axe_violations
 
@@ -177,9 +178,9 @@ def test_the_menu_collapses_on_a_phone_and_opens_without_javascript(demo, live_s
     header = page.locator(".site-header")
     assert header.bounding_box()["height"] <= 110  # was 250 px of an 844 px screen
     menu = page.get_by_role("link", name="操作日志")
-    assert not menu.is_visible()
+    expect(menu).to_be_hidden()
     page.locator("label.nav-toggle-label").click()
-    assert menu.is_visible()
+    expect(menu).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "phone-menu-open.png"))
     menu.click()
     assert page.locator("h1").inner_text() == "操作日志"
@@ -188,6 +189,6 @@ def test_the_menu_collapses_on_a_phone_and_opens_without_javascript(demo, live_s
     wide = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = wide.new_page()
     _sign_in(page, live_server, "organizer")
-    assert page.get_by_role("link", name="操作日志").is_visible()  # no toggle on a desktop
-    assert not page.locator("label.nav-toggle-label").is_visible()
+    expect(page.get_by_role("link", name="操作日志")).to_be_visible()  # no toggle on a desktop
+    expect(page.locator("label.nav-toggle-label")).to_be_hidden()
     wide.close()

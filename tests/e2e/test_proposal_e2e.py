@@ -76,11 +76,11 @@ def test_resident_submits_a_proposal_from_a_phone(live_server, phone, world, ses
     page.get_by_label("上传照片或PDF").set_input_files(str(photo))
     page.get_by_role("button", name="上传", exact=True).click()
     expect(page.get_by_text("附件已上传。")).to_be_visible()  # waits for the page the form leads to
-    assert page.get_by_role("link", name="现场照片.jpg").is_visible()
+    expect(page.get_by_role("link", name="现场照片.jpg")).to_be_visible()
 
     page.get_by_role("button", name="提交申报").click()
     expect(page.get_by_text("申报书已提交")).to_be_visible()  # waits for the page the form leads to
-    assert page.get_by_text("等待资格审查", exact=True).first.is_visible()  # its stage, not only its status
+    expect(page.get_by_text("等待资格审查", exact=True).first).to_be_visible()  # its stage, not only its status
     assert page.get_by_role("link", name="继续填写").count() == 0
     page.screenshot(path=artifacts_dir / "proposal-submitted-phone.png", full_page=True)
 

@@ -4,6 +4,7 @@ readable, with no sideways scrolling of the page."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.results.public_data import listed_edition
 
@@ -23,8 +24,8 @@ def test_public_results_page_with_500_projects_fits_a_phone(live_server, phone, 
     assert rows.count() == 500
     first = rows.nth(0)
     assert "社区项目001" in first.inner_text() and "¥2,000.00" in first.inner_text()
-    assert first.get_by_role("link", name="社区项目001").is_visible()
-    assert page.get_by_role("link", name="登录后可在异议期内提出异议").is_visible()
+    expect(first.get_by_role("link", name="社区项目001")).to_be_visible()
+    expect(page.get_by_role("link", name="登录后可在异议期内提出异议")).to_be_visible()
 
     overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert overflow[0] <= overflow[1], overflow

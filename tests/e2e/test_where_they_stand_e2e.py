@@ -5,6 +5,7 @@ real stage of every proposal."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from grants.auth.models import User
@@ -64,8 +65,8 @@ def test_a_judge_reads_the_whole_proposal_and_submits(
         page.get_by_role("link", name=proposal.title).first.click()
         proposal_part = page.locator(".sheet-proposal")
         for text in ("花盆1号", "花盆2号", "志愿者", "楼道清理", "3号楼", "场地照片.png"):
-            assert proposal_part.get_by_text(text).first.is_visible(), text
-        assert proposal_part.get_by_role("link", name="下载申报书PDF").is_visible()
+            expect(proposal_part.get_by_text(text).first, text).to_be_visible()
+        expect(proposal_part.get_by_role("link", name="下载申报书PDF")).to_be_visible()
         href = proposal_part.get_by_role("link", name="场地照片.png").get_attribute("href")
         download = context.request.get(live_server + href)
         assert download.status == 200 and download.headers["content-type"].startswith("image/png")
