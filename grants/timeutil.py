@@ -12,6 +12,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def today() -> date:
+    """Today's date in Beijing (a date a user types is a local date)."""
+    return now().astimezone(LOCAL_TZ).date()
+
+
 def to_local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 

@@ -110,6 +110,8 @@ def _walk(app, client, world) -> dict[str, str]:
         values = {name: args[name] for name in rule.arguments}
         if rule.endpoint in SCORING_ROUND_PAGES:
             values["round_id"] = world["scoring_round"].id
+        if rule.endpoint.startswith("funding.") and "grant_id" in values:
+            values["grant_id"] = world["funding_grant"].id  # a grant of money, not of a role
         url = rule.build(values, append_unknown=False)[1]
         response = client.get(url)
         if response.status_code in (301, 302, 308):
@@ -166,7 +168,19 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         session, edition, scoring_round, proposal, organizer, names, attachment
     )
     job = _finished_job(session, edition, publication, organizer)
+    from grants.funding.models import Grant
+
+    funding_grant = Grant(
+        edition_id=edition.id,
+        proposal_id=proposal.id,
+        publication_id=publication.id,
+        tier=names["categories"][0],
+        approved_fen=380_000,
+    )
+    session.add(funding_grant)
+    session.commit()
     return {
+        "funding_grant": funding_grant,
         "job": job,
         "publication": publication,
         "entry": entry,

@@ -26,6 +26,12 @@ OBJECT_TYPE_LABELS = {
     "Grant": _l("资助项目"),
     "DocumentJob": _l("批量文档"),
     "LedgerEntry": _l("资金台账记录"),
+    "Disbursement": _l("拨款"),
+    "Expense": _l("支出"),
+    "BudgetChange": _l("预算调整"),
+    "GrantReport": _l("项目报告"),
+    "GrantEvaluation": _l("项目评估"),
+    "AccountChange": _l("收款账户变更"),
 }
 
 ACTION_LABELS = {
@@ -112,6 +118,14 @@ ACTION_LABELS = {
     "document_job.certificates": _l("批量生成获奖证书"),
     "ledger.record": _l("记入资金台账"),
     "tranche_plan.update": _l("修改拨付计划"),
+    "grant.sign": _l("登记资助协议签订"),
+    "grant.start": _l("资助项目开始实施"),
+    "grant.suspend": _l("停拨"),
+    "grant.resume": _l("恢复拨付"),
+    "grant.complete": _l("资助项目进入结项"),
+    "grant.reopen": _l("退回实施"),
+    "grant.settle": _l("结项结算"),
+    "grant.terminate": _l("终止资助"),
 }
 
 

@@ -121,14 +121,27 @@ def split(approved_fen: int, plan: list[Part] | tuple[Part, ...]) -> list[int]:
     if isinstance(approved_fen, bool) or not isinstance(approved_fen, int) or approved_fen < 0:
         raise ValueError(f"approved amount must be a non-negative int of fen: {approved_fen!r}")
     parts = validate(plan)
+    return apportion(approved_fen, [part.percent_bp for part in parts])
+
+
+def apportion(total: int, weights: list[int]) -> list[int]:
+    """`total` shared in proportion to positive int `weights` by largest remainder; Σ = total.
+
+    Used for tranches (weights in basis points) and to fit a proposal's budget lines to the
+    approved amount (weights = the requested line amounts). A tie goes to the earlier share.
+    """
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise ValueError(f"total must be a non-negative int: {total!r}")
+    if not weights or any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 for w in weights):
+        raise ValueError(f"weights must be positive ints: {weights!r}")
+    whole = sum(weights)
     floors: list[int] = []
     remainders: list[int] = []
-    for part in parts:
-        whole, rest = divmod(approved_fen * part.percent_bp, TOTAL_BP)
-        floors.append(whole)
+    for weight in weights:
+        share, rest = divmod(total * weight, whole)
+        floors.append(share)
         remainders.append(rest)
-    left = approved_fen - sum(floors)  # 0 <= left < len(parts): the remainders add up to left * TOTAL_BP
-    # Largest remainder first; on a tie the earlier part.
-    for index in sorted(range(len(parts)), key=lambda i: (-remainders[i], i))[:left]:
+    left = total - sum(floors)  # 0 <= left < len(weights)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
         floors[index] += 1
     return floors

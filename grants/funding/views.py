@@ -1,4 +1,4 @@
-"""Funding pages: the organizer's tranche plan of an edition."""
+"""Funding pages: the organizer's tranche plan of an edition, and the page of one grant."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grants.db import db, get_or_404, unit_of_work
+from grants.editions.forms import TransitionForm
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.funding import plan, policy, tranches
+from grants.funding import balances, plan, policy, service, tranches
+from grants.funding.models import Grant
+from grants.funding.states import grant_machine, grant_status_label
 from grants.funding.tranches import Part
 
-bp = Blueprint("funding", __name__, url_prefix="/admin/funding")
+bp = Blueprint("funding", __name__, url_prefix="/funding")
 
 EXTRA_ROWS = 2  # blank rows offered for new parts
 MAX_ROWS = tranches.MAX_PARTS + EXTRA_ROWS
@@ -98,3 +101,60 @@ def tranche_plan(edition_id: int):
         percent=tranches.bp_to_percent,
         locked=plan.locked(db.session, edition.id),
     ), (400 if rows is not None else 200)
+
+
+# --- one grant ---------------------------------------------------------------------------------
+
+
+def grant_or_404(grant_id: int) -> Grant:
+    """The grant, if this user may see it: others get the same 404 as for a grant that does not
+    exist (a team must not learn which other grants exist)."""
+    grant = get_or_404(Grant, grant_id)
+    if not policy.can_view(current_user, grant):
+        abort(404)
+    return grant
+
+
+@bp.app_context_processor
+def _grant_labels():
+    return {"grant_status_label": grant_status_label}
+
+
+@bp.get("/grants/<int:grant_id>")
+@login_required
+def grant(grant_id: int):
+    grant = grant_or_404(grant_id)
+    session = db.session
+    return render_template(
+        "funding/grant.html",
+        grant=grant,
+        proposal=grant.proposal,
+        figures=balances.of_grant(session, grant.id),
+        tranches=service.tranches_of(session, grant.id),
+        options=grant_machine.options(grant, current_user),
+        steps=grant_machine.pending_steps(grant),
+        conditions=plan.condition_labels(),
+        may_manage=policy.can_manage(current_user, grant),
+    )
+
+
+@bp.post("/grants/<int:grant_id>/status")
+@login_required
+def change_grant_status(grant_id: int):
+    grant = grant_or_404(grant_id)
+    if not policy.can_manage(current_user, grant):
+        abort(403)
+    form = TransitionForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work() as session:
+                service.change_status(
+                    session, actor=current_user, grant=grant, target=form.target.data or "", reason=form.reason.data
+                )
+        except DomainError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("状态已更新为“%(status)s”。", status=grant_status_label(grant.status)), "success")
+    else:
+        flash(_("请求无效，请重试。"), "error")
+    return redirect(url_for(".grant", grant_id=grant_id))

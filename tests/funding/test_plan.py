@@ -19,7 +19,7 @@ def _plan(session, edition) -> list[tuple[str, int, str]]:
 
 
 def _url(edition) -> str:
-    return f"/admin/funding/editions/{edition.id}/tranche-plan"
+    return f"/funding/editions/{edition.id}/tranche-plan"
 
 
 DEFAULT = [("首期款", 6000, "on_signing"), ("尾款", 4000, "after_final_passed")]
@@ -222,7 +222,7 @@ def test_only_the_districts_organizer_may_see_or_change_the_plan(app, session, w
 
 def test_an_unknown_edition_is_not_found(client, login_as, world):
     login_as(world.organizer_a)
-    assert client.get("/admin/funding/editions/999999/tranche-plan").status_code == 404
+    assert client.get("/funding/editions/999999/tranche-plan").status_code == 404
 
 
 def test_the_page_issues_the_same_queries_for_two_and_ten_parts(client, login_as, session, world, query_counter):

@@ -1,0 +1,139 @@
+"""A grant's lifecycle: the one place its status changes, and the edition's closing guard.
+
+approved → signed → in progress ⇄ suspended → completing → settled, and terminated from any
+state before settled. Moves that follow from a substantive step (signing the agreement, paying
+the first tranche, submitting or returning the final report) are made only by that step's
+service; suspending, resuming, settling and terminating are decisions by hand, with a reason
+where the decision needs one.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
+
+from grants.auth import policy
+from grants.editions.states import EditionStatus, edition_machine
+from grants.funding.models import Grant, GrantStatus
+from grants.states import StateMachine, Transition
+
+GRANT_STATUS_LABELS = {
+    GrantStatus.APPROVED: _l("待签协议"),
+    GrantStatus.SIGNED: _l("已签协议"),
+    GrantStatus.IN_PROGRESS: _l("实施中"),
+    GrantStatus.SUSPENDED: _l("已停拨"),
+    GrantStatus.COMPLETING: _l("结项中"),
+    GrantStatus.SETTLED: _l("已结项"),
+    GrantStatus.TERMINATED: _l("已终止"),
+}
+
+# States in which nothing more happens to the grant's money except refunds of a terminated grant.
+FINISHED = (GrantStatus.SETTLED.value, GrantStatus.TERMINATED.value)
+
+
+def grant_status_label(status: str) -> str:
+    return str(GRANT_STATUS_LABELS.get(status, status))
+
+
+def _organizer(actor, grant: Grant) -> bool:
+    return actor is None or policy.is_organizer(actor, grant.edition.district_id)
+
+
+def _balanced(grant: Grant) -> str | None:
+    """Settling needs the books to agree: disbursed − refunded = accepted expenses, nothing pending."""
+    from grants.funding import balances  # balances reads the ledger; imported late (it imports models)
+
+    session = object_session(grant)
+    figures = balances.of_grant(session, grant.id)
+    if figures.pending_expenses_fen:
+        return _("还有待审核的支出，请先审核。")
+    if figures.held_fen != figures.accepted_expenses_fen:
+        return _(
+            "账目未平：已拨付减已退回为%(held)s，已认可支出为%(spent)s。请先登记结余退回或补拨。",
+            held=balances.yuan(figures.held_fen),
+            spent=balances.yuan(figures.accepted_expenses_fen),
+        )
+    return None
+
+
+G = GrantStatus
+grant_machine = StateMachine(
+    "grant",
+    [
+        Transition(
+            G.APPROVED, G.SIGNED, "grant.sign", lambda: _("签订资助协议"), _organizer, step=lambda: _("登记协议签订")
+        ),
+        Transition(
+            G.SIGNED,
+            G.IN_PROGRESS,
+            "grant.start",
+            lambda: _("开始实施"),
+            _organizer,
+            step=lambda: _("首笔拨款到账"),
+        ),
+        Transition(
+            G.IN_PROGRESS,
+            G.SUSPENDED,
+            "grant.suspend",
+            lambda: _("停拨"),
+            _organizer,
+            requires_reason=True,
+            style="danger",
+        ),
+        Transition(
+            G.SUSPENDED,
+            G.IN_PROGRESS,
+            "grant.resume",
+            lambda: _("恢复拨付"),
+            _organizer,
+            requires_reason=True,
+        ),
+        Transition(
+            G.IN_PROGRESS,
+            G.COMPLETING,
+            "grant.complete",
+            lambda: _("进入结项"),
+            _organizer,
+            step=lambda: _("提交结项报告"),
+        ),
+        Transition(
+            G.COMPLETING,
+            G.IN_PROGRESS,
+            "grant.reopen",
+            lambda: _("退回实施"),
+            _organizer,
+            step=lambda: _("退回结项报告"),
+        ),
+        Transition(G.COMPLETING, G.SETTLED, "grant.settle", lambda: _("结项结算"), _organizer, guard=_balanced),
+        *(
+            Transition(
+                source,
+                G.TERMINATED,
+                "grant.terminate",
+                lambda: _("终止资助"),
+                _organizer,
+                requires_reason=True,
+                style="danger",
+            )
+            for source in (G.APPROVED, G.SIGNED, G.IN_PROGRESS, G.SUSPENDED, G.COMPLETING)
+        ),
+    ],
+    state_label=grant_status_label,
+    district_of=lambda grant: grant.edition.district_id,
+)
+
+
+def _every_grant_finished(edition) -> str | None:
+    """An edition closes only when each of its grants is settled or terminated."""
+    session = object_session(edition)
+    open_count = session.scalar(
+        select(func.count(Grant.id)).where(Grant.edition_id == edition.id, Grant.status.not_in(FINISHED))
+    )
+    if open_count:
+        return _("还有%(n)d个资助项目未结项或终止，本届不能结束。", n=open_count)
+    return None
+
+
+edition_machine.add_guard(EditionStatus.FUNDING, EditionStatus.CLOSED, _every_grant_finished)
