@@ -392,6 +392,7 @@ class EvaluationRubric(db.Model):
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     pass_mark: Mapped[int] = mapped_column(default=60)
+    due_on: Mapped[date | None] = mapped_column(Date)  # reports of this kind are due by this date
 
 
 class GrantEvaluation(db.Model):

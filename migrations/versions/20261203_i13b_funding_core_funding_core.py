@@ -51,6 +51,7 @@ def upgrade():
         sa.Column("edition_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("pass_mark", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
         sa.CheckConstraint("kind IN ('midterm', 'final')", name=op.f("ck_evaluation_rubrics_kind_known")),
         sa.CheckConstraint("pass_mark >= 0", name=op.f("ck_evaluation_rubrics_pass_mark_not_negative")),
         sa.ForeignKeyConstraint(
