@@ -24,7 +24,8 @@ ATTRS = re.compile(r'\b(?:placeholder|title|aria-label|alt)="([^"]*)"')
 EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 # Words allowed inside Chinese pages: names of formats, the language switch, the audit log's codes.
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
-SKIP_ENDPOINTS = {"static", "main.healthz"}
+# The agreement scan is a stored file (the walk's grant is not signed, so it has none).
+SKIP_ENDPOINTS = {"static", "main.healthz", "funding.agreement_scan"}
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
 SCORING_ROUND_PAGES = {
     "judging.round_sheets",
@@ -95,6 +96,7 @@ def _route_args(world) -> dict[str, int | str]:
         "objection_id": world["objection"].id,
         "holiday_id": world["holiday"].id,
         "job_id": world["job"].id,
+        "change_id": world["account_change"].id,
     }
 
 
@@ -178,9 +180,24 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         approved_fen=380_000,
     )
     session.add(funding_grant)
+    session.flush()
+    from grants.funding.models import AccountChange
+
+    # Its page is walked like any other (a request on an unsigned grant: data for the walk only).
+    account_change = AccountChange(
+        grant_id=funding_grant.id,
+        receiving_unit=names["community"],
+        account_name=names["community"],
+        account_bank=names["community"],
+        account_no="622848001234",
+        reason=names["theme"],
+        requested_by_id=organizer.id,
+    )
+    session.add(account_change)
     session.commit()
     return {
         "funding_grant": funding_grant,
+        "account_change": account_change,
         "job": job,
         "publication": publication,
         "entry": entry,

@@ -126,6 +126,9 @@ ACTION_LABELS = {
     "grant.reopen": _l("退回实施"),
     "grant.settle": _l("结项结算"),
     "grant.terminate": _l("终止资助"),
+    "account_change.request": _l("申请变更收款账户"),
+    "account_change.approve": _l("同意变更收款账户"),
+    "account_change.reject": _l("驳回收款账户变更"),
 }
 
 
