@@ -129,6 +129,7 @@ ACTION_LABELS = {
     "account_change.request": _l("申请变更收款账户"),
     "account_change.approve": _l("同意变更收款账户"),
     "account_change.reject": _l("驳回收款账户变更"),
+    "grant.account_change": _l("变更收款单位或账户"),
 }
 
 

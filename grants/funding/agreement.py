@@ -11,7 +11,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from grants import audit, timeutil
 from grants.errors import DomainError, NotAllowed
@@ -27,6 +27,7 @@ from grants.funding.models import (
 from grants.proposals.attachments import check_upload, store_upload
 from grants.proposals.models import Attachment, BudgetCategory, BudgetLine
 from grants.results.documents import default_office
+from grants.states import StateMachine, Transition
 
 MAX_REASON = 500
 # After signing and before the grant is closed the receiving account may still change.
@@ -221,6 +222,34 @@ def account_change_status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def _grant_of(change: AccountChange) -> Grant:
+    return object_session(change).get(Grant, change.grant_id)
+
+
+def _other_finance(actor, change: AccountChange) -> bool:
+    """Finance of the grant's district, and not the person who asked (four eyes)."""
+    return policy.is_finance(actor, _grant_of(change)) and actor.id != change.requested_by_id
+
+
+account_change_machine = StateMachine(
+    "account_change",
+    [
+        Transition("requested", "approved", "account_change.approve", lambda: _("同意变更"), _other_finance),
+        Transition(
+            "requested",
+            "rejected",
+            "account_change.reject",
+            lambda: _("驳回"),
+            _other_finance,
+            requires_reason=True,
+            style="danger",
+        ),
+    ],
+    state_label=account_change_status_label,
+    district_of=lambda change: _grant_of(change).edition.district_id,
+)
+
+
 def open_account_change(session: Session, grant_id: int) -> AccountChange | None:
     return session.scalars(
         select(AccountChange).where(AccountChange.grant_id == grant_id, AccountChange.status == "requested")
@@ -323,20 +352,20 @@ def decide_account_change(
     if not approve and not note:
         raise DomainError(_("驳回时请填写原因。"), field="note")
     before = _account_of(grant)
-    change.status = "approved" if approve else "rejected"
     change.decided_by_id, change.decided_at, change.decision_note = actor.id, timeutil.now(), note
+    target = "approved" if approve else "rejected"
+    account_change_machine.transition(session, change, target, actor=actor, reason=note or None)
     if approve:
         for name in ACCOUNT_FIELDS:
             setattr(grant, name, getattr(change, name))
+        audit.record(
+            session,
+            actor=actor,
+            action="grant.account_change",
+            obj=grant,
+            district_id=grant.edition.district_id,
+            before=before,
+            after={"account_change_id": change.id, **_account_of(grant)},
+        )
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="account_change.approve" if approve else "account_change.reject",
-        obj=change,
-        district_id=grant.edition.district_id,
-        before=before,
-        after={"grant_id": grant.id, "status": change.status, **_account_of(grant)},
-        reason=note or None,
-    )
     return change

@@ -47,8 +47,11 @@ def test_finance_approves_a_change_which_then_applies_and_every_step_is_audited(
     )
     entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "AccountChange")).all()
     assert [e.action for e in entries] == ["account_change.request", "account_change.approve"]
-    assert entries[1].before["account_no"] == "6228480012345678"
-    assert entries[1].after["account_no"] == "9558800011112222" and entries[1].actor_id == world.finance_a.id
+    assert entries[0].actor_id == world.organizer_a.id and entries[0].after["account_no"] == "9558800011112222"
+    assert entries[1].after == {"status": "approved"} and entries[1].actor_id == world.finance_a.id
+    applied = session.scalars(select(AuditEntry).where(AuditEntry.action == "grant.account_change")).one()
+    assert applied.object_id == grant.id and applied.before["account_no"] == "6228480012345678"
+    assert applied.after["account_no"] == "9558800011112222" and applied.actor_id == world.finance_a.id
 
 
 def test_a_rejection_needs_a_reason_and_leaves_the_account_as_it_was(session, world, grant):

@@ -125,4 +125,7 @@ def test_an_unsigned_grant_has_no_scan_to_download(client, login_as, world, gran
     login_as(world.organizer_a)
     assert client.get(f"/funding/grants/{grant.id}/agreement-scan").status_code == 404
     page = client.get(f"/funding/grants/{grant.id}")
-    assert f"/funding/grants/{grant.id}/sign" in page.text
+    assert f"/funding/grants/{grant.id}/sign" in page.text and "agreement.pdf" in page.text
+    login_as(world.finance_a)
+    page = client.get(f"/funding/grants/{grant.id}")
+    assert f"/funding/grants/{grant.id}/sign" not in page.text and "agreement.pdf" in page.text
