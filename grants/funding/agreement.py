@@ -256,14 +256,6 @@ def open_account_change(session: Session, grant_id: int) -> AccountChange | None
     ).first()
 
 
-def account_changes_of(session: Session, grant_id: int) -> list[AccountChange]:
-    return list(
-        session.scalars(
-            select(AccountChange).where(AccountChange.grant_id == grant_id).order_by(AccountChange.id.desc())
-        )
-    )
-
-
 def _account_of(obj) -> dict[str, str]:
     return {name: getattr(obj, name) for name in ACCOUNT_FIELDS}
 

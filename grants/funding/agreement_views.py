@@ -58,7 +58,9 @@ def sign(grant_id: int):
     if not policy.can_manage(current_user, grant):
         abort(403)
     if grant.status != GrantStatus.APPROVED.value:
-        flash(_("这份资助协议已经登记签订。"), "error")
+        flash(
+            _("这份资助协议已经登记签订。") if grant.signed_on else _("只有待签协议的资助项目可以登记签订。"), "error"
+        )
         return redirect(url_for(".grant", grant_id=grant_id))
     form = SignForm()
     if request.method == "GET":

@@ -129,3 +129,18 @@ def test_an_unsigned_grant_has_no_scan_to_download(client, login_as, world, gran
     login_as(world.finance_a)
     page = client.get(f"/funding/grants/{grant.id}")
     assert f"/funding/grants/{grant.id}/sign" not in page.text and "agreement.pdf" in page.text
+
+
+def test_a_terminated_grant_is_not_signed(client, login_as, world, grant, session):
+    from grants.funding.states import grant_machine
+
+    grant_machine.transition(session, grant, "terminated", actor=world.organizer_a, reason="团队解散")
+    session.commit()
+    login_as(world.organizer_a)
+    answer = client.post(
+        f"/funding/grants/{grant.id}/sign", data=_form(), content_type="multipart/form-data", follow_redirects=True
+    )
+    assert "只有待签协议的资助项目可以登记签订" in answer.text
+    assert session.scalar(select(func.count(Attachment.id))) == 0
+    session.expire_all()
+    assert session.get(Grant, grant.id).status == "terminated"
