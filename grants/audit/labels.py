@@ -32,6 +32,7 @@ OBJECT_TYPE_LABELS = {
     "GrantReport": _l("项目报告"),
     "GrantEvaluation": _l("项目评估"),
     "AccountChange": _l("收款账户变更"),
+    "EvaluationRubric": _l("评估指标"),
 }
 
 ACTION_LABELS = {
@@ -126,6 +127,11 @@ ACTION_LABELS = {
     "grant.reopen": _l("退回实施"),
     "grant.settle": _l("结项结算"),
     "grant.terminate": _l("终止资助"),
+    "evaluation_rubric.update": _l("修改评估指标"),
+    "grant_report.submit": _l("提交项目报告"),
+    "grant_report.evaluate": _l("评估项目报告"),
+    "grant_report.return": _l("退回项目报告"),
+    "grant_evaluation.record": _l("记录评估结果"),
 }
 
 
