@@ -95,6 +95,7 @@ def _route_args(world) -> dict[str, int | str]:
         "objection_id": world["objection"].id,
         "holiday_id": world["holiday"].id,
         "job_id": world["job"].id,
+        "report_id": world["report"].id,
     }
 
 
@@ -178,8 +179,23 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         approved_fen=380_000,
     )
     session.add(funding_grant)
+    session.flush()
+    from grants.funding.models import GrantReport, GrantReportPhoto
+
+    report = GrantReport(
+        grant_id=funding_grant.id,
+        kind="midterm",
+        summary=names["theme"],
+        beneficiaries=12,
+        activities_count=2,
+        submitted_by_id=organizer.id,
+    )
+    session.add(report)
+    session.flush()
+    session.add(GrantReportPhoto(report_id=report.id, attachment_id=attachment.id))
     session.commit()
     return {
+        "report": report,
         "funding_grant": funding_grant,
         "job": job,
         "publication": publication,

@@ -97,7 +97,7 @@ def new_report(grant_id: int):
     grant = grant_or_404(grant_id)
     if not policy.can_report(current_user, grant):
         abort(403)
-    kind = request.values.get("kind", "")
+    kind = request.values.get("kind", reports.KINDS[0])
     if kind not in reports.KINDS:
         abort(404)
     status = 200
