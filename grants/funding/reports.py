@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from grants import audit
 from grants.audit.models import AuditEntry
 from grants.errors import DomainError, NotAllowed
-from grants.funding import policy
+from grants.funding import policy, rubrics
 from grants.funding.models import (
     BudgetItem,
     Expense,
@@ -152,6 +152,7 @@ def submit_report(
         if not mime.startswith("image/"):
             raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=photo.filename), field="photos")
         checked.append((photo.filename, mime, data))
+    rubrics.ensure_rubric(session, grant.edition_id, kind)  # the indicators it will be scored on exist from now
     report = GrantReport(
         grant_id=grant.id,
         kind=kind,

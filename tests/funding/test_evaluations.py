@@ -178,3 +178,24 @@ def test_the_organizer_evaluates_from_the_report_page_and_the_grant_page_says_wh
         page = client.get(f"/funding/grants/{grant.id}")
         assert world.organizer_a.display_name in page.text and "进度严重滞后" in page.text
         assert "资助已停拨，恢复拨付后才能提交报告" in page.text or viewer is world.organizer_a
+
+
+def test_the_report_page_offers_the_rubric_stored_when_the_report_came_in(session, client, login_as, grant, world):
+    report = submit(session, grant, kind="final")
+    login_as(world.organizer_a)
+    page = client.get(f"/funding/reports/{report.id}")
+    indicators = rubrics.current(session, grant.edition_id, "final").indicators
+    assert all(i.id is not None and f'name="score-{i.id}"' in page.text for i in indicators)
+    form = {f"score-{i.id}": str(i.max_points) for i in indicators}
+    page = client.post(f"/funding/reports/{report.id}/evaluation", data=form, follow_redirects=True)
+    assert "通过（100分）" in page.text
+    page = client.get(f"/funding/grants/{grant.id}")
+    assert "100分（合格分60）" in page.text and 'value="settled"' in page.text  # nothing paid, nothing spent
+
+
+def test_a_suspension_by_hand_shows_who_decided_on_the_grant_page(session, client, login_as, grant, world):
+    login_as(world.organizer_a)
+    client.post(f"/funding/grants/{grant.id}/status", data={"target": "suspended", "reason": "账目待核查"})
+    login_as(world.staff_a)
+    page = client.get(f"/funding/grants/{grant.id}")
+    assert "账目待核查" in page.text and world.organizer_a.display_name in page.text and "“已停拨”" in page.text

@@ -155,6 +155,9 @@ def test_the_settlement_section_shows_per_line_figures_at_completion(session, cl
     page = client.get(f"/funding/grants/{grant.id}")
     assert "settlement-heading" in page.text and "拨付分摊" in page.text and "¥1,000.00" in page.text
     assert "登记结余退回" not in page.text
+    login_as(world.organizer_a)
+    page = client.get(f"/funding/grants/{grant.id}")
+    assert "“结项结算”暂不可用：账目未平" in page.text and 'value="settled"' not in page.text
 
 
 def test_the_refund_route_refuses_everyone_but_finance(session, client, login_as, grant, world, make):
