@@ -97,6 +97,7 @@ def _route_args(world) -> dict[str, int | str]:
         "holiday_id": world["holiday"].id,
         "job_id": world["job"].id,
         "change_id": world["account_change"].id,
+        "report_id": world["report"].id,
     }
 
 
@@ -194,8 +195,22 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         requested_by_id=organizer.id,
     )
     session.add(account_change)
+    from grants.funding.models import GrantReport, GrantReportPhoto
+
+    report = GrantReport(
+        grant_id=funding_grant.id,
+        kind="midterm",
+        summary=names["theme"],
+        beneficiaries=12,
+        activities_count=2,
+        submitted_by_id=organizer.id,
+    )
+    session.add(report)
+    session.flush()
+    session.add(GrantReportPhoto(report_id=report.id, attachment_id=attachment.id))
     session.commit()
     return {
+        "report": report,
         "funding_grant": funding_grant,
         "account_change": account_change,
         "job": job,

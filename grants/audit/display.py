@@ -132,6 +132,7 @@ KEYED = {"approved_fen": "Proposal", "tiers": "Proposal", "points": "Criterion"}
 
 def _status_labels() -> dict[str, Callable[[str], str]]:
     from grants.editions.states import edition_status_label, round_status_label
+    from grants.funding.states import report_status_label
     from grants.judging.states import sheet_status_label
     from grants.proposals.states import proposal_status_label
     from grants.results.states import objection_status_label, publication_status_label
@@ -143,6 +144,7 @@ def _status_labels() -> dict[str, Callable[[str], str]]:
         "Assignment": sheet_status_label,
         "Publication": publication_status_label,
         "Objection": objection_status_label,
+        "GrantReport": report_status_label,
     }
 
 

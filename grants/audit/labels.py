@@ -32,6 +32,7 @@ OBJECT_TYPE_LABELS = {
     "GrantReport": _l("项目报告"),
     "GrantEvaluation": _l("项目评估"),
     "AccountChange": _l("收款账户变更"),
+    "EvaluationRubric": _l("评估指标"),
 }
 
 ACTION_LABELS = {
@@ -130,6 +131,11 @@ ACTION_LABELS = {
     "account_change.approve": _l("同意变更收款账户"),
     "account_change.reject": _l("驳回收款账户变更"),
     "grant.account_change": _l("变更收款单位或账户"),
+    "evaluation_rubric.update": _l("修改评估指标"),
+    "grant_report.submit": _l("提交项目报告"),
+    "grant_report.evaluate": _l("评估项目报告"),
+    "grant_report.return": _l("退回项目报告"),
+    "grant_evaluation.record": _l("记录评估结果"),
 }
 
 

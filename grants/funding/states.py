@@ -9,6 +9,8 @@ where the decision needs one.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -39,6 +41,29 @@ def grant_status_label(status: str) -> str:
 
 def _organizer(actor, grant: Grant) -> bool:
     return actor is None or policy.is_organizer(actor, grant.edition.district_id)
+
+
+def _organizer_or_team(actor, grant: Grant) -> bool:
+    """The final report is the team lead's step; returning it is the organizer's."""
+    from grants.funding import policy as funding_policy
+
+    return _organizer(actor, grant) or funding_policy.can_report(actor, grant)
+
+
+def _final_passed(grant: Grant) -> str | None:
+    """Settling needs a passed final evaluation (结项评估)."""
+    from grants.funding.models import GrantEvaluation
+
+    session = object_session(grant)
+    latest = session.scalars(
+        select(GrantEvaluation.passed)
+        .where(GrantEvaluation.grant_id == grant.id, GrantEvaluation.kind == "final")
+        .order_by(GrantEvaluation.evaluated_at.desc(), GrantEvaluation.id.desc())
+        .limit(1)
+    ).first()
+    if not latest:
+        return _("结项评估通过后才能结项结算。")
+    return None
 
 
 def _balanced(grant: Grant) -> str | None:
@@ -95,7 +120,7 @@ grant_machine = StateMachine(
             G.COMPLETING,
             "grant.complete",
             lambda: _("进入结项"),
-            _organizer,
+            _organizer_or_team,
             step=lambda: _("提交结项报告"),
         ),
         Transition(
@@ -134,6 +159,58 @@ def _every_grant_finished(edition) -> str | None:
     if open_count:
         return _("还有%(n)d个资助项目未结项或终止，本届不能结束。", n=open_count)
     return None
+
+
+grant_machine.add_guard(G.COMPLETING, G.SETTLED, _final_passed)
+
+
+# A report's lifecycle: submitted → evaluated (by the evaluation) or returned (with a reason).
+class ReportStatus(StrEnum):
+    SUBMITTED = "submitted"
+    EVALUATED = "evaluated"
+    RETURNED = "returned"
+
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.SUBMITTED: _l("待评估"),
+    ReportStatus.EVALUATED: _l("已评估"),
+    ReportStatus.RETURNED: _l("已退回"),
+}
+
+
+def report_status_label(status: str) -> str:
+    return str(REPORT_STATUS_LABELS.get(status, status))
+
+
+def _report_organizer(actor, report) -> bool:
+    grant = object_session(report).get(Grant, report.grant_id)
+    return actor is None or policy.is_organizer(actor, grant.edition.district_id)
+
+
+R = ReportStatus
+report_machine = StateMachine(
+    "grant_report",
+    [
+        Transition(
+            R.SUBMITTED,
+            R.EVALUATED,
+            "grant_report.evaluate",
+            lambda: _("评估"),
+            _report_organizer,
+            step=lambda: _("评分"),
+        ),
+        Transition(
+            R.SUBMITTED,
+            R.RETURNED,
+            "grant_report.return",
+            lambda: _("退回报告"),
+            _report_organizer,
+            requires_reason=True,
+        ),
+    ],
+    state_label=report_status_label,
+    district_of=lambda report: object_session(report).get(Grant, report.grant_id).edition.district_id,
+)
 
 
 edition_machine.add_guard(EditionStatus.FUNDING, EditionStatus.CLOSED, _every_grant_finished)

@@ -12,9 +12,9 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.funding import agreement, balances, plan, policy, service, tranches
+from grants.funding import agreement, balances, plan, policy, reports, service, settlement, tranches
 from grants.funding.models import Grant
-from grants.funding.states import grant_machine, grant_status_label
+from grants.funding.states import grant_machine, grant_status_label, report_status_label
 from grants.funding.tranches import Part
 
 bp = Blueprint("funding", __name__, url_prefix="/funding")
@@ -117,7 +117,7 @@ def grant_or_404(grant_id: int) -> Grant:
 
 @bp.app_context_processor
 def _grant_labels():
-    return {"grant_status_label": grant_status_label}
+    return {"grant_status_label": grant_status_label, "report_status_label": report_status_label}
 
 
 @bp.get("/grants/<int:grant_id>")
@@ -125,18 +125,22 @@ def _grant_labels():
 def grant(grant_id: int):
     grant = grant_or_404(grant_id)
     session = db.session
+    figures = balances.of_grant(session, grant.id)
     return render_template(
         "funding/grant.html",
         grant=grant,
         proposal=grant.proposal,
-        figures=balances.of_grant(session, grant.id),
+        figures=figures,
+        reporting=reports.section(session, grant),
+        settlement=settlement.section(session, grant, figures),
         tranches=service.tranches_of(session, grant.id),
         options=grant_machine.options(grant, current_user),
         steps=grant_machine.pending_steps(grant),
         conditions=plan.condition_labels(),
         may_manage=policy.can_manage(current_user, grant),
         account_change=agreement.open_account_change(session, grant.id),
-        may_decide_account=policy.is_finance(current_user, grant),
+        may_report=policy.can_report(current_user, grant),
+        is_finance=policy.is_finance(current_user, grant),
     )
 
 
@@ -163,3 +167,4 @@ def change_grant_status(grant_id: int):
 
 
 from grants.funding import agreement_views  # noqa: E402,F401
+from grants.funding import report_views  # noqa: E402,F401
