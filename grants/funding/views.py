@@ -166,5 +166,4 @@ def change_grant_status(grant_id: int):
     return redirect(url_for(".grant", grant_id=grant_id))
 
 
-from grants.funding import agreement_views  # noqa: E402,F401
-from grants.funding import report_views  # noqa: E402,F401
+from grants.funding import agreement_views, report_views  # noqa: E402,F401

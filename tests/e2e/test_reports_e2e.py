@@ -30,10 +30,10 @@ def test_a_failed_midterm_reported_from_a_phone_suspends_the_grant(
     phone,
     world,
     session,
-    make_grant,
-    sign_grant,
+    make_grant,  # noqa: F811 (fixtures)
+    sign_grant,  # noqa: F811
     artifacts_dir,
-    tmp_path,  # noqa: F811 (fixtures)
+    tmp_path,
 ):
     grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
     sign_grant(grant)
