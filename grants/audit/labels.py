@@ -126,6 +126,12 @@ ACTION_LABELS = {
     "grant.reopen": _l("退回实施"),
     "grant.settle": _l("结项结算"),
     "grant.terminate": _l("终止资助"),
+    "disbursement.request": _l("申请拨款"),
+    "disbursement.approve": _l("审批拨款"),
+    "disbursement.reject": _l("驳回拨款申请"),
+    "disbursement.pay": _l("登记拨付"),
+    "disbursement.fail": _l("登记拨付失败"),
+    "disbursement.return": _l("登记拨款退回"),
 }
 
 
