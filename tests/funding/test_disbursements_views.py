@@ -286,3 +286,17 @@ def test_the_pages_are_in_english_for_english_readers(client, login_as, session,
     assert "Approve" in body and "待审批" not in body
     body = client.get("/funding/queue", headers=headers).get_data(as_text=True)
     assert "Awaiting approval" in body and "待审批" not in body
+
+
+def test_the_home_page_tells_finance_what_waits(client, login_as, session, world, signed, tranches, organizer_finance):
+    mine = disbursements.request(session, actor=organizer_finance, tranche=tranches[0])
+    session.commit()
+    login_as(organizer_finance)
+    body = client.get("/").get_data(as_text=True)
+    assert "等待您审批" not in body  # their own request is not theirs to approve
+    login_as(world.finance_a)
+    assert "1笔拨款等待您审批" in client.get("/").get_data(as_text=True)
+    disbursements.approve(session, actor=world.finance_a, disbursement=mine)
+    session.commit()
+    body = client.get("/").get_data(as_text=True)
+    assert "1笔已审批的拨款等待登记拨付" in body and "等待您审批" not in body
