@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404, unit_of_work
 from grants.errors import DomainError
-from grants.funding import disbursements, policy
+from grants.funding import disbursement_queries, disbursements, policy
 from grants.funding.models import Disbursement, Tranche
 from grants.funding.views import bp, grant_or_404
 
@@ -113,4 +113,4 @@ def queue():
     district_ids = auth_policy.finance_district_ids(current_user)
     if not district_ids:
         abort(404)
-    return render_template("funding/queue.html", queue=disbursements.queue(db.session, district_ids))
+    return render_template("funding/queue.html", queue=disbursement_queries.queue(db.session, district_ids))

@@ -12,7 +12,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.funding import balances, disbursements, plan, policy, service, tranches
+from grants.funding import balances, disbursement_queries, plan, policy, service, tranches
 from grants.funding.models import Grant
 from grants.funding.states import grant_machine, grant_status_label
 from grants.funding.tranches import Part
@@ -135,7 +135,7 @@ def grant(grant_id: int):
         steps=grant_machine.pending_steps(grant),
         conditions=plan.condition_labels(),
         may_manage=policy.can_manage(current_user, grant),
-        tranche_rows=disbursements.tranche_rows(session, grant),
+        tranche_rows=disbursement_queries.tranche_rows(session, grant),
         may_pay=policy.is_finance(current_user, grant),
     )
 

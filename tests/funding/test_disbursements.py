@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from grants import timeutil
 from grants.audit.models import AuditEntry
 from grants.errors import DomainError, InvalidTransition, NotAllowed
-from grants.funding import balances, disbursements, ledger, service
+from grants.funding import balances, disbursement_queries, disbursements, ledger, service
 from grants.funding.models import Disbursement, GrantStatus, LedgerEntry
 from tests.funding.disbursement_fixtures import (  # noqa: F401  (fixtures used here)
     PAID_ON,
@@ -310,7 +310,7 @@ def test_a_second_payment_leaves_the_grant_in_progress(session, world, signed, p
 
 
 def test_the_grant_page_rows_show_who_did_what(session, world, signed, paid):
-    rows = disbursements.tranche_rows(session, signed)
+    rows = disbursement_queries.tranche_rows(session, signed)
     first, last = rows
     assert first.refusal is None and "结项评估" in last.refusal
     (row,) = first.disbursements
