@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from flask import url_for
@@ -288,6 +289,42 @@ def disbursement_payment(request, session, world, make) -> Race:
     return Race("funding.pay_disbursement", values, data, world.finance_a, check)
 
 
+def _disbursement_at(request, session, world, step: str):
+    """A disbursement of a signed grant's first tranche, taken as far as ``step``."""
+    grant = _signed_grant(request, world)
+    tranche = funding_service.tranches_of(session, grant.id)[0]
+    disbursement = disbursements.request(session, actor=world.organizer_a, tranche=tranche)
+    if step in ("approved", "paid"):
+        disbursements.approve(session, actor=world.finance_a, disbursement=disbursement)
+    if step == "paid":
+        disbursements.record_payment(
+            session, actor=world.finance_a, disbursement=disbursement, paid_on=date(2026, 11, 25), voucher_ref="PZ-1"
+        )
+    session.commit()
+    return grant, disbursement
+
+
+def _closing_race(step: str, endpoint: str, target: str, actions: dict[str, int], returned: bool = False):
+    """Reject, record a failure, record a return: 50 at once make one change (one opposite entry)."""
+
+    def arrange(request, session, world, make) -> Race:
+        grant, disbursement = _disbursement_at(request, session, world, step)
+        grant_id, disbursement_id, amount = grant.id, disbursement.id, disbursement.amount_fen
+
+        def check(session, statuses):
+            closed = session.get(Disbursement, disbursement_id)
+            assert closed.status == target and closed.note == "银行退票"
+            amounts = session.scalars(select(LedgerEntry.amount_fen).where(LedgerEntry.grant_id == grant_id)).all()
+            assert sorted(amounts) == ([-amount, amount] if returned else [amount] if step == "paid" else [])
+            assert statuses[302] == RACERS
+            return actions
+
+        values = {"grant_id": grant_id, "disbursement_id": disbursement_id}
+        return Race(endpoint, values, {"reason": "银行退票"}, world.finance_a, check)
+
+    return arrange
+
+
 ROUTES: dict[str, Callable] = {
     "objection filing (≤5 per user and notice)": objection_filing,
     "objection answer (once)": objection_answering,
@@ -302,6 +339,15 @@ ROUTES: dict[str, Callable] = {
     "disbursement request (one live per tranche)": disbursement_request,
     "disbursement approval (once)": disbursement_approval,
     "disbursement payment (paid once, one ledger entry)": disbursement_payment,
+    "disbursement rejection (once)": _closing_race(
+        "requested", "funding.reject_disbursement", "rejected", {"disbursement.reject": 1}
+    ),
+    "disbursement failure (once, nothing moved)": _closing_race(
+        "approved", "funding.fail_disbursement", "failed", {"disbursement.fail": 1}
+    ),
+    "disbursement returned (once, one opposite entry)": _closing_race(
+        "paid", "funding.return_disbursement", "returned", {"disbursement.return": 1, "ledger.record": 1}, True
+    ),
 }
 
 
