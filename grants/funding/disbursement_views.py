@@ -10,12 +10,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grants import timeutil
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404, unit_of_work
 from grants.errors import DomainError
 from grants.funding import disbursement_queries, disbursements, policy
 from grants.funding.models import Disbursement, Tranche
 from grants.funding.views import bp, grant_or_404
+
+
+@bp.app_context_processor
+def _payment_day():
+    return {"local_today": timeutil.today}  # the payment form's default date (Asia/Shanghai)
 
 
 def _act(grant_id: int, action: Callable[..., object], done: str, **values) -> object:
