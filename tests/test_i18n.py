@@ -142,6 +142,8 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     grant = auth_service.grant_role(session, actor=None, user=staff, role=Role.COMMUNITY_STAFF, scope=community)
     # The organizer also judges (the sheet page is only for a judge of the edition).
     auth_service.grant_role(session, actor=None, user=organizer, role=Role.JUDGE, scope=edition)
+    # …and holds the district's finance role (finance's queue is only for finance).
+    auth_service.grant_role(session, actor=None, user=organizer, role=Role.FINANCE, scope=district)
     session.commit()
     rnd = session.scalars(select(Round).where(Round.edition_id == edition.id).order_by(Round.position)).first()
     proposal, attachment = _proposal(make, session, edition, organizer, community, names)

@@ -136,6 +136,12 @@ ACTION_LABELS = {
     "grant_report.evaluate": _l("评估项目报告"),
     "grant_report.return": _l("退回项目报告"),
     "grant_evaluation.record": _l("记录评估结果"),
+    "disbursement.request": _l("申请拨款"),
+    "disbursement.approve": _l("审批拨款"),
+    "disbursement.reject": _l("驳回拨款申请"),
+    "disbursement.pay": _l("登记拨付"),
+    "disbursement.fail": _l("登记拨付失败"),
+    "disbursement.return": _l("登记拨款退回"),
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import object_session
 
 from grants.auth import policy
 from grants.editions.states import EditionStatus, edition_machine
-from grants.funding.models import Grant, GrantStatus
+from grants.funding.models import Disbursement, DisbursementStatus, Grant, GrantStatus
 from grants.states import StateMachine, Transition
 
 GRANT_STATUS_LABELS = {
@@ -95,7 +95,8 @@ grant_machine = StateMachine(
             G.IN_PROGRESS,
             "grant.start",
             lambda: _("开始实施"),
-            _organizer,
+            # The step is finance's: recording the first payment (grants/funding/disbursements.py).
+            lambda actor, grant: _organizer(actor, grant) or policy.is_finance(actor, grant.edition.district_id),
             step=lambda: _("首笔拨款到账"),
         ),
         Transition(
@@ -214,3 +215,68 @@ report_machine = StateMachine(
 
 
 edition_machine.add_guard(EditionStatus.FUNDING, EditionStatus.CLOSED, _every_grant_finished)
+
+
+# --- disbursements (four eyes) ----------------------------------------------------------------
+
+DISBURSEMENT_STATUS_LABELS = {
+    DisbursementStatus.REQUESTED: _l("待审批"),
+    DisbursementStatus.APPROVED: _l("已审批待拨付"),
+    DisbursementStatus.REJECTED: _l("已驳回"),
+    DisbursementStatus.PAID: _l("已拨付"),
+    DisbursementStatus.FAILED: _l("拨付失败"),
+    DisbursementStatus.RETURNED: _l("已退回"),
+}
+
+
+def disbursement_status_label(status: str) -> str:
+    return str(DISBURSEMENT_STATUS_LABELS.get(status, status))
+
+
+def _grant_of(disbursement: Disbursement) -> Grant:
+    return object_session(disbursement).get(Grant, disbursement.grant_id)
+
+
+def _finance(actor, disbursement: Disbursement) -> bool:
+    return actor is not None and policy.is_finance(actor, _grant_of(disbursement).edition.district_id)
+
+
+D = DisbursementStatus
+# Every move is made by its service (grants/funding/disbursements.py), which also checks that the
+# approver is not the requester and writes the ledger entry of a payment in the same transaction.
+disbursement_machine = StateMachine(
+    "disbursement",
+    [
+        Transition(D.REQUESTED, D.APPROVED, "disbursement.approve", lambda: _("审批通过"), _finance),
+        Transition(
+            D.REQUESTED,
+            D.REJECTED,
+            "disbursement.reject",
+            lambda: _("驳回"),
+            _finance,
+            requires_reason=True,
+            style="danger",
+        ),
+        Transition(D.APPROVED, D.PAID, "disbursement.pay", lambda: _("登记拨付"), _finance),
+        Transition(
+            D.APPROVED,
+            D.FAILED,
+            "disbursement.fail",
+            lambda: _("登记拨付失败"),
+            _finance,
+            requires_reason=True,
+            style="danger",
+        ),
+        Transition(
+            D.PAID,
+            D.RETURNED,
+            "disbursement.return",
+            lambda: _("登记款项退回"),
+            _finance,
+            requires_reason=True,
+            style="danger",
+        ),
+    ],
+    state_label=disbursement_status_label,
+    district_of=lambda disbursement: _grant_of(disbursement).edition.district_id,
+)

@@ -12,7 +12,17 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.funding import agreement, balances, plan, policy, reports, service, settlement, tranches
+from grants.funding import (
+    agreement,
+    balances,
+    disbursement_queries,
+    plan,
+    policy,
+    reports,
+    service,
+    settlement,
+    tranches,
+)
 from grants.funding.models import Grant
 from grants.funding.states import grant_machine, grant_status_label, report_status_label
 from grants.funding.tranches import Part
@@ -133,7 +143,6 @@ def grant(grant_id: int):
         figures=figures,
         reporting=reports.section(session, grant),
         settlement=settlement.section(session, grant, figures),
-        tranches=service.tranches_of(session, grant.id),
         options=grant_machine.options(grant, current_user),
         steps=grant_machine.pending_steps(grant),
         conditions=plan.condition_labels(),
@@ -141,6 +150,7 @@ def grant(grant_id: int):
         account_change=agreement.open_account_change(session, grant.id),
         may_report=policy.can_report(current_user, grant),
         is_finance=policy.is_finance(current_user, grant),
+        tranche_rows=disbursement_queries.tranche_rows(session, grant),
     )
 
 
@@ -166,4 +176,4 @@ def change_grant_status(grant_id: int):
     return redirect(url_for(".grant", grant_id=grant_id))
 
 
-from grants.funding import agreement_views, report_views  # noqa: E402,F401
+from grants.funding import agreement_views, disbursement_views, report_views  # noqa: E402,F401

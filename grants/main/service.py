@@ -129,6 +129,14 @@ def waiting_for(session: Session, user) -> list[Task]:
         if unsubmitted:
             tasks.append(Task(_("还有%(n)d张评分表等待您评分。", n=unsubmitted), "judging.queue"))
     tasks += _decisions(session, user)
+    if finance := policy.finance_district_ids(user):
+        from grants.funding import disbursement_queries  # funding sits above main's other domains
+
+        to_approve, to_pay = disbursement_queries.waiting_counts(session, finance, user_id=user.id)
+        if to_approve:
+            tasks.append(Task(_("%(n)d笔拨款等待您审批。", n=to_approve), "funding.queue"))
+        if to_pay:
+            tasks.append(Task(_("%(n)d笔已审批的拨款等待登记拨付。", n=to_pay), "funding.queue"))
     return tasks
 
 

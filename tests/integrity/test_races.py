@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from flask import url_for
@@ -24,7 +25,9 @@ from sqlalchemy import func, select
 
 from grants.audit.models import AuditEntry
 from grants.auth.models import User
-from grants.funding.models import Grant
+from grants.funding import disbursements
+from grants.funding import service as funding_service
+from grants.funding.models import Disbursement, Grant, LedgerEntry
 from grants.judging import awards
 from grants.judging.models import Assignment, AwardTier, RoundResult, Score
 from grants.proposals.models import Proposal, ProposalVersion
@@ -32,6 +35,7 @@ from grants.results import objections
 from grants.results import service as results_service
 from grants.results.models import Objection, Publication
 from tests.conftest import IS_POSTGRES
+from tests.funding.conftest import make_grant, scan, sign_grant  # noqa: F401  (fixtures used here)
 from tests.judging.conftest import assigned, final_closed, scoring  # noqa: F401  (fixtures used here)
 from tests.judging.helpers import score_round, split_total
 from tests.proposals.test_views import _form_data
@@ -225,6 +229,102 @@ def award_assignment(request, session, world, make) -> Race:
     return Race("judging.awards_page", {"edition_id": edition_id}, {"action": "assign"}, world.organizer_a, check)
 
 
+def _signed_grant(request, world):
+    grant = request.getfixturevalue("make_grant")(world.edition_a, community=world.community_a)
+    return request.getfixturevalue("sign_grant")(grant)
+
+
+def disbursement_request(request, session, world, make) -> Race:
+    grant = _signed_grant(request, world)
+    tranche = funding_service.tranches_of(session, grant.id)[0]
+    grant_id, tranche_id = grant.id, tranche.id
+
+    def check(session, statuses):
+        live = session.scalars(select(Disbursement).where(Disbursement.tranche_id == tranche_id)).all()
+        assert [d.status for d in live] == ["requested"]
+        assert statuses[302] == RACERS  # one accepted, the others told the tranche is already asked for
+        return {"disbursement.request": 1}
+
+    return Race(
+        "funding.request_disbursement", {"grant_id": grant_id, "tranche_id": tranche_id}, {}, world.organizer_a, check
+    )
+
+
+def disbursement_approval(request, session, world, make) -> Race:
+    grant = _signed_grant(request, world)
+    tranche = funding_service.tranches_of(session, grant.id)[0]
+    disbursement = disbursements.request(session, actor=world.organizer_a, tranche=tranche)
+    session.commit()
+    values = {"grant_id": grant.id, "disbursement_id": disbursement.id}
+    disbursement_id = disbursement.id
+
+    def check(session, statuses):
+        approved = session.get(Disbursement, disbursement_id)
+        assert approved.status == "approved" and approved.approved_by_id == world.finance_a.id
+        assert statuses[302] == RACERS
+        return {"disbursement.approve": 1}
+
+    return Race("funding.approve_disbursement", values, {}, world.finance_a, check)
+
+
+def disbursement_payment(request, session, world, make) -> Race:
+    grant = _signed_grant(request, world)
+    tranche = funding_service.tranches_of(session, grant.id)[0]
+    disbursement = disbursements.request(session, actor=world.organizer_a, tranche=tranche)
+    disbursements.approve(session, actor=world.finance_a, disbursement=disbursement)
+    session.commit()
+    values = {"grant_id": grant.id, "disbursement_id": disbursement.id}
+    grant_id, disbursement_id, amount = grant.id, disbursement.id, tranche.amount_fen
+
+    def check(session, statuses):
+        assert session.get(Disbursement, disbursement_id).status == "paid"
+        assert _count(session, Disbursement, Disbursement.status == "paid") == 1
+        entries = session.scalars(select(LedgerEntry).where(LedgerEntry.grant_id == grant_id)).all()
+        assert [(e.kind, e.amount_fen) for e in entries] == [("disbursement", amount)]
+        assert session.get(Grant, grant_id).status == "in_progress"
+        assert statuses[302] == RACERS
+        return {"disbursement.pay": 1, "ledger.record": 1, "grant.start": 1}
+
+    data = {"paid_on": "2026-11-25", "voucher_ref": "PZ-2026-001"}
+    return Race("funding.pay_disbursement", values, data, world.finance_a, check)
+
+
+def _disbursement_at(request, session, world, step: str):
+    """A disbursement of a signed grant's first tranche, taken as far as ``step``."""
+    grant = _signed_grant(request, world)
+    tranche = funding_service.tranches_of(session, grant.id)[0]
+    disbursement = disbursements.request(session, actor=world.organizer_a, tranche=tranche)
+    if step in ("approved", "paid"):
+        disbursements.approve(session, actor=world.finance_a, disbursement=disbursement)
+    if step == "paid":
+        disbursements.record_payment(
+            session, actor=world.finance_a, disbursement=disbursement, paid_on=date(2026, 11, 25), voucher_ref="PZ-1"
+        )
+    session.commit()
+    return grant, disbursement
+
+
+def _closing_race(step: str, endpoint: str, target: str, actions: dict[str, int], returned: bool = False):
+    """Reject, record a failure, record a return: 50 at once make one change (one opposite entry)."""
+
+    def arrange(request, session, world, make) -> Race:
+        grant, disbursement = _disbursement_at(request, session, world, step)
+        grant_id, disbursement_id, amount = grant.id, disbursement.id, disbursement.amount_fen
+
+        def check(session, statuses):
+            closed = session.get(Disbursement, disbursement_id)
+            assert closed.status == target and closed.note == "银行退票"
+            amounts = session.scalars(select(LedgerEntry.amount_fen).where(LedgerEntry.grant_id == grant_id)).all()
+            assert sorted(amounts) == ([-amount, amount] if returned else [amount] if step == "paid" else [])
+            assert statuses[302] == RACERS
+            return actions
+
+        values = {"grant_id": grant_id, "disbursement_id": disbursement_id}
+        return Race(endpoint, values, {"reason": "银行退票"}, world.finance_a, check)
+
+    return arrange
+
+
 ROUTES: dict[str, Callable] = {
     "objection filing (≤5 per user and notice)": objection_filing,
     "objection answer (once)": objection_answering,
@@ -236,6 +336,18 @@ ROUTES: dict[str, Callable] = {
     "finalize (once; one grant per winner)": finalize,
     "award tiers (one set per edition)": award_tiers,
     "award assignment (one tier per result)": award_assignment,
+    "disbursement request (one live per tranche)": disbursement_request,
+    "disbursement approval (once)": disbursement_approval,
+    "disbursement payment (paid once, one ledger entry)": disbursement_payment,
+    "disbursement rejection (once)": _closing_race(
+        "requested", "funding.reject_disbursement", "rejected", {"disbursement.reject": 1}
+    ),
+    "disbursement failure (once, nothing moved)": _closing_race(
+        "approved", "funding.fail_disbursement", "failed", {"disbursement.fail": 1}
+    ),
+    "disbursement returned (once, one opposite entry)": _closing_race(
+        "paid", "funding.return_disbursement", "returned", {"disbursement.return": 1, "ledger.record": 1}, True
+    ),
 }
 
 
