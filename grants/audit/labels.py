@@ -126,6 +126,13 @@ ACTION_LABELS = {
     "grant.reopen": _l("退回实施"),
     "grant.settle": _l("结项结算"),
     "grant.terminate": _l("终止资助"),
+    "expense.record": _l("登记支出"),
+    "expense.accept": _l("认可支出"),
+    "expense.reject": _l("不予认可支出"),
+    "budget_change.request": _l("申请预算调整"),
+    "budget_change.approve": _l("批准预算调整"),
+    "budget_change.reject": _l("驳回预算调整"),
+    "budget_change.withdraw": _l("撤回预算调整"),
 }
 
 

@@ -12,7 +12,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.funding import balances, plan, policy, service, tranches
+from grants.funding import balances, expenses, plan, policy, service, tranches
 from grants.funding.models import Grant
 from grants.funding.states import grant_machine, grant_status_label
 from grants.funding.tranches import Part
@@ -135,6 +135,7 @@ def grant(grant_id: int):
         steps=grant_machine.pending_steps(grant),
         conditions=plan.condition_labels(),
         may_manage=policy.can_manage(current_user, grant),
+        expense_view=expenses.section(session, grant, current_user),
     )
 
 
@@ -158,3 +159,6 @@ def change_grant_status(grant_id: int):
     else:
         flash(_("请求无效，请重试。"), "error")
     return redirect(url_for(".grant", grant_id=grant_id))
+
+
+from grants.funding import expense_views  # noqa: E402,F401
