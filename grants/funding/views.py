@@ -12,7 +12,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
 from grants.editions.models import Edition
 from grants.errors import DomainError
-from grants.funding import balances, expenses, plan, policy, service, tranches
+from grants.funding import balances, budget_changes, expenses, plan, policy, service, tranches
 from grants.funding.models import Grant
 from grants.funding.states import grant_machine, grant_status_label
 from grants.funding.tranches import Part
@@ -136,6 +136,7 @@ def grant(grant_id: int):
         conditions=plan.condition_labels(),
         may_manage=policy.can_manage(current_user, grant),
         expense_view=expenses.section(session, grant, current_user),
+        budget_view=budget_changes.section(session, grant, current_user),
     )
 
 
@@ -161,4 +162,4 @@ def change_grant_status(grant_id: int):
     return redirect(url_for(".grant", grant_id=grant_id))
 
 
-from grants.funding import expense_views  # noqa: E402,F401
+from grants.funding import budget_change_views, expense_views  # noqa: E402,F401
