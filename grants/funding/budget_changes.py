@@ -233,6 +233,9 @@ def decide_change(session: Session, *, actor, change: BudgetChange, approve: boo
     if not approve and not note:
         raise DomainError(_("驳回时请填写原因。"), field="note")
     if approve:
+        refusal = _refusal(grant)
+        if refusal:
+            raise DomainError(refusal)
         current = service.current_budget(session, grant.id)
         if current is None or current.id != change.base_version_id:
             raise DomainError(_("申请所依据的预算已经不是当前预算，请驳回后由项目重新申请。"))

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grants import audit, timeutil
@@ -180,6 +181,24 @@ def _check_fields(grant: Grant, data: ExpenseData) -> tuple[str, str, str]:
     return payee, purpose, invoice
 
 
+def invoice_taken(session: Session, edition_id: int, invoice: str) -> bool:
+    """Whether a live (pending or accepted) expense of the edition has this invoice number."""
+    return (
+        session.scalar(
+            select(Expense.id).where(
+                Expense.edition_id == edition_id,
+                Expense.invoice_no == invoice,
+                Expense.status != ExpenseStatus.REJECTED.value,
+            )
+        )
+        is not None
+    )
+
+
+def _duplicate(invoice: str) -> Conflict:
+    return Conflict(_("发票号码%(no)s在本届已经登记过，同一张发票不能重复报销。", no=invoice), field="invoice_no")
+
+
 def _spending_message(problem: budget.BudgetProblem, unit_price_given: bool) -> str:
     P = budget.Problem
     if problem.problem == P.UNIT_PRICE_OVER_LIMIT:
@@ -263,15 +282,8 @@ def record_expense(
             field="amount",
         )
     _check_budget_rules(session, grant, item, data)
-    duplicate = session.scalar(
-        select(Expense.id).where(
-            Expense.edition_id == grant.edition_id,
-            Expense.invoice_no == invoice,
-            Expense.status != ExpenseStatus.REJECTED.value,
-        )
-    )
-    if duplicate is not None:
-        raise Conflict(_("发票号码%(no)s在本届已经登记过，同一张发票不能重复报销。", no=invoice), field="invoice_no")
+    if invoice_taken(session, grant.edition_id, invoice):
+        raise _duplicate(invoice)
     mime, stored = attachments.check_upload(data.receipt, max_bytes, max_pixels)
     receipt = attachments.store_upload(
         session,
@@ -297,8 +309,14 @@ def record_expense(
         status=ExpenseStatus.PENDING.value,
         recorded_by_id=actor.id,
     )
-    session.add(expense)
-    session.flush()
+    try:
+        # Another grant of the edition may have booked the same invoice since the check (their
+        # locks differ): the partial unique index refuses it, and the user gets the same message.
+        with session.begin_nested():
+            session.add(expense)
+            session.flush()
+    except IntegrityError:
+        raise _duplicate(invoice) from None
     audit.record(
         session,
         actor=actor,

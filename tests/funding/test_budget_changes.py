@@ -336,3 +336,17 @@ def test_the_sum_of_lines_equals_the_approved_amount_after_every_approved_change
     views = budget_changes.versions(session, grant.id)
     assert [v.version.number for v in views] == [4, 3, 2, 1]
     assert [(d.before_fen, d.after_fen) for d in views[0].diff] == [(88_000, 90_000), (32_000, 30_000)]
+
+
+def test_a_request_is_not_approved_while_the_grant_is_suspended(session, grant, items, world):
+    change = ask(session, grant, moved(items))
+    grant.status = GrantStatus.SUSPENDED.value  # test setup: suspended after the request
+    refused(
+        session,
+        DomainError,
+        "不能调整预算",
+        lambda: budget_changes.decide_change(session, actor=world.organizer_a, change=change, approve=True, note=""),
+    )
+    budget_changes.decide_change(session, actor=world.organizer_a, change=change, approve=False, note="先恢复拨付")
+    session.commit()
+    assert change.status == "rejected"

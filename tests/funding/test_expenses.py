@@ -305,3 +305,15 @@ def test_line_figures_count_accepted_and_pending_and_ignore_rejected(session, re
 
 def test_invoice_numbers_are_normalised():
     assert expenses.normalise_invoice(" ab 12\u30003456\t78 ") == "AB12345678"
+
+
+def test_a_duplicate_booked_by_another_grant_since_the_check_gets_the_same_message(
+    session, app, record, grant, make_grant, sign_grant, world, monkeypatch
+):
+    # Two grants have two locks: the other transaction commits between this one's check and insert.
+    record(invoice_no="AB12345678")
+    session.commit()
+    other = sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+    other_item = session.scalars(select(BudgetItem).where(BudgetItem.grant_id == other.id)).first()
+    monkeypatch.setattr(expenses, "invoice_taken", lambda *args: False)
+    refused(session, app, record, Conflict, "已经登记过", invoice_no="AB12345678", on=other, item_id=other_item.id)
