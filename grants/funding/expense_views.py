@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from grants.db import db, get_or_404, unit_of_work
 from grants.errors import DomainError
 from grants.funding import expenses, policy
-from grants.funding.models import Expense
+from grants.funding.models import Expense, Grant
 from grants.funding.views import bp, grant_or_404
 from grants.money import yuan_to_fen
 from grants.proposals import attachments
@@ -96,18 +96,16 @@ def new_expense(grant_id: int):
     ), (400 if error else 200)
 
 
-def expense_or_404(expense_id: int) -> Expense:
-    """The expense, if this user may see its grant (others get a 404 as for no expense at all)."""
+def expense_or_404(expense_id: int) -> tuple[Expense, Grant]:
+    """The expense and its grant, if this user may see the grant (else a 404 as for no expense)."""
     expense = get_or_404(Expense, expense_id)
-    grant_or_404(expense.grant_id)
-    return expense
+    return expense, grant_or_404(expense.grant_id)
 
 
 @bp.post("/expenses/<int:expense_id>/review")
 @login_required
 def review_expense(expense_id: int):
-    expense = expense_or_404(expense_id)
-    grant = grant_or_404(expense.grant_id)
+    expense, grant = expense_or_404(expense_id)
     if not policy.can_review_expenses(current_user, grant):
         abort(403)
     decision = request.form.get("decision", "")
@@ -132,7 +130,7 @@ def review_expense(expense_id: int):
 @bp.get("/expenses/<int:expense_id>/receipt")
 @login_required
 def expense_receipt(expense_id: int):
-    expense = expense_or_404(expense_id)
+    expense, _grant = expense_or_404(expense_id)
     receipt = expenses.receipt_of(db.session, expense)
     path = attachments.file_path(Path(current_app.config["UPLOAD_DIR"]), receipt) if receipt else None
     if path is None or not path.is_file():
