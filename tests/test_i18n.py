@@ -24,8 +24,8 @@ ATTRS = re.compile(r'\b(?:placeholder|title|aria-label|alt)="([^"]*)"')
 EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 # Words allowed inside Chinese pages: names of formats, the language switch, the audit log's codes.
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
-# The agreement scan is a stored file (the walk's grant is not signed, so it has none).
-SKIP_ENDPOINTS = {"static", "main.healthz", "funding.agreement_scan"}
+# Stored files, not pages (the walk's grant is not signed, so it has no scan).
+SKIP_ENDPOINTS = {"static", "main.healthz", "funding.agreement_scan", "funding.expense_receipt"}
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
 SCORING_ROUND_PAGES = {
     "judging.round_sheets",

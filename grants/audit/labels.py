@@ -142,6 +142,13 @@ ACTION_LABELS = {
     "disbursement.pay": _l("登记拨付"),
     "disbursement.fail": _l("登记拨付失败"),
     "disbursement.return": _l("登记拨款退回"),
+    "expense.record": _l("登记支出"),
+    "expense.accept": _l("认可支出"),
+    "expense.reject": _l("不予认可支出"),
+    "budget_change.request": _l("申请预算调整"),
+    "budget_change.approve": _l("批准预算调整"),
+    "budget_change.reject": _l("驳回预算调整"),
+    "budget_change.withdraw": _l("撤回预算调整"),
 }
 
 

@@ -15,7 +15,9 @@ from grants.errors import DomainError
 from grants.funding import (
     agreement,
     balances,
+    budget_changes,
     disbursement_queries,
+    expenses,
     plan,
     policy,
     reports,
@@ -151,6 +153,8 @@ def grant(grant_id: int):
         may_report=policy.can_report(current_user, grant),
         is_finance=policy.is_finance(current_user, grant),
         tranche_rows=disbursement_queries.tranche_rows(session, grant),
+        expense_view=expenses.section(session, grant, current_user),
+        budget_view=budget_changes.section(session, grant, current_user),
     )
 
 
@@ -176,4 +180,10 @@ def change_grant_status(grant_id: int):
     return redirect(url_for(".grant", grant_id=grant_id))
 
 
-from grants.funding import agreement_views, disbursement_views, report_views  # noqa: E402,F401
+from grants.funding import (  # noqa: E402,F401  (their routes register on bp)
+    agreement_views,
+    budget_change_views,
+    disbursement_views,
+    expense_views,
+    report_views,
+)

@@ -72,30 +72,9 @@ def check_budget(lines: list[Line], categories: dict[int, CategoryRule], cap_fen
     valid: list[Line] = []
     for line in lines:
         rule = categories.get(line.category_id) if line.category_id is not None else None
-        before = len(problems)
-        if line.category_id is None:
-            problems.append(BudgetProblem(Problem.NO_CATEGORY, line=line.position))
-        elif rule is None:
-            problems.append(BudgetProblem(Problem.UNKNOWN_CATEGORY, line=line.position))
-        if not line.item.strip():
-            problems.append(BudgetProblem(Problem.NO_ITEM, line=line.position))
-        if line.unit_price_fen <= 0:
-            problems.append(BudgetProblem(Problem.BAD_UNIT_PRICE, line=line.position, actual=line.unit_price_fen))
-        if line.quantity <= 0 or line.quantity > MAX_QUANTITY:
-            problems.append(
-                BudgetProblem(Problem.BAD_QUANTITY, line=line.position, actual=line.quantity, limit=MAX_QUANTITY)
-            )
-        if rule is not None and rule.max_unit_price_fen is not None and line.unit_price_fen > rule.max_unit_price_fen:
-            problems.append(
-                BudgetProblem(
-                    Problem.UNIT_PRICE_OVER_LIMIT,
-                    line=line.position,
-                    category=rule.name,
-                    limit=rule.max_unit_price_fen,
-                    actual=line.unit_price_fen,
-                )
-            )
-        if len(problems) == before:
+        line_problems = _line_problems(line, rule)
+        problems.extend(line_problems)
+        if not line_problems:
             valid.append(line)
     total = total_fen(valid)
     if total > cap_fen:
@@ -104,19 +83,65 @@ def check_budget(lines: list[Line], categories: dict[int, CategoryRule], cap_fen
     for line in valid:
         by_category[line.category_id].append(line)
     for category_id, category_lines in by_category.items():
-        rule = categories[category_id]
-        if rule.max_share_percent is None or total == 0:
-            continue
-        amount = total_fen(category_lines)
-        # Integer comparison: amount / total > share / 100, without rounding.
-        if amount * 100 > rule.max_share_percent * total:
-            problems.append(
-                BudgetProblem(
-                    Problem.SHARE_OVER_LIMIT,
-                    line=category_lines[-1].position,
-                    category=rule.name,
-                    limit=rule.max_share_percent,
-                    actual=amount * 100 // total,
-                )
+        problem = _share_problem(categories[category_id], total_fen(category_lines), total, category_lines[-1].position)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def check_spending(
+    spent_by_category: dict[int, int], expense: Line, categories: dict[int, CategoryRule], approved_fen: int
+) -> list[BudgetProblem]:
+    """The same rules on actual spending: the expense's unit price within its category's limit,
+    and its category's spending (``spent_by_category``: accepted + pending, without this expense)
+    plus the expense within the category's share of the approved amount."""
+    rule = categories.get(expense.category_id) if expense.category_id is not None else None
+    problems = _line_problems(expense, rule)
+    if problems or rule is None:
+        return problems
+    amount = spent_by_category.get(rule.id, 0) + expense.amount_fen
+    problem = _share_problem(rule, amount, approved_fen, expense.position)
+    return [problem] if problem is not None else []
+
+
+def _share_problem(rule: CategoryRule, amount: int, total: int, position: int) -> BudgetProblem | None:
+    if rule.max_share_percent is None or total == 0:
+        return None
+    # Integer comparison: amount / total > share / 100, without rounding.
+    if amount * 100 <= rule.max_share_percent * total:
+        return None
+    return BudgetProblem(
+        Problem.SHARE_OVER_LIMIT,
+        line=position,
+        category=rule.name,
+        limit=rule.max_share_percent,
+        actual=amount * 100 // total,
+    )
+
+
+def _line_problems(line: Line, rule: CategoryRule | None) -> list[BudgetProblem]:
+    """What is wrong with one line on its own (category, item, unit price, quantity)."""
+    problems: list[BudgetProblem] = []
+    if line.category_id is None:
+        problems.append(BudgetProblem(Problem.NO_CATEGORY, line=line.position))
+    elif rule is None:
+        problems.append(BudgetProblem(Problem.UNKNOWN_CATEGORY, line=line.position))
+    if not line.item.strip():
+        problems.append(BudgetProblem(Problem.NO_ITEM, line=line.position))
+    if line.unit_price_fen <= 0:
+        problems.append(BudgetProblem(Problem.BAD_UNIT_PRICE, line=line.position, actual=line.unit_price_fen))
+    if line.quantity <= 0 or line.quantity > MAX_QUANTITY:
+        problems.append(
+            BudgetProblem(Problem.BAD_QUANTITY, line=line.position, actual=line.quantity, limit=MAX_QUANTITY)
+        )
+    if rule is not None and rule.max_unit_price_fen is not None and line.unit_price_fen > rule.max_unit_price_fen:
+        problems.append(
+            BudgetProblem(
+                Problem.UNIT_PRICE_OVER_LIMIT,
+                line=line.position,
+                category=rule.name,
+                limit=rule.max_unit_price_fen,
+                actual=line.unit_price_fen,
             )
+        )
     return problems
