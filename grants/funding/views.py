@@ -158,3 +158,6 @@ def change_grant_status(grant_id: int):
     else:
         flash(_("请求无效，请重试。"), "error")
     return redirect(url_for(".grant", grant_id=grant_id))
+
+
+from grants.funding import overview_views  # noqa: E402,F401

@@ -19,6 +19,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
     if policy.is_judge(user):
         items.append(("judging.queue", _l("评审任务")))
+    if policy.is_finance(user) or policy.is_organizer(user):
+        items.append(("funding.editions", _l("资助项目")))
     if policy.is_organizer(user):
         items += [
             ("editions.index", _l("大赛届次")),

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -53,12 +56,27 @@ def _csv_cell(value):
 
 
 def to_csv(table: Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_text(h) for h in table.headers])
-    for row in table.rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    out = io.BytesIO()
+    write_csv(out, table.headers, table.rows)
+    return out.getvalue()
+
+
+def write_csv(
+    out: BinaryIO, headers: list[str], rows: Iterable[list], *, on_row: Callable[[int], None] | None = None
+) -> None:
+    """Stream a CSV (UTF-8 with BOM) to a binary file, row by row: any number of rows in little memory."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([_text(h) for h in headers])
+        for count, row in enumerate(rows, start=1):
+            writer.writerow([_csv_cell(v) for v in row])
+            if on_row:
+                on_row(count)
+        text.flush()
+    finally:
+        text.detach()  # the caller owns ``out``
 
 
 def _display_width(text: str) -> int:
@@ -77,12 +95,16 @@ def _shown(value, number_format: str | None) -> str:
 
 def column_widths(table: Table) -> list[float]:
     """A width per column that fits its header and its longest cell (within bounds)."""
+    return _widths(table.headers, table.rows, table.formats)
+
+
+def _widths(headers: list[str], rows: list[list], formats: dict[int, str]) -> list[float]:
     widths = []
-    for index, header in enumerate(table.headers):
-        number_format = table.formats.get(index)
+    for index, header in enumerate(headers):
+        number_format = formats.get(index)
         longest = max(
             [_display_width(str(header))]
-            + [_display_width(_shown(row[index], number_format)) for row in table.rows if index < len(row)]
+            + [_display_width(_shown(row[index], number_format)) for row in rows if index < len(row)]
         )
         widths.append(min(max(longest + 2, MIN_WIDTH), MAX_WIDTH))
     return widths
@@ -101,24 +123,49 @@ def _xlsx_cell(sheet, value, number_format: str | None) -> WriteOnlyCell:
 
 
 def to_xlsx(table: Table) -> bytes:
+    out = io.BytesIO()
+    write_xlsx(out, table.title, table.headers, table.rows, table.formats, sample=len(table.rows))
+    return out.getvalue()
+
+
+# Rows a streamed sheet reads ahead to size its columns (the rest are written as they come).
+WIDTH_SAMPLE = 500
+
+
+def write_xlsx(
+    out: BinaryIO,
+    title: str,
+    headers: list[str],
+    rows: Iterable[list],
+    formats: dict[int, str] | None = None,
+    *,
+    sample: int = WIDTH_SAMPLE,
+    on_row: Callable[[int], None] | None = None,
+) -> None:
+    """Stream a one-sheet XLSX to ``out`` (openpyxl's write-only mode: rows go to a temporary
+    file as they come, so memory stays flat for any number of rows). Columns are sized from the
+    header and the first ``sample`` rows; the header row is bold and frozen."""
+    formats = formats or {}
+    rows = iter(rows)
+    head = list(itertools.islice(rows, sample))
     book = Workbook(write_only=True)
-    title = "".join("_" if c in "[]:*?/\\" else c for c in spreadsheet_text(table.title))[:31]
-    sheet = book.create_sheet(title=title or "Sheet1")
-    for index, width in enumerate(column_widths(table), start=1):
+    name = "".join("_" if c in "[]:*?/\\" else c for c in spreadsheet_text(title))[:31]
+    sheet = book.create_sheet(title=name or "Sheet1")
+    for index, width in enumerate(_widths(headers, head, formats), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for value in table.headers:
+    for value in headers:
         cell = _xlsx_cell(sheet, value, None)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    for row in table.rows:
-        sheet.append([_xlsx_cell(sheet, v, table.formats.get(i)) for i, v in enumerate(row)])
-    out = io.BytesIO()
+    for count, row in enumerate(itertools.chain(head, rows), start=1):
+        sheet.append([_xlsx_cell(sheet, v, formats.get(i)) for i, v in enumerate(row)])
+        if on_row:
+            on_row(count)
     book.save(out)
-    return out.getvalue()
 
 
 def download(table: Table, fmt: str, filename: str, ascii_name: str) -> tuple[bytes, dict[str, str]]:
