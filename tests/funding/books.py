@@ -86,3 +86,9 @@ def report(session, grant, kind: str, *, by):
 
 def tranches(session, grant):
     return service.tranches_of(session, grant.id)
+
+
+def money(fen: int) -> str:
+    from grants.money import format_fen
+
+    return format_fen(fen)
