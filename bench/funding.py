@@ -12,7 +12,7 @@ of 20 grants. Then measures, in this one process:
     grants_page_queries_20     SQL statements of GET /funding/editions/<id>/grants (20 grants)
     grants_page_queries_2000   the same for the edition of N grants
     expenses_xlsx_seconds      the edition's 支出明细表 (40,000 rows) written as XLSX, streamed
-    expenses_xlsx_peak_mb      peak resident memory (ru_maxrss) of a separate process that
+    expenses_xlsx_peak_mb      peak resident memory (VmHWM) of a separate process that
                                starts the app and writes that XLSX: everything the export needs,
                                the interpreter and the app included
 
@@ -88,7 +88,9 @@ def _build_edition(session, edition, community, *, grants: int, users, invoice_p
     organizer, finance, team = users
     categories = proposal_service.ensure_budget_categories(session, edition)
     rnd = edition_service.rounds_of(session, edition.id)[-1]
-    publication = Publication(edition_id=edition.id, round_id=rnd.id, number=1, status="final", final=True, title="结果")
+    publication = Publication(
+        edition_id=edition.id, round_id=rnd.id, number=1, status="final", final=True, title="结果"
+    )
     session.add(publication)
     session.flush()
     at = now()
@@ -154,7 +156,13 @@ def _build_edition(session, edition, community, *, grants: int, users, invoice_p
                 }
             )
             lines.append(
-                {"version_id": version_id, "item_id": item_id, "unit_price_fen": amount, "quantity": 1, "amount_fen": amount}
+                {
+                    "version_id": version_id,
+                    "item_id": item_id,
+                    "unit_price_fen": amount,
+                    "quantity": 1,
+                    "amount_fen": amount,
+                }
             )
         paid = 2 if i % 2 else 1
         for position in range(1, paid + 1):
@@ -303,9 +311,8 @@ def measure_reconcile(app, edition_id: int) -> float:
 def page_queries(app, edition_id: int, finance_id: int) -> int:
     from sqlalchemy import event
 
-    from grants.db import db
-
     from grants.auth.models import User
+    from grants.db import db
 
     with app.app_context():
         engine = db.engine
@@ -351,12 +358,29 @@ def write_expenses_xlsx(app, edition_id: int, path: Path) -> tuple[float, int]:
     return elapsed, export.count
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM (Linux) belongs to the process's own memory
+    map, made new by exec; ru_maxrss would also carry the parent's peak across fork + exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def export_only(url: str, instance: str, edition_id: int, out: str) -> None:
     """Child process: write the XLSX and report the process's peak resident memory."""
     app = _app(url, instance)
+    with app.app_context():  # the app as a web worker has it once it served a request
+        from grants.db import db
+
+        db.session.execute(db.select(1))
+        db.session.remove()
+    before = peak_rss_mb()
     seconds, rows = write_expenses_xlsx(app, edition_id, Path(out))
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"child rows={rows} seconds={seconds:.3f} peak_mb={peak_kb / 1024:.1f}")
+    print(f"child: app started {before:.1f} MB; rows={rows} seconds={seconds:.3f} peak_mb={peak_rss_mb():.1f}")
 
 
 def main() -> None:
@@ -383,14 +407,25 @@ def main() -> None:
     seconds, rows = write_expenses_xlsx(app, large, xlsx)
     print(f"expenses XLSX: {rows} rows, {xlsx.stat().st_size / 1e6:.1f} MB, {seconds:.2f} s in this process")
     child = subprocess.run(
-        [sys.executable, __file__, "--database", url, "--instance", tmp.name, "--export-only", str(large), "--out", str(xlsx)],
+        [
+            sys.executable,
+            __file__,
+            "--database",
+            url,
+            "--instance",
+            tmp.name,
+            "--export-only",
+            str(large),
+            "--out",
+            str(xlsx),
+        ],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "DATABASE_URL": url},
     )
     print(child.stdout.strip())
-    fields = dict(part.split("=") for part in child.stdout.strip().splitlines()[-1].split()[1:])
+    fields = dict(p.split("=") for p in child.stdout.strip().splitlines()[-1].split() if "=" in p)
     print(
         f"reconcile_seconds={reconcile_seconds:.3f} grants_page_queries_20={queries_small} "
         f"grants_page_queries_2000={queries_large} expenses_xlsx_seconds={seconds:.2f} "
