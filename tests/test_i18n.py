@@ -95,6 +95,7 @@ def _route_args(world) -> dict[str, int | str]:
         "objection_id": world["objection"].id,
         "holiday_id": world["holiday"].id,
         "job_id": world["job"].id,
+        "export_job_id": world["export_job"].id,
     }
 
 
@@ -182,6 +183,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     return {
         "funding_grant": funding_grant,
         "job": job,
+        "export_job": _finished_export_job(session, edition, organizer),
         "publication": publication,
         "entry": entry,
         "objection": objection,
@@ -394,6 +396,29 @@ def _finished_job(session, edition, publication, organizer):
         total=1,
         stored_name="walk-job.zip",
         filename="certificates.zip",
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def _finished_export_job(session, edition, organizer):
+    """A finished funding export (支出明细表 as CSV) with its file on disk."""
+    from grants import jobs
+    from grants.reports.models import DocumentJob
+
+    folder = jobs.documents_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "walk-export.csv").write_bytes("\ufeff支出日期\r\n".encode())
+    job = DocumentJob(
+        kind="funding:expenses.csv",
+        edition_id=edition.id,
+        requested_by_id=organizer.id,
+        status="done",
+        done=0,
+        total=0,
+        stored_name="walk-export.csv",
+        filename="expenses.csv",
     )
     session.add(job)
     session.commit()

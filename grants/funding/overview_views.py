@@ -111,7 +111,7 @@ def edition_export(edition_id: int, kind: str, fmt: str):
             documents.fail_job(
                 session, job=session.get(DocumentJob, job.id), message=_("任务队列暂时不可用，请稍后重试。")
             )
-    return redirect(url_for(".export_job", job_id=job.id))
+    return redirect(url_for(".export_job", export_job_id=job.id))
 
 
 @bp.get("/grants/<int:grant_id>/usage.<any(xlsx, csv, pdf):fmt>")
@@ -151,34 +151,34 @@ def _state(job: DocumentJob) -> dict:
         "done": job.done,
         "total": job.total,
         "count": _("已导出%(done)d行，共%(total)d行", done=job.done, total=job.total),
-        "download_url": url_for(".export_download", job_id=job.id) if job.status == "done" else None,
+        "download_url": url_for(".export_download", export_job_id=job.id) if job.status == "done" else None,
         "error": job.error if job.status == "failed" else None,
     }
 
 
-@bp.get("/export-jobs/<int:job_id>")
+@bp.get("/export-jobs/<int:export_job_id>")
 @login_required
-def export_job(job_id: int):
-    job, _fmt = _job_or_404(job_id)
+def export_job(export_job_id: int):
+    job, _fmt = _job_or_404(export_job_id)
     edition = db.session.get(Edition, job.edition_id)
     return render_template("funding/export_job.html", job=job, state=_state(job), edition=edition)
 
 
-@bp.get("/export-jobs/<int:job_id>.json")
+@bp.get("/export-jobs/<int:export_job_id>.json")
 @login_required
-def export_job_status(job_id: int):
-    job, _fmt = _job_or_404(job_id)
+def export_job_status(export_job_id: int):
+    job, _fmt = _job_or_404(export_job_id)
     response = jsonify(_state(job))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.get("/export-jobs/<int:job_id>/download")
+@bp.get("/export-jobs/<int:export_job_id>/download")
 @login_required
-def export_download(job_id: int):
+def export_download(export_job_id: int):
     from grants import jobs
 
-    job, fmt = _job_or_404(job_id)
+    job, fmt = _job_or_404(export_job_id)
     path = jobs.stored_path(job) if job.status == "done" else None
     if path is None:
         abort(404)

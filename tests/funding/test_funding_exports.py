@@ -28,7 +28,7 @@ EVIL = '=HYPERLINK("http://evil.example/","点我")'
 def funded(session, world, make_grant, sign_grant):
     w = world
     grant = sign_grant(make_grant(w.edition_a, approved_fen=380_001, community=w.community_a))
-    first, second = b.tranches(session, grant)[:2]
+    first, _second = b.tranches(session, grant)[:2]
     b.pay(session, grant, first, requester=w.organizer_a, approver=w.finance_a, voucher="PZ-2026-001")
     items = b.items(session, grant)
     b.spend(session, grant, 12_345, recorder=w.resident, reviewer=w.staff_a, payee=EVIL, on=date(2026, 11, 10))

@@ -35,7 +35,7 @@ def _url(world, **args):
 
 
 def test_the_page_shows_each_grant_with_its_money_and_next_tranche(client, login_as, session, world, grants_a):
-    paid, signed, unsigned, first = grants_a
+    paid, _signed, _unsigned, first = grants_a
     login_as(world.finance_a)
     body = client.get(_url(world)).get_data(as_text=True)
     assert body.count("<tr>") >= 4
@@ -52,7 +52,7 @@ def test_the_page_shows_each_grant_with_its_money_and_next_tranche(client, login
 
 
 def test_next_tranche_follows_disbursements_and_evaluations(session, world, grants_a):
-    paid, signed, _unsigned, first = grants_a
+    paid, signed, _unsigned, _first = grants_a
     second = b.tranches(session, paid)[1]
     report_id = session.execute(
         insert(GrantReport.__table__)
