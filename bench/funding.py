@@ -260,7 +260,7 @@ def build(url: str, instance: str, grants: int) -> tuple[int, int, int]:
         upgrade(directory=str(ROOT / "migrations"))
         with unit_of_work() as session:
             district, community, large, start = edition_in_new_district(
-                session, name="基准大赛", pool_fen=10**12, days_ago=60
+                session, name="基准大赛", pool_fen=2_000_000_000, days_ago=60
             )
             small = edition_service.create_edition(
                 session,
@@ -270,7 +270,7 @@ def build(url: str, instance: str, grants: int) -> tuple[int, int, int]:
                     number=2,
                     name="基准小届",
                     cap_fen=500_000,
-                    pool_fen=10**10,
+                    pool_fen=1_000_000_000,
                     submission_opens_at=start,
                     submission_closes_at=start + timedelta(days=14),
                     categories=["环境卫生"],

@@ -185,3 +185,36 @@ def test_streamed_xlsx_writer_handles_any_iterable():
     sheet = _sheet(out.getvalue())
     values = [r[1].value for r in sheet.iter_rows(min_row=2)]
     assert len(values) == 1200 and values[-1] == 11.99
+
+
+def test_the_grant_page_offers_the_usage_table(client, login_as, world, funded):
+    grant = funded[0]
+    login_as(world.finance_a)
+    body = client.get(f"/funding/grants/{grant.id}").get_data(as_text=True)
+    assert "资金使用情况表" in body and f"/funding/grants/{grant.id}/usage.pdf" in body
+
+
+def test_libreoffice_opens_the_streamed_xlsx(client, login_as, world, funded, tmp_path):
+    import shutil
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    login_as(world.finance_a)
+    (tmp_path / "expenses.xlsx").write_bytes(_post(client, world, "expenses", "xlsx").data)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "expenses.xlsx"),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    text = (tmp_path / "expenses.csv").read_text(encoding="utf-8", errors="replace")
+    assert "123.45" in text and "HYPERLINK" in text
