@@ -65,11 +65,6 @@ EXPENSE_STATUS_LABELS = {
 }
 
 
-def _label(labels: dict, value: str) -> str:
-    label = labels.get(value)
-    return label() if label else value
-
-
 def yuan(fen: int | None) -> Decimal | str:
     """An amount in yuan as an exact number (a numeric cell), "" for none."""
     return "" if fen is None else Decimal(int(fen)).scaleb(-2)
@@ -139,13 +134,14 @@ def disbursements(session: Session, edition) -> Export:
     )
 
     def rows() -> Iterator[list]:
+        labels = {status: label() for status, label in DISBURSEMENT_STATUS_LABELS.items()}
         for r in session.execute(query.execution_options(yield_per=1000)):
             yield [
                 r[0],
                 r[1],
                 r[2],
                 yuan(r[3]),
-                _label(DISBURSEMENT_STATUS_LABELS, r[4]),
+                labels.get(r[4], r[4]),
                 r[5],
                 _when(r[6]),
                 r[7] or "",
@@ -207,6 +203,7 @@ def expenses(session: Session, edition) -> Export:
     count = session.scalar(select(func.count(Expense.id)).where(Expense.edition_id == edition.id))
 
     def rows() -> Iterator[list]:
+        labels = {status: label() for status, label in EXPENSE_STATUS_LABELS.items()}
         for r in session.execute(query.execution_options(yield_per=2000)):
             yield [
                 _when(r[0]),
@@ -217,7 +214,7 @@ def expenses(session: Session, edition) -> Export:
                 r[5],
                 r[6],
                 yuan(r[7]),
-                _label(EXPENSE_STATUS_LABELS, r[8]),
+                labels.get(r[8], r[8]),
                 r[9] or "",
                 _when(r[10]),
             ]

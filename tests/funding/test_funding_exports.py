@@ -33,7 +33,7 @@ def funded(session, world, make_grant, sign_grant):
     items = b.items(session, grant)
     b.spend(session, grant, 12_345, recorder=w.resident, reviewer=w.staff_a, payee=EVIL, on=date(2026, 11, 10))
     b.spend(session, grant, 20_000, recorder=w.resident, reviewer=w.staff_a, item=items[1], on=date(2026, 11, 28))
-    b.spend(session, grant, 999, recorder=w.resident, status="pending", on=date(2026, 11, 29))
+    b.spend(session, grant, 999, recorder=w.resident, status="pending", on=date(2026, 11, 29), payee="店\x1b[31m铺 <&>")
     b.spend(session, grant, 500, recorder=w.resident, reviewer=w.staff_a, status="rejected", on=date(2026, 11, 29))
     session.execute(update(Grant).where(Grant.id == grant.id).values(status="in_progress"))
     session.commit()
@@ -64,6 +64,7 @@ def test_expenses_xlsx_has_numeric_amounts_and_neutralised_text(client, login_as
     payees = [row[4] for row in rows]
     evil = next(cell for cell in payees if "HYPERLINK" in str(cell.value))
     assert evil.data_type == "s" and not str(evil.value).startswith("=")
+    assert any(cell.value == "店[31m铺 <&>" for cell in payees)  # control character gone, XML escaped
     statuses = {row[8].value for row in rows}
     assert statuses == {"已认可", "待审核", "未认可"}
     assert any(row[9].value == world.staff_a.display_name for row in rows)
