@@ -46,6 +46,7 @@ EDITION_KINDS = ("disbursements", "expenses")
 # Edition exports longer than this run in the job queue; PDF stops at PDF_MAX_ROWS (a printed
 # list of tens of thousands of rows helps nobody: the XLSX is the file for that).
 DIRECT_ROWS = 2000
+DIRECT_PDF_ROWS = 200  # a PDF takes far longer per row than a spreadsheet
 PDF_MAX_ROWS = 3000
 STYLESHEETS = ("css/pdf-documents.css",)
 JOB_PREFIX = "funding:"
@@ -380,8 +381,9 @@ def edition_export(session: Session, edition, kind: str) -> Export:
     raise KeyError(kind)
 
 
-def runs_in_background(export: Export) -> bool:
-    return export.count > int(current_app.config.get("FUNDING_EXPORT_DIRECT_ROWS", DIRECT_ROWS))
+def runs_in_background(export: Export, fmt: str) -> bool:
+    limit = int(current_app.config.get("FUNDING_EXPORT_DIRECT_ROWS", DIRECT_ROWS))
+    return export.count > (min(limit, DIRECT_PDF_ROWS) if fmt == "pdf" else limit)
 
 
 def job_kind(kind: str, fmt: str) -> str:

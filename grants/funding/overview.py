@@ -177,7 +177,7 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
             status=status,
             agreement_no=agreement_no,
             approved_fen=approved_fen,
-            paid_fen=money.held_fen,
+            paid_fen=money.paid_fen,  # less payments the bank sent back; refunds show in the balance
             spent_fen=money.accepted_expenses_fen,
             balance_fen=money.unspent_fen,
             late=late,

@@ -83,7 +83,7 @@ def edition_export(edition_id: int, kind: str, fmt: str):
     edition = edition_for_finance_or_403(edition_id)
     export = exports.edition_export(db.session, edition, kind)
     back = url_for(".edition_grants", edition_id=edition_id)
-    if not exports.runs_in_background(export):
+    if not exports.runs_in_background(export, fmt):
         out = io.BytesIO()
         try:
             exports.write(export, fmt, out, base_url=request.url_root)

@@ -219,3 +219,50 @@ def test_libreoffice_opens_the_streamed_xlsx(client, login_as, world, funded, tm
     )
     text = (tmp_path / "expenses.csv").read_text(encoding="utf-8", errors="replace")
     assert "123.45" in text and "HYPERLINK" in text
+
+
+def test_a_long_pdf_is_made_in_the_job_queue(app, client, login_as, session, world, funded, monkeypatch, tmp_path):
+    monkeypatch.setattr(exports, "DIRECT_PDF_ROWS", 1)
+    from grants import jobs
+
+    queue = jobs.queue_for(app)
+    queue.huey.immediate = True
+    try:
+        login_as(world.organizer_a)
+        response = _post(client, world, "disbursements", "pdf")
+        assert response.status_code == 200  # one disbursement: still direct
+        response = _post(client, world, "expenses", "pdf")
+    finally:
+        queue.huey.immediate = False
+    assert response.status_code == 302 and "/funding/export-jobs/" in response.headers["Location"]
+    job = session.scalars(select(DocumentJob).order_by(DocumentJob.id.desc())).first()
+    assert job.status == "done", job.error
+    body = client.get(f"/funding/export-jobs/{job.id}/download")
+    assert body.mimetype == "application/pdf"
+    text = _pdf_text(body.data, tmp_path)
+    assert "支出明细表" in text and "负责人" in text
+
+
+def test_the_job_runs_outside_any_request(app, session, world, funded, tmp_path):
+    """As the jobs worker runs it: an application context and no request (the PDF's url_for works)."""
+    from flask import has_request_context
+
+    from grants import jobs
+
+    assert not has_request_context()
+    job = exports.request_export(
+        session, actor=world.finance_a, edition=world.edition_a, kind="expenses", fmt="pdf", total=4
+    )
+    session.commit()
+    jobs.run_funding_export_job(job.id)
+    session.expire_all()
+    job = session.get(DocumentJob, job.id)
+    assert job.status == "done", job.error
+    text = _pdf_text(jobs.stored_path(job).read_bytes(), tmp_path)
+    assert "支出明细表" in text and "制表人" in text
+    jobs.run_funding_export_job(job.id)  # not queued any more: left alone
+    assert session.get(DocumentJob, job.id).status == "done"
+    with pytest.raises(Exception, match="权限"):
+        exports.request_export(
+            session, actor=world.staff_a, edition=world.edition_a, kind="expenses", fmt="csv", total=4
+        )
