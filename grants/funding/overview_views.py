@@ -83,15 +83,9 @@ def edition_export(edition_id: int, kind: str, fmt: str):
     edition = edition_for_finance_or_403(edition_id)
     export = exports.edition_export(db.session, edition, kind)
     back = url_for(".edition_grants", edition_id=edition_id)
-    if not exports.runs_in_background(export, fmt):
-        out = io.BytesIO()
-        try:
-            exports.write(export, fmt, out, base_url=request.url_root)
-        except DomainError as err:
-            flash(str(err), "error")
-            return redirect(back)
-        return _file(out.getvalue(), exports.filename(export, fmt), fmt, export.ascii_name)
     try:
+        if not exports.runs_in_background(export, fmt):
+            return _download(export, fmt)
         with unit_of_work() as session:
             job = exports.request_export(
                 session, actor=current_user, edition=edition, kind=kind, fmt=fmt, total=export.count
@@ -101,9 +95,21 @@ def edition_export(edition_id: int, kind: str, fmt: str):
     except DomainError as err:
         flash(str(err), "error")
         return redirect(back)
-    try:
-        from grants import jobs
+    _enqueue(job)
+    return redirect(url_for(".export_job", export_job_id=job.id))
 
+
+def _download(export: exports.Export, fmt: str) -> Response:
+    """The export written now, as a download. Raises: DomainError (a PDF too long)."""
+    out = io.BytesIO()
+    exports.write(export, fmt, out, base_url=request.url_root)
+    return _file(out.getvalue(), exports.filename(export, fmt), fmt, export.ascii_name)
+
+
+def _enqueue(job: DocumentJob) -> None:
+    from grants import jobs
+
+    try:
         jobs.queue_for(current_app).funding_export(job.id)
     except Exception:  # the queue is down: the job fails visibly, the log says why
         current_app.logger.exception("could not enqueue funding export job %s", job.id)
@@ -111,7 +117,6 @@ def edition_export(edition_id: int, kind: str, fmt: str):
             documents.fail_job(
                 session, job=session.get(DocumentJob, job.id), message=_("任务队列暂时不可用，请稍后重试。")
             )
-    return redirect(url_for(".export_job", export_job_id=job.id))
 
 
 @bp.get("/grants/<int:grant_id>/usage.<any(xlsx, csv, pdf):fmt>")
@@ -121,13 +126,10 @@ def grant_usage(grant_id: int, fmt: str):
     grant = grant_or_404(grant_id)
     try:
         first, last = exports.parse_period(request.args.get("start", ""), request.args.get("end", ""))
-        export = exports.usage(db.session, grant, first, last)
-        out = io.BytesIO()
-        exports.write(export, fmt, out, base_url=request.url_root)
+        return _download(exports.usage(db.session, grant, first, last), fmt)
     except DomainError as err:
         flash(str(err), "error")
         return redirect(url_for(".grant", grant_id=grant_id))
-    return _file(out.getvalue(), exports.filename(export, fmt), fmt, export.ascii_name)
 
 
 # --- export jobs ------------------------------------------------------------------------------

@@ -266,3 +266,20 @@ def test_the_job_runs_outside_any_request(app, session, world, funded, tmp_path)
         exports.request_export(
             session, actor=world.staff_a, edition=world.edition_a, kind="expenses", fmt="csv", total=4
         )
+
+
+def test_a_queue_that_is_down_fails_the_job_visibly(app, client, login_as, session, world, funded, monkeypatch):
+    app.config["FUNDING_EXPORT_DIRECT_ROWS"] = 1
+    from grants import jobs
+
+    def down(job_id):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(jobs.queue_for(app), "funding_export", down)
+    login_as(world.finance_a)
+    response = _post(client, world, "expenses", "csv")
+    assert response.status_code == 302
+    job = session.scalars(select(DocumentJob).order_by(DocumentJob.id.desc())).first()
+    assert job.status == "failed" and "任务队列暂时不可用" in job.error
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "任务队列暂时不可用" in page
