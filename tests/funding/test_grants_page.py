@@ -228,3 +228,22 @@ def test_the_editions_list_and_links(client, login_as, world, grants_a):
     for user in (world.staff_a, world.judge_a, world.resident):
         login_as(user)
         assert client.get("/funding/editions").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("status", "condition", "statuses", "passed", "expected"),
+    [
+        ("signed", "on_signing", [], {}, "可申请拨付"),
+        ("in_progress", "after_midterm_passed", [], {}, "待中期评估通过"),
+        ("in_progress", "after_midterm_passed", [], {(1, "midterm"): False}, "待中期评估通过"),
+        ("in_progress", "after_midterm_passed", ["rejected"], {(1, "midterm"): True}, "可申请拨付"),
+        ("in_progress", "after_final_passed", ["failed"], {(1, "midterm"): True}, "待结项评估通过"),
+        ("in_progress", "on_signing", ["requested"], {}, "待财务审批"),
+        ("suspended", "on_signing", ["approved"], {}, "待财务登记付款"),
+        ("suspended", "on_signing", [], {}, "已停拨"),
+        ("terminated", "on_signing", [], {}, "不再拨付"),
+    ],
+)
+def test_what_the_next_tranche_waits_for(app, status, condition, statuses, passed, expected):
+    with app.test_request_context():
+        assert overview.waits_for(status, condition, statuses, passed, 1) == expected
