@@ -27,6 +27,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(jobs_worker_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(funding_reconcile_command)
 
 
 @click.command("seed-demo")
@@ -123,3 +124,30 @@ def jobs_worker_command(workers: int) -> None:
     # so a job starts within a second of being asked for.
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False, max_delay=1.0)
     consumer.run()
+
+
+@click.command("funding-reconcile")
+@click.option("--edition", "edition_id", type=int, default=None, help="only this edition's grants (id)")
+@with_appcontext
+def funding_reconcile_command(edition_id: int | None) -> None:
+    """Check that ledger, tranches, disbursements, budgets, expenses and refunds agree; name every
+    grant that does not. Exit status 1 when anything disagrees."""
+    from grants.editions.models import Edition
+    from grants.funding import reconcile
+    from grants.money import format_fen
+
+    if edition_id is not None and db.session.get(Edition, edition_id) is None:
+        raise click.ClickException(f"no edition {edition_id}")
+    summary = reconcile.reconcile(db.session, edition_id)
+    db.session.remove()
+    for result in summary.failing:
+        click.echo(f"grant {result.grant_id} ({result.title}, {result.status}):")
+        for problem in result.problems:
+            click.echo(f"  - {problem}")
+    click.echo(
+        f"{len(summary.results)} grants, {len(summary.failing)} disagree; approved {format_fen(summary.approved_fen)}, "
+        f"paid {format_fen(summary.paid_fen)}, refunded {format_fen(summary.refunded_fen)}, "
+        f"accepted expenses {format_fen(summary.accepted_fen)}, ledger {format_fen(summary.ledger_fen)}"
+    )
+    if not summary.ok:
+        raise SystemExit(1)

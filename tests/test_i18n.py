@@ -98,6 +98,7 @@ def _route_args(world) -> dict[str, int | str]:
         "job_id": world["job"].id,
         "change_id": world["account_change"].id,
         "report_id": world["report"].id,
+        "export_job_id": world["export_job"].id,
     }
 
 
@@ -216,6 +217,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "funding_grant": funding_grant,
         "account_change": account_change,
         "job": job,
+        "export_job": _finished_export_job(session, edition, organizer),
         "publication": publication,
         "entry": entry,
         "objection": objection,
@@ -428,6 +430,29 @@ def _finished_job(session, edition, publication, organizer):
         total=1,
         stored_name="walk-job.zip",
         filename="certificates.zip",
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def _finished_export_job(session, edition, organizer):
+    """A finished funding export (支出明细表 as CSV) with its file on disk."""
+    from grants import jobs
+    from grants.reports.models import DocumentJob
+
+    folder = jobs.documents_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "walk-export.csv").write_bytes("\ufeff支出日期\r\n".encode())
+    job = DocumentJob(
+        kind="funding:expenses.csv",
+        edition_id=edition.id,
+        requested_by_id=organizer.id,
+        status="done",
+        done=0,
+        total=0,
+        stored_name="walk-export.csv",
+        filename="expenses.csv",
     )
     session.add(job)
     session.commit()

@@ -117,6 +117,7 @@ ACTION_LABELS = {
     "holiday.remove": _l("删除节假日"),
     "grant.create": _l("确定资助项目"),
     "document_job.certificates": _l("批量生成获奖证书"),
+    "document_job.funding_export": _l("导出资金报表"),
     "ledger.record": _l("记入资金台账"),
     "tranche_plan.update": _l("修改拨付计划"),
     "grant.sign": _l("登记资助协议签订"),

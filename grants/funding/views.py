@@ -185,5 +185,6 @@ from grants.funding import (  # noqa: E402,F401  (their routes register on bp)
     budget_change_views,
     disbursement_views,
     expense_views,
+    overview_views,
     report_views,
 )

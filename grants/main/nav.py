@@ -21,6 +21,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("judging.queue", _l("评审任务")))
     if policy.is_finance(user):
         items.append(("funding.queue", _l("拨款待办")))
+    if policy.is_finance(user) or policy.is_organizer(user):
+        items.append(("funding.editions", _l("资助项目")))
     if policy.is_organizer(user):
         items += [
             ("editions.index", _l("大赛届次")),

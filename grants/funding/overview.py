@@ -1,0 +1,251 @@
+"""The edition's grants as the organizer and finance see them: per grant its status, money
+(approved, paid, spent, balance), the next tranche and what it waits for, and late reports;
+filters, paging and a totals row.
+
+The page issues a fixed number of queries whatever the number of grants: the filtered grants as
+plain rows, the edition's balances (two grouped queries), the rubrics' due dates and the reports
+handed in, then for the shown page only its tranches, disbursements and evaluations.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from grants import timeutil
+from grants.funding import balances
+from grants.funding.models import (
+    Disbursement,
+    EvaluationRubric,
+    Grant,
+    GrantEvaluation,
+    GrantReport,
+    GrantStatus,
+    Tranche,
+)
+from grants.funding.states import grant_status_label
+from grants.org.models import Community
+from grants.proposals.models import Proposal
+
+PER_PAGE = 50
+MAX_QUERY = 60
+REPORT_KIND_LABELS = {"midterm": lambda: _("中期报告"), "final": lambda: _("结项报告")}
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    community_id: int | None = None
+    q: str = ""
+    late_only: bool = False
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args) -> Filters:
+        """Filters from the query string; anything malformed is ignored (an unfiltered list)."""
+        status = args.get("status", "")
+        community = args.get("community", "")
+        page = args.get("page", "1")
+        return cls(
+            status=status if status in {s.value for s in GrantStatus} else "",
+            community_id=int(community) if community.isascii() and community.isdigit() else None,
+            q=args.get("q", "").strip()[:MAX_QUERY],
+            late_only=args.get("late") == "1",
+            page=max(1, min(int(page), 100_000)) if page.isascii() and page.isdigit() else 1,
+        )
+
+
+@dataclass
+class Row:
+    grant_id: int
+    title: str
+    community: str
+    status: str
+    agreement_no: str
+    approved_fen: int
+    paid_fen: int = 0
+    spent_fen: int = 0  # accepted expenses
+    balance_fen: int = 0  # held − accepted expenses
+    late: list[str] = field(default_factory=list)  # labels of the reports that are late
+    next_tranche: str = ""  # its name and amount
+    waits_for: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return grant_status_label(self.status)
+
+
+@dataclass
+class Totals:
+    count: int = 0
+    approved_fen: int = 0
+    paid_fen: int = 0
+    spent_fen: int = 0
+    balance_fen: int = 0
+    late: int = 0
+
+
+@dataclass
+class Overview:
+    rows: list[Row]
+    totals: Totals
+    page: int
+    pages: int
+    communities: list[tuple[int, str]]
+
+
+def late_kinds(rubrics: dict[str, date], handed_in: set[str], today: date) -> list[str]:
+    """The kinds of report whose due date has passed with no report of that kind (pure)."""
+    return [kind for kind, due in sorted(rubrics.items()) if due < today and kind not in handed_in]
+
+
+def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overview:
+    conditions = [Grant.edition_id == edition_id]
+    if filters.status:
+        conditions.append(Grant.status == filters.status)
+    if filters.community_id is not None:
+        conditions.append(Proposal.community_id == filters.community_id)
+    if filters.q:
+        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                Proposal.title.ilike(pattern, escape="\\"),
+                Community.name.ilike(pattern, escape="\\"),
+                Grant.agreement_no.ilike(pattern, escape="\\"),
+                Grant.receiving_unit.ilike(pattern, escape="\\"),
+            )
+        )
+    found = session.execute(
+        select(
+            Grant.id,
+            Proposal.title,
+            Community.name,
+            Grant.status,
+            Grant.agreement_no,
+            Grant.approved_fen,
+            Proposal.community_id,
+        )
+        .join(Proposal, Proposal.id == Grant.proposal_id)
+        .outerjoin(Community, Community.id == Proposal.community_id)
+        .where(*conditions)
+        .order_by(Community.name, Proposal.title, Grant.id)
+    ).all()
+    figures = balances.of_grants(session, edition_id=edition_id)
+    rubrics = {
+        kind: due
+        for kind, due in session.execute(
+            select(EvaluationRubric.kind, EvaluationRubric.due_on).where(
+                EvaluationRubric.edition_id == edition_id, EvaluationRubric.due_on.is_not(None)
+            )
+        )
+    }
+    handed_in: dict[int, set[str]] = defaultdict(set)
+    for grant_id, kind in session.execute(
+        select(GrantReport.grant_id, GrantReport.kind)
+        .join(Grant, Grant.id == GrantReport.grant_id)
+        .where(Grant.edition_id == edition_id)
+        .distinct()
+    ):
+        handed_in[grant_id].add(kind)
+    communities = [
+        (cid, name)
+        for cid, name in session.execute(
+            select(Community.id, Community.name)
+            .where(Community.id.in_(select(Proposal.community_id).join(Grant).where(Grant.edition_id == edition_id)))
+            .order_by(Community.name)
+        )
+    ]
+    today = timeutil.today()
+    rows: list[Row] = []
+    totals = Totals()
+    for grant_id, title, community, status, agreement_no, approved_fen, _cid in found:
+        late = []
+        if status not in (GrantStatus.SETTLED.value, GrantStatus.TERMINATED.value, GrantStatus.APPROVED.value):
+            late = [str(REPORT_KIND_LABELS[k]()) for k in late_kinds(rubrics, handed_in[grant_id], today)]
+        if filters.late_only and not late:
+            continue
+        money = figures[grant_id]
+        row = Row(
+            grant_id=grant_id,
+            title=title,
+            community=community or "",
+            status=status,
+            agreement_no=agreement_no,
+            approved_fen=approved_fen,
+            paid_fen=money.paid_fen,  # less payments the bank sent back; refunds show in the balance
+            spent_fen=money.accepted_expenses_fen,
+            balance_fen=money.unspent_fen,
+            late=late,
+        )
+        rows.append(row)
+        totals.count += 1
+        totals.approved_fen += row.approved_fen
+        totals.paid_fen += row.paid_fen
+        totals.spent_fen += row.spent_fen
+        totals.balance_fen += row.balance_fen
+        totals.late += bool(late)
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(filters.page, pages)
+    shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
+    _next_tranches(session, shown)
+    return Overview(shown, totals, page, pages, communities)
+
+
+def _next_tranches(session: Session, rows: list[Row]) -> None:
+    """Fill in each row's next unpaid tranche and what it waits for (three queries for the page)."""
+    ids = [row.grant_id for row in rows]
+    tranches: dict[int, list] = defaultdict(list)
+    disbursements: dict[int, list] = defaultdict(list)
+    passed: dict[tuple[int, str], bool] = {}
+    if ids:
+        for t in session.execute(
+            select(Tranche.grant_id, Tranche.id, Tranche.name, Tranche.amount_fen, Tranche.condition)
+            .where(Tranche.grant_id.in_(ids))
+            .order_by(Tranche.grant_id, Tranche.position)
+        ):
+            tranches[t.grant_id].append(t)
+        for d in session.execute(
+            select(Disbursement.tranche_id, Disbursement.status)
+            .where(Disbursement.grant_id.in_(ids))
+            .order_by(Disbursement.id)
+        ):
+            disbursements[d.tranche_id].append(d.status)
+        for grant_id, kind, ok in session.execute(
+            select(GrantEvaluation.grant_id, GrantEvaluation.kind, GrantEvaluation.passed)
+            .where(GrantEvaluation.grant_id.in_(ids))
+            .order_by(GrantEvaluation.evaluated_at, GrantEvaluation.id)
+        ):
+            passed[(grant_id, kind)] = ok  # the latest evaluation of a kind decides
+    for row in rows:
+        for t in tranches[row.grant_id]:
+            statuses = disbursements[t.id]
+            if "paid" in statuses:
+                continue
+            row.next_tranche = f"{t.name} {balances.yuan(t.amount_fen)}"
+            row.waits_for = waits_for(row.status, t.condition, statuses, passed, row.grant_id)
+            break
+        else:
+            if row.status == GrantStatus.APPROVED.value:
+                row.waits_for = _("待签订资助协议")
+
+
+def waits_for(status: str, condition: str, statuses: list[str], passed: dict, grant_id: int) -> str:
+    """What the next tranche waits for, in words (pure)."""
+    if "approved" in statuses:
+        return _("待财务登记付款")
+    if "requested" in statuses:
+        return _("待财务审批")
+    if status == GrantStatus.SUSPENDED.value:
+        return _("已停拨")
+    if status in (GrantStatus.SETTLED.value, GrantStatus.TERMINATED.value):
+        return _("不再拨付")
+    if condition == "after_midterm_passed" and not passed.get((grant_id, "midterm")):
+        return _("待中期评估通过")
+    if condition == "after_final_passed" and not passed.get((grant_id, "final")):
+        return _("待结项评估通过")
+    return _("可申请拨付")
