@@ -26,6 +26,7 @@ from grants import audit, timeutil
 from grants.auth.models import User
 from grants.errors import DomainError, NotAllowed
 from grants.funding import policy, service
+from grants.funding.expenses import EXPENSE_STATUS_LABELS
 from grants.funding.models import (
     BudgetItem,
     BudgetVersionLine,
@@ -34,6 +35,7 @@ from grants.funding.models import (
     Grant,
     Tranche,
 )
+from grants.funding.states import DISBURSEMENT_STATUS_LABELS
 from grants.money import format_fen
 from grants.proposals.models import BudgetCategory, Proposal
 from grants.reports import tables
@@ -50,20 +52,6 @@ DIRECT_PDF_ROWS = 200  # a PDF takes far longer per row than a spreadsheet
 PDF_MAX_ROWS = 3000
 STYLESHEETS = ("css/pdf-documents.css",)
 JOB_PREFIX = "funding:"
-
-DISBURSEMENT_STATUS_LABELS = {
-    "requested": lambda: _("待审批"),
-    "approved": lambda: _("已审批待付款"),
-    "rejected": lambda: _("已驳回"),
-    "paid": lambda: _("已付款"),
-    "failed": lambda: _("付款失败"),
-    "returned": lambda: _("已退票"),
-}
-EXPENSE_STATUS_LABELS = {
-    "pending": lambda: _("待审核"),
-    "accepted": lambda: _("已认可"),
-    "rejected": lambda: _("未认可"),
-}
 
 
 def yuan(fen: int | None) -> Decimal | str:
@@ -135,7 +123,7 @@ def disbursements(session: Session, edition) -> Export:
     )
 
     def rows() -> Iterator[list]:
-        labels = {status: label() for status, label in DISBURSEMENT_STATUS_LABELS.items()}
+        labels = {status: str(label) for status, label in DISBURSEMENT_STATUS_LABELS.items()}
         for r in session.execute(query.execution_options(yield_per=1000)):
             yield [
                 r[0],
@@ -204,7 +192,7 @@ def expenses(session: Session, edition) -> Export:
     count = session.scalar(select(func.count(Expense.id)).where(Expense.edition_id == edition.id))
 
     def rows() -> Iterator[list]:
-        labels = {status: label() for status, label in EXPENSE_STATUS_LABELS.items()}
+        labels = {status: str(label) for status, label in EXPENSE_STATUS_LABELS.items()}
         for r in session.execute(query.execution_options(yield_per=2000)):
             yield [
                 _when(r[0]),

@@ -66,7 +66,7 @@ def test_expenses_xlsx_has_numeric_amounts_and_neutralised_text(client, login_as
     assert evil.data_type == "s" and not str(evil.value).startswith("=")
     assert any(cell.value == "店[31m铺 <&>" for cell in payees)  # control character gone, XML escaped
     statuses = {row[8].value for row in rows}
-    assert statuses == {"已认可", "待审核", "未认可"}
+    assert statuses == {"已认可", "待审核", "不予认可"}
     assert any(row[9].value == world.staff_a.display_name for row in rows)
 
 
@@ -79,7 +79,7 @@ def test_disbursements_xlsx_names_who_and_when(client, login_as, world, funded):
     row = [c for c in next(sheet.iter_rows(min_row=2, max_row=2))]
     assert row[0].value == grant.agreement_no and row[2].value == first.name
     assert row[3].data_type == "n" and Decimal(str(row[3].value)) == Decimal(first.amount_fen) / 100
-    assert row[4].value == "已付款" and row[5].value == world.organizer_a.display_name
+    assert row[4].value == "已拨付" and row[5].value == world.organizer_a.display_name
     assert row[7].value == world.finance_a.display_name and row[10].value == "2026-11-25"
     assert row[11].value == "PZ-2026-001"
 
