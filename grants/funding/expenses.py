@@ -393,17 +393,20 @@ class Section:
     may_record: bool
     may_review: bool
     status_labels: dict[str, object]
+    record_refusal: str | None = None  # why the team's lead may not record an expense now
 
 
 def section(session: Session, grant: Grant, user) -> Section:
     """The grant page's expense section (a fixed number of queries, whatever the number of expenses)."""
     lines = line_figures(session, grant.id)
     items = {line.item.id: f"{line.category} · {line.item.item}" for line in lines}
+    refusal = spending_refusal(grant) if policy.can_report(user, grant) else None
     return Section(
         lines=lines,
         expenses=expenses_of(session, grant.id),
         items=items,
-        may_record=policy.can_report(user, grant) and spending_refusal(grant) is None,
+        may_record=policy.can_report(user, grant) and refusal is None,
         may_review=policy.can_review_expenses(user, grant),
         status_labels=EXPENSE_STATUS_LABELS,
+        record_refusal=refusal,
     )

@@ -100,14 +100,18 @@ def test_a_refused_form_shows_why_keeps_what_was_typed_and_changes_nothing(
     assert session.scalar(select(func.count()).select_from(Expense)) == 0
 
 
-def test_a_suspended_grant_shows_no_form_button_and_refuses_the_post(client, login_as, grant, item, session):
+def test_a_suspended_grant_shows_no_form_button_and_refuses_the_post(client, login_as, grant, item, session, world):
     grant.status = "suspended"  # test setup
     session.commit()
     login_as(grant.proposal.applicant)
-    assert "expenses/new" not in client.get(f"/funding/grants/{grant.id}").text
+    page = client.get(f"/funding/grants/{grant.id}").text
+    assert "expenses/new" not in page and "资助已停拨，恢复之前不能登记支出。" in page  # the page says why
     response = client.post(f"/funding/grants/{grant.id}/expenses/new", data=form(item))
     assert response.status_code == 400 and "停拨" in response.text
     assert session.scalar(select(func.count()).select_from(Expense)) == 0
+    login_as(world.staff_a)  # reviews expenses but records none: no such hint for them
+    staff_page = client.get(f"/funding/grants/{grant.id}")
+    assert staff_page.status_code == 200 and "恢复之前不能登记支出" not in staff_page.text
 
 
 def test_staff_review_from_the_grant_page(client, login_as, grant, expense, world, session):
