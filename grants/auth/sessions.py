@@ -15,7 +15,7 @@ from typing import NamedTuple
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from grants import timeutil
 from grants.db import db
@@ -61,9 +61,10 @@ def load_user(value: str):
     sid = parse_session_id(value)
     if sid is None or (sid.issued is not None and _too_old(sid.issued, now())):
         return None
-    # Every signed-in request loads the user: roles by their scope ids only; a page that shows a
-    # grant's district, street, community or edition loads it when it does.
-    user = db.session.get(User, sid.user_id, options=[joinedload(User.grants).lazyload("*")])
+    # Every signed-in request loads the user: roles by their scope ids only, and not the user's own
+    # community → street → district chain (joined by default); a page that shows a grant's or the
+    # user's district, street, community or edition loads it when it does.
+    user = db.session.get(User, sid.user_id, options=[lazyload(User.community), joinedload(User.grants).lazyload("*")])
     if user is None or user.session_version != sid.version:
         return None
     return user

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defaultload
+from sqlalchemy.orm import Session, lazyload
 
 from grants import audit
 from grants.editions import policy
@@ -309,14 +309,15 @@ class RoundData:
 
 
 def rounds_of(session: Session, edition_id: int) -> list[Round]:
-    """The edition's rounds in order (their edition is the one already loaded: its categories are not
-    loaded again through each round)."""
+    """The edition's rounds in order. Their edition is not joined again (nor its district and
+    categories): a round's ``edition`` is taken from the session, where the caller has it, or read
+    once on first use."""
     return list(
         session.scalars(
             select(Round)
             .where(Round.edition_id == edition_id)
             .order_by(Round.position)
-            .options(defaultload(Round.edition).lazyload(Edition.categories))
+            .options(lazyload(Round.edition))
         )
     )
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
@@ -29,6 +30,7 @@ from grants.judging.models import Assignment, JudgeGroup, JudgeGroupMember, Roun
 from grants.judging.states import SheetStatus
 from grants.memory import collector_paused
 from grants.notifications import events as notification_events
+from grants.org.models import Community
 from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus
 from grants.timeutil import now
@@ -102,10 +104,28 @@ def combines_rounds(session: Session, rnd: Round) -> bool:
     return _combines(scoring_rounds(session, rnd.edition_id), rnd)
 
 
-def proposal_ids_in_round(session: Session, rnd: Round) -> list[int]:
+def edition_rounds(session: Session, edition_id: int) -> list[Round]:
+    """Every round of the edition by position, in one query (criteria are read only where a
+    round's maximum is needed; ``rnd`` itself comes from the identity map as loaded)."""
+    return list(
+        session.scalars(
+            select(Round)
+            .where(Round.edition_id == edition_id)
+            .order_by(Round.position)
+            .options(lazyload(Round.edition), lazyload(Round.criteria))
+        ).unique()
+    )
+
+
+_UNKNOWN = object()
+
+
+def proposal_ids_in_round(session: Session, rnd: Round, *, before=_UNKNOWN) -> list[int]:
     """The proposals a round takes: those that passed the eligibility round before it, or that
-    advanced from the scoring round before it (withdrawn proposals never)."""
-    before = preceding_round(session, rnd)
+    advanced from the scoring round before it (withdrawn proposals never). ``before``: the round
+    before it (None for the first), when the caller has it already."""
+    if before is _UNKNOWN:
+        before = preceding_round(session, rnd)
     if before is not None and before.kind == RoundKind.SCORING:
         query = (
             select(RoundResult.proposal_id)
@@ -187,7 +207,9 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
     if rnd.max_total <= 0:
         raise DomainError(_("这一轮没有评分标准，无法计算得分。"))
     totals = judge_totals(session, rnd)
-    in_round = proposal_ids_in_round(session, rnd)
+    all_rounds = edition_rounds(session, rnd.edition_id)
+    earlier_rounds = [r for r in all_rounds if r.position < rnd.position]
+    in_round = proposal_ids_in_round(session, rnd, before=earlier_rounds[-1] if earlier_rounds else None)
     group_of, group_weights = groups_of_round(session, rnd)
     if group_of and (strays := sorted(set(totals) - set(group_of))):
         raise DomainError(_("有%(n)d位评委不属于本轮任何评委组，请先在评委组中加入他们。", n=len(strays)))
@@ -195,7 +217,7 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
     raw = scoring.aggregate_groups(totals, group_of, group_weights, normalised=False, **options)
     normalised = scoring.aggregate_groups(totals, group_of, group_weights, normalised=True, **options) if totals else {}
 
-    rounds = scoring_rounds(session, rnd.edition_id)
+    rounds = [r for r in all_rounds if r.kind == RoundKind.SCORING]
     weighted_rounds = [r for r in rounds if r.weight_percent > 0]
     combined = _combines(rounds, rnd)
     previous = [r for r in rounds if r.position < rnd.position]
@@ -398,6 +420,25 @@ def reopen_round(session: Session, *, actor, rnd: Round, reason: str) -> None:
             before={"results": discarded},
             reason=reason,
         )
+
+
+class ProposalLabel(NamedTuple):
+    id: int
+    title: str
+    community_name: str | None
+
+
+def proposal_labels(session: Session, ids) -> dict[int, ProposalLabel]:
+    """{id: (id, title, community name)} in one query: what a ranking table shows of each proposal."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Proposal.id, Proposal.title, Community.name)
+        .outerjoin(Community, Community.id == Proposal.community_id)
+        .where(Proposal.id.in_(ids))
+    )
+    return {row[0]: ProposalLabel(*row) for row in rows}
 
 
 def load_proposals(session: Session, ids) -> dict[int, Proposal]:

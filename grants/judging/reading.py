@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, defaultload, joinedload, lazyload, selectinl
 from grants.auth import policy as auth_policy
 from grants.auth.models import User
 from grants.db import db
-from grants.editions.models import Edition, Round
+from grants.editions.models import Round
 from grants.editions.states import RoundStatus
 from grants.judging.models import Assignment, ConflictOfInterest
+from grants.org.models import Community, Street
 from grants.proposals import policy as proposal_policy
 from grants.proposals.models import Proposal
 
@@ -55,25 +56,34 @@ proposal_policy.register_reader(judge_may_read)
 
 
 def sheet_page(session: Session, assignment_id: int) -> Assignment | None:
-    """The score sheet with everything its page shows — round, criteria, scores and the whole
-    proposal with its team, plan, budget and attachments — in a fixed number of queries."""
+    """The score sheet with what its page shows — round, criteria, scores, the proposal's row with
+    the names it shows, and its attachments — in four queries; the proposal's team, plan and budget
+    are read when its body is rendered (once per submitted version: grants/proposals/rendered.py)."""
     return session.scalar(
         select(Assignment)
         .where(Assignment.id == assignment_id)
         .options(
-            joinedload(Assignment.round).selectinload(Round.criteria),
-            # The page never lists the edition's categories: do not load them through each path.
-            defaultload(Assignment.round).defaultload(Round.edition).lazyload(Edition.categories),
-            # The proposal's edition is the round's (already loaded): taken from the session, no join.
+            # The page shows neither the edition nor its district (policies use the round's edition_id).
+            joinedload(Assignment.round).options(selectinload(Round.criteria), lazyload(Round.edition)),
             defaultload(Assignment.proposal).lazyload(Proposal.edition),
-            defaultload(Assignment.proposal).defaultload(Proposal.applicant).lazyload(User.grants),
+            # The applicant's name only: not their roles, nor their own community chain.
+            defaultload(Assignment.proposal)
+            .defaultload(Proposal.applicant)
+            .options(lazyload(User.grants), lazyload(User.community)),
+            # The community's full name is "street · community": not its district.
+            defaultload(Assignment.proposal)
+            .defaultload(Proposal.community)
+            .defaultload(Community.street)
+            .lazyload(Street.district),
             # The judge is usually the signed-in user, already in the session: no join (nor their roles).
             lazyload(Assignment.judge).lazyload(User.grants),
             selectinload(Assignment.scores),
+            # The proposal's body (team, plan, budget) is kept rendered per submitted version
+            # (grants/proposals/rendered.py): its rows are read only when it is rendered.
             joinedload(Assignment.proposal).options(
-                selectinload(Proposal.team),
-                selectinload(Proposal.activities),
-                selectinload(Proposal.budget_lines),
+                lazyload(Proposal.team),
+                lazyload(Proposal.activities),
+                lazyload(Proposal.budget_lines),
                 selectinload(Proposal.attachments),
             ),
         )

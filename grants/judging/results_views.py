@@ -47,7 +47,7 @@ def results(round_id: int):
         rnd=rnd,
         ranking=ranking,
         rows=rows,
-        proposals=closing.load_proposals(db.session, (r.proposal_id for r in rows)),
+        proposals=closing.proposal_labels(db.session, (r.proposal_id for r in rows)),
         progress=progress,
         chart=chart,
         problem=problem,

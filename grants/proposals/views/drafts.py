@@ -13,6 +13,7 @@ from grants.errors import DomainError
 from grants.forms import apply_domain_error
 from grants.proposals import policy, service, standing
 from grants.proposals.forms import ProposalForm, StartForm
+from grants.proposals.rendered import proposal_body
 from grants.proposals.states import proposal_status_label
 from grants.proposals.views import bp
 from grants.timeutil import now
@@ -36,7 +37,7 @@ def load_readable(proposal_id: int, *, named: bool = True):
 
 @bp.app_context_processor
 def _proposal_helpers():
-    return {"proposal_status_label": proposal_status_label, "proposal_policy": policy}
+    return {"proposal_status_label": proposal_status_label, "proposal_policy": policy, "proposal_body": proposal_body}
 
 
 @bp.route("/editions/<int:edition_id>/apply", methods=["GET", "POST"])
