@@ -289,6 +289,7 @@ def test_demo_past_grants_carried_through_funding(app, client, session, login_as
     home = client.get("/").get_data(as_text=True)
     assert "1笔拨款等待您审批" in home and "1笔已审批的拨款等待登记拨付" in home
     login_as(users["resident1"])
+    assert f'href="/funding/grants/{by_lead["resident1"].id}"' in client.get("/my/proposals").get_data(as_text=True)
     page = client.get(f"/funding/grants/{by_lead['resident1'].id}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "东湖五金店" in body and "票据照片模糊" in body
