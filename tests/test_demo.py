@@ -271,6 +271,7 @@ def test_demo_past_grants_carried_through_funding(app, client, session, login_as
         )
         assert ledger.balance(session, grant.id) == paid - refunds == figures[grant.id].held_fen
         assert paid <= grant.approved_fen
+        assert figures[grant.id].unspent_fen >= 0  # no team has accepted spending beyond what it was paid
     settled = figures[by_lead["resident3"].id]
     assert settled.paid_fen == by_lead["resident3"].approved_fen and settled.refunded_fen > 0
     assert settled.held_fen == settled.accepted_expenses_fen and settled.pending_expenses_fen == 0
