@@ -38,6 +38,7 @@ from grants.funding import (
     evaluations,
     expenses,
     plan,
+    policy,
     reports,
     rubrics,
     service,
@@ -196,10 +197,9 @@ class _Run:
     def __init__(self, session: Session, edition: Edition):
         self.session = session
         self.edition = edition
-        users = {
-            u.username: u for u in session.scalars(select(User).where(User.username.in_(["organizer", "finance"])))
-        }
-        self.organizer, self.finance = users["organizer"], users["finance"]
+        logins = ["organizer", "finance", "staff1"]
+        users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(logins)))}
+        self.organizer, self.finance, self.staff = users["organizer"], users["finance"], users.get("staff1")
         config = current_app.config
         self.upload_dir = Path(config["UPLOAD_DIR"])
         self.max_bytes, self.max_pixels = config["ATTACHMENT_MAX_BYTES"], config["IMAGE_MAX_PIXELS"]
@@ -212,6 +212,12 @@ class _Run:
             )
         )
         self.start = timeutil.to_local(final).date()
+
+    def reviewer(self, grant: Grant) -> User:
+        """Who reviews the grant's expenses: its community's staff (staff1 of 桂花社区), else the organizer."""
+        if self.staff is not None and policy.can_review_expenses(self.staff, grant):
+            return self.staff
+        return self.organizer
 
     def invoice(self) -> str:
         return f"{self.rng.randint(10**11, 10**12 - 1)}{self.rng.randint(10**7, 10**8 - 1)}"
@@ -283,7 +289,7 @@ def _budget_change(run: _Run, grant: Grant, day: date) -> None:
     service.current_budget(run.session, grant.id).approved_at = change.decided_at
 
 
-def _spend(run: _Run, grant: Grant, spend: Spend, signed_on: date, reviewer: User) -> None:
+def _spend(run: _Run, grant: Grant, spend: Spend, signed_on: date) -> None:
     item_id = run.session.scalar(
         select(BudgetItem.id).where(BudgetItem.grant_id == grant.id, BudgetItem.item == spend.item)
     )
@@ -316,7 +322,7 @@ def _spend(run: _Run, grant: Grant, spend: Spend, signed_on: date, reviewer: Use
         return
     accept = spend.outcome == ACCEPT
     expenses.review_expense(
-        run.session, actor=reviewer, expense=expense, accept=accept, reason="" if accept else spend.outcome
+        run.session, actor=run.reviewer(grant), expense=expense, accept=accept, reason="" if accept else spend.outcome
     )
     expense.reviewed_at = _when(min(spent_on + timedelta(days=3), run.today), 15, 10)
 
@@ -362,7 +368,7 @@ def _carry(run: _Run, grant: Grant, login: str, signed_on: date) -> None:
         if change_day is not None and spend.day > change_day:
             _budget_change(run, grant, signed_on + timedelta(days=change_day))
             change_day = None
-        _spend(run, grant, spend, signed_on, run.organizer)
+        _spend(run, grant, spend, signed_on)
     passed = story != SUSPENDED
     comment = "按计划推进，台账清楚。" if passed else MIDTERM_FAILED
     _report(run, grant, ReportKind.MIDTERM.value, MIDTERM[login], midterm_day, MIDTERM_POINTS[login], comment)
@@ -375,7 +381,7 @@ def _carry(run: _Run, grant: Grant, login: str, signed_on: date) -> None:
     else:
         _disburse(run, grant, 2, midterm_day + timedelta(days=10))
     for spend in (s for s in SPENDING[login] if s.day >= midterm):
-        _spend(run, grant, spend, signed_on, run.organizer)
+        _spend(run, grant, spend, signed_on)
     if story == SETTLED:
         _settle(run, grant, signed_on + timedelta(days=300))
 
