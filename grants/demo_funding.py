@@ -75,8 +75,8 @@ BANKS = {
 
 @dataclass(frozen=True)
 class Spend:
-    """One expense: budget item, unit price (yuan), quantity, payee, purpose, day after signing,
-    outcome ("accept", "pending" or the reason for rejecting it)."""
+    """One expense: budget item, unit price (yuan), quantity, payee, purpose, day after signing
+    (negative: days before today), outcome ("accept", "pending" or the reason for rejecting it)."""
 
     item: str
     unit_yuan: int
@@ -123,19 +123,19 @@ SPENDING = {
     "resident2": [
         Spend("音乐老师指导费", 250, 4, "陈老师（音乐教师）", "合唱指导4次", 30),
         Spend("演出服装", 100, 6, "东湖服装厂", "合唱演出服装6套", 60),
-        Spend("演出服装", 100, 3, "东湖服装厂", "补做演出服装3套", 250, PENDING),
+        Spend("演出服装", 100, 3, "东湖服装厂", "补做演出服装3套", -8, PENDING),
     ],
     "resident1": [
         Spend("常用工具套装", 350, 2, "东湖五金店", "常用工具套装2套", 8),
         Spend("工具柜", 980, 1, "东湖家具城", "工具柜1个", 15),
-        Spend("借用须知展板", 150, 3, "东湖快印图文", "借用须知展板3块", 18, BLURRED),
-        Spend("借用须知展板", 150, 3, "东湖快印图文", "借用须知展板3块（重新拍照登记）", 22, PENDING, again=True),
-        Spend("工具维修配件", 20, 5, "东湖五金店", "电钻钻头和梯子防滑垫", 260, PENDING),
+        Spend("借用须知展板", 150, 3, "东湖快印图文", "借用须知展板3块", -15, BLURRED),
+        Spend("借用须知展板", 150, 3, "东湖快印图文", "借用须知展板3块（重新拍照登记）", -10, PENDING, again=True),
+        Spend("工具维修配件", 20, 5, "东湖五金店", "电钻钻头和梯子防滑垫", -4, PENDING),
     ],
     "resident9": [
         Spend("探访慰问品", 30, 35, "松涛社区便民超市", "重阳节探访慰问品", 40),
         Spend("联谊活动物资", 800, 1, "松涛社区便民超市", "重阳节联谊活动物资", 42),
-        Spend("志愿者培训资料", 10, 50, "东湖快印图文", "志愿者培训手册50本", 230, PENDING),
+        Spend("志愿者培训资料", 10, 50, "东湖快印图文", "志愿者培训手册50本", -6, PENDING),
     ],
 }
 # resident1's budget change: the tool cabinet cost less, the rest goes to a new line for repairs.
@@ -289,11 +289,10 @@ def _budget_change(run: _Run, grant: Grant, day: date) -> None:
     service.current_budget(run.session, grant.id).approved_at = change.decided_at
 
 
-def _spend(run: _Run, grant: Grant, spend: Spend, signed_on: date) -> None:
+def _spend(run: _Run, grant: Grant, spend: Spend, spent_on: date) -> None:
     item_id = run.session.scalar(
         select(BudgetItem.id).where(BudgetItem.grant_id == grant.id, BudgetItem.item == spend.item)
     )
-    spent_on = signed_on + timedelta(days=spend.day)
     invoice = run.last_invoice if spend.again else run.invoice()
     run.last_invoice = invoice
     unit = yuan_to_fen(str(spend.unit_yuan))
@@ -362,13 +361,21 @@ def _carry(run: _Run, grant: Grant, login: str, signed_on: date) -> None:
     midterm_day = signed_on + timedelta(days=180)
     if story in (AWAITING_APPROVAL, AWAITING_PAYMENT):  # their mid-term reports came in late
         midterm_day = run.today - timedelta(days=30 if story == AWAITING_PAYMENT else 20)
-    midterm = (midterm_day - signed_on).days
-    change_day = 12 if login == BUDGET_CHANGE[0] else None
-    for spend in (s for s in SPENDING[login] if s.day < midterm):
-        if change_day is not None and spend.day > change_day:
-            _budget_change(run, grant, signed_on + timedelta(days=change_day))
+    days = sorted(
+        ((signed_on + timedelta(days=sp.day) if sp.day >= 0 else run.today + timedelta(days=sp.day)), n)
+        for n, sp in enumerate(SPENDING[login])
+    )
+    spending = [(day, SPENDING[login][n]) for day, n in days]
+    change_day = signed_on + timedelta(days=12) if login == BUDGET_CHANGE[0] else None
+    for day, spend in spending:
+        if day >= midterm_day:
+            continue
+        if change_day is not None and day > change_day:
+            _budget_change(run, grant, change_day)
             change_day = None
-        _spend(run, grant, spend, signed_on)
+        _spend(run, grant, spend, day)
+    if change_day is not None:
+        _budget_change(run, grant, change_day)
     passed = story != SUSPENDED
     comment = "按计划推进，台账清楚。" if passed else MIDTERM_FAILED
     _report(run, grant, ReportKind.MIDTERM.value, MIDTERM[login], midterm_day, MIDTERM_POINTS[login], comment)
@@ -380,8 +387,9 @@ def _carry(run: _Run, grant: Grant, login: str, signed_on: date) -> None:
         _disburse(run, grant, 2, run.today - timedelta(days=6), pay=False)
     else:
         _disburse(run, grant, 2, midterm_day + timedelta(days=10))
-    for spend in (s for s in SPENDING[login] if s.day >= midterm):
-        _spend(run, grant, spend, signed_on)
+    for day, spend in spending:
+        if day >= midterm_day:
+            _spend(run, grant, spend, day)
     if story == SETTLED:
         _settle(run, grant, signed_on + timedelta(days=300))
 

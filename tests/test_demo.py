@@ -240,6 +240,7 @@ def test_demo_past_grants_carried_through_funding(app, client, session, login_as
     assert all(e.recorded_by_id == by_grant[e.grant_id].proposal.applicant_id for e in expenses)
     assert all(by_grant[e.grant_id].signed_on <= e.spent_on <= timeutil.today() for e in expenses)
     assert all(e.reviewed_at is None or e.recorded_at <= e.reviewed_at < timeutil.now() for e in expenses)
+    assert all(e.spent_on >= timeutil.today() - timedelta(days=30) for e in expenses if e.status == "pending")
     resident1_statuses = {e.status for e in expenses if e.grant_id == by_lead["resident1"].id}
     assert resident1_statuses == {"accepted", "rejected", "pending"}
 
