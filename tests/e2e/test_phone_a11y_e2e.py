@@ -150,7 +150,13 @@ def demo(app, session) -> dict[str, list[str]]:
             f"/funding/grants/{grants['resident1']}",
         ],
         "resident1": [f"/funding/grants/{grants['resident1']}"],
-        "finance": ["/funding/queue", f"/funding/grants/{grants['resident3']}"],
+        # the past edition's list of grants and its reconciliation, full of data (issue 13 item 10 pages)
+        "finance": [
+            "/funding/queue",
+            f"/funding/grants/{grants['resident3']}",
+            f"/funding/editions/{past.id}/grants",
+            f"/funding/editions/{past.id}/reconcile",
+        ],
     }
 
 
