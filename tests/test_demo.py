@@ -176,3 +176,125 @@ def test_demo_reads_like_real_people_wrote_it(app, session):
         select(Proposal.applicant_mobile).where(Proposal.status != "draft", Proposal.applicant_mobile.is_(None))
     ).all()
     assert mobiles == []  # every handed-in demo proposal has its applicant's mobile
+
+
+def test_demo_past_grants_carried_through_funding(app, client, session, login_as):
+    """Issue 13 item 11: the past edition's five grants went through the funding services —
+    agreements with scans, four-eyes tranches, expenses with receipts, a budget change, mid-term
+    evaluations (one failed → suspended), one grant settled with its surplus refunded — and
+    finance has a request to approve and one to pay; the books agree and the dates are last year's."""
+    from collections import Counter
+
+    from grants.funding import balances, ledger
+    from grants.funding.models import (
+        BudgetChange,
+        BudgetVersion,
+        BudgetVersionLine,
+        Disbursement,
+        Expense,
+        Grant,
+        GrantEvaluation,
+        GrantReport,
+        LedgerEntry,
+    )
+    from grants.proposals.models import Attachment
+
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "its grants carried through funding" in result.output, result.output
+    session.commit()
+    past = session.scalar(select(Edition).where(Edition.number == 2))
+    grants = session.scalars(select(Grant).where(Grant.edition_id == past.id).order_by(Grant.id)).all()
+    by_lead = {g.proposal.applicant.username: g for g in grants}
+    users = {u.username: u for u in session.scalars(select(User))}
+    organizer, finance = users["organizer"], users["finance"]
+    assert Counter(g.status for g in grants) == {"in_progress": 3, "suspended": 1, "settled": 1}
+    assert by_lead["resident3"].status == "settled" and by_lead["resident7"].status == "suspended"
+    assert "中期评估未通过" in by_lead["resident7"].status_reason
+    year_ago = timeutil.today() - timedelta(days=366)
+    for grant in grants:
+        scan = session.get(Attachment, grant.agreement_scan_id)
+        assert scan is not None and scan.mime == "image/png" and scan.proposal_id is None
+        assert year_ago < grant.signed_on < timeutil.today() - timedelta(days=300)
+        assert grant.signed_at < timeutil.now() - timedelta(days=300) and grant.agreement_no
+
+    # Four eyes: every tranche asked for by the organizer, approved and paid by finance.
+    disbursements = session.scalars(select(Disbursement).order_by(Disbursement.id)).all()
+    assert Counter(d.status for d in disbursements) == {"paid": 8, "requested": 1, "approved": 1}
+    assert {d.requested_by_id for d in disbursements} == {organizer.id}
+    assert {d.approved_by_id for d in disbursements if d.status != "requested"} == {finance.id}
+    assert {d.paid_by_id for d in disbursements if d.status == "paid"} == {finance.id}
+    by_grant = {g.id: g for g in grants}
+    for d in disbursements:
+        assert d.requested_at <= (d.approved_at or d.requested_at) < timeutil.now()
+        if d.paid_on is not None:
+            assert by_grant[d.grant_id].signed_on <= d.paid_on <= timeutil.today() and d.voucher_ref
+    waiting = {d.status: by_grant[d.grant_id].proposal.applicant.username for d in disbursements if d.status != "paid"}
+    assert waiting == {"requested": "resident2", "approved": "resident1"}
+
+    # Expenses with receipts: accepted, rejected with a reason, pending; reviewed by organizer or staff.
+    expenses = session.scalars(select(Expense)).all()
+    assert Counter(e.status for e in expenses) == {"accepted": 13, "rejected": 3, "pending": 4}
+    assert all(e.receipt_id is not None for e in expenses)
+    assert all(e.review_note for e in expenses if e.status == "rejected")
+    assert {e.reviewed_by_id for e in expenses if e.status != "pending"} <= {organizer.id, users["staff1"].id}
+    assert all(e.recorded_by_id == by_grant[e.grant_id].proposal.applicant_id for e in expenses)
+    assert all(by_grant[e.grant_id].signed_on <= e.spent_on <= timeutil.today() for e in expenses)
+    assert all(e.reviewed_at is None or e.recorded_at <= e.reviewed_at < timeutil.now() for e in expenses)
+    assert all(e.spent_on >= timeutil.today() - timedelta(days=30) for e in expenses if e.status == "pending")
+    resident1_statuses = {e.status for e in expenses if e.grant_id == by_lead["resident1"].id}
+    assert resident1_statuses == {"accepted", "rejected", "pending"}
+
+    # One budget change approved: version 2 whose lines add up to the approved amount.
+    change = session.scalars(select(BudgetChange)).one()
+    assert change.status == "approved" and change.grant_id == by_lead["resident1"].id
+    version = session.get(BudgetVersion, change.version_id)
+    lines = session.scalars(select(BudgetVersionLine.amount_fen).where(BudgetVersionLine.version_id == version.id))
+    assert version.number == 2 and sum(lines) == by_lead["resident1"].approved_fen
+
+    # Reports and evaluations: five mid-terms (one failed), one final (passed).
+    evaluations = session.scalars(select(GrantEvaluation)).all()
+    assert (
+        sorted((e.kind, e.passed) for e in evaluations)
+        == [("final", True)] + [("midterm", False)] + [("midterm", True)] * 4
+    )
+    assert next(e for e in evaluations if not e.passed).grant_id == by_lead["resident7"].id
+    assert session.scalar(select(func.count()).select_from(GrantReport)) == 6
+    assert max(r.submitted_at for r in session.scalars(select(GrantReport))) < timeutil.now()
+
+    # The books: each grant's ledger is Σ paid − refunds; the settled grant balances exactly.
+    figures = balances.of_grants(session, [g.id for g in grants])
+    for grant in grants:
+        paid = sum(d.amount_fen for d in disbursements if d.grant_id == grant.id and d.status == "paid")
+        refunds = -sum(
+            session.scalars(
+                select(LedgerEntry.amount_fen).where(LedgerEntry.grant_id == grant.id, LedgerEntry.kind == "refund")
+            )
+        )
+        assert ledger.balance(session, grant.id) == paid - refunds == figures[grant.id].held_fen
+        assert paid <= grant.approved_fen
+        assert figures[grant.id].unspent_fen >= 0  # no team has accepted spending beyond what it was paid
+    settled = figures[by_lead["resident3"].id]
+    assert settled.paid_fen == by_lead["resident3"].approved_fen and settled.refunded_fen > 0
+    assert settled.held_fen == settled.accepted_expenses_fen and settled.pending_expenses_fen == 0
+    try:
+        from grants.funding import reconcile
+    except ImportError:
+        reconcile = None
+    if reconcile is not None:  # the reconciliation (issue 13 item 9) once it is merged
+        summary = reconcile.reconcile(session, past.id)
+        assert summary.ok, [(r.title, r.problems) for r in summary.failing]
+
+    # What the logins find: finance's queue, the lead's grant with its expenses, the settled grant.
+    login_as(finance)
+    queue = client.get("/funding/queue").get_data(as_text=True)
+    assert by_lead["resident2"].proposal.title in queue and by_lead["resident1"].proposal.title in queue
+    home = client.get("/").get_data(as_text=True)
+    assert "1笔拨款等待您审批" in home and "1笔已审批的拨款等待登记拨付" in home
+    login_as(users["resident1"])
+    assert f'href="/funding/grants/{by_lead["resident1"].id}"' in client.get("/my/proposals").get_data(as_text=True)
+    page = client.get(f"/funding/grants/{by_lead['resident1'].id}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "东湖五金店" in body and "票据照片模糊" in body
+    assert client.get(f"/funding/grants/{by_lead['resident3'].id}").status_code == 404
+    login_as(organizer)
+    assert client.get(f"/funding/grants/{by_lead['resident3'].id}").status_code == 200

@@ -53,6 +53,7 @@ class Standing:
     deadline: datetime | None = None  # what the applicant must act before
     deadline_label: str = ""
     entry_id: int | None = None  # its line in the current public notice
+    grant_id: int | None = None  # its grant (the funding page: payments, expenses, reports)
     comments: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
@@ -186,7 +187,7 @@ def _stage(proposal: Proposal, rounds: list[Round], result, listed, grant) -> St
     if grant is not None:
         stage = Stage.FUNDED if grant.signed_at is not None else Stage.AWARDED
         label = _("资助实施中") if stage == Stage.FUNDED else _("获得资助")
-        return Standing(proposal, stage, label, tier=grant.tier, approved_fen=grant.approved_fen)
+        return Standing(proposal, stage, label, tier=grant.tier, approved_fen=grant.approved_fen, grant_id=grant.id)
     if listed is not None:
         publication, entry = listed
         return Standing(

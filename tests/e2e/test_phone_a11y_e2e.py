@@ -121,6 +121,7 @@ def demo(app, session) -> dict[str, list[str]]:
     from grants.demo import seed_demo
     from grants.editions.models import Edition
     from grants.editions.service import rounds_of
+    from grants.funding.models import Grant
     from grants.results import service as results_service
 
     seed_demo(session)
@@ -135,13 +136,27 @@ def demo(app, session) -> dict[str, list[str]]:
     )
     session.commit()
     final = rounds_of(session, past.id)[-1]
+    # The past edition's grants carried through funding: resident1 leads one with expenses of
+    # every status and a budget change; the settled one shows its settlement and refund.
+    grants = {
+        g.proposal.applicant.username: g.id for g in session.scalars(select(Grant).where(Grant.edition_id == past.id))
+    }
     return {
         "organizer": [
             f"/publications/{draft.id}",
             f"/review/rounds/{final.id}/results",
             f"/review/editions/{past.id}/awards",
             f"/admin/editions/{past.id}",
-        ]
+            f"/funding/grants/{grants['resident1']}",
+        ],
+        "resident1": [f"/funding/grants/{grants['resident1']}"],
+        # the past edition's list of grants and its reconciliation, full of data (issue 13 item 10 pages)
+        "finance": [
+            "/funding/queue",
+            f"/funding/grants/{grants['resident3']}",
+            f"/funding/editions/{past.id}/grants",
+            f"/funding/editions/{past.id}/reconcile",
+        ],
     }
 
 
