@@ -689,3 +689,27 @@ def test_the_natural_path_reaches_a_settled_grant(app, session, world, make, mak
         )
         == 3
     )
+
+
+def test_a_bank_return_after_a_refund_cannot_leave_more_money_back_than_out(app, session, world, make, make_grant):
+    """Terminated with ¥600 paid and nothing spent, finance records the ¥600 returned (结余退回);
+    then the bank sends the very payment back: recording that too would make the ledger say more
+    money came back than ever went out. It is refused, and nothing changes."""
+    both = make.user("org_fin_a", roles=[(Role.ORGANIZER, world.district_a), (Role.FINANCE, world.district_a)])
+    FundingMachine.ctx = Context(session=session, world=world, make_grant=make_grant, both=both)
+    try:
+        machine = FundingMachine()
+        machine.new_grant(approved=100_000)
+        machine.advance(steps=5)  # signed, first tranche requested, approved, paid
+        assert machine.grant.status == G.IN_PROGRESS.value, machine.outcomes
+        machine._status(G.TERMINATED.value)
+        machine.refund(exact=True, amount=1)
+        assert machine.outcomes[-1] == "refund: done"
+        paid = session.scalars(select(Disbursement).where(Disbursement.status == "paid")).one()
+        machine.bank_return(pick=0)
+        machine.books_hold()
+    finally:
+        FundingMachine.ctx = None
+    assert machine.outcomes[-1] == "return: refused"
+    assert session.get(Disbursement, paid.id).status == "paid"
+    assert ledger.balance(session, machine.grant_id) == 0
