@@ -466,8 +466,9 @@ class FundingMachine(RuleBasedStateMachine):
 
     @rule(exact=st.booleans(), amount=st.integers(1, 100_000))
     def refund(self, exact, amount):
-        if exact:
-            amount = max(balances.of_grant(self.s, self.grant_id).unspent_fen, 1)
+        if exact:  # all that may go back: held, less expenses accepted or waiting for review
+            figures = balances.of_grant(self.s, self.grant_id)
+            amount = max(figures.unspent_fen - figures.pending_expenses_fen, 1)
         self.attempt("refund", lambda: self._refund(amount))
 
     # --- the natural next steps ----------------------------------------------------------------
@@ -616,6 +617,10 @@ class FundingMachine(RuleBasedStateMachine):
         assert own == 0, "a disbursement approved by its requester"
 
         accepted = q("SELECT SUM(amount_fen) FROM expenses WHERE grant_id = :g AND status = 'accepted'")
+        claimed = q("SELECT SUM(amount_fen) FROM expenses WHERE grant_id = :g AND status <> 'rejected'")
+        # Money spent or claimed plus money given back never exceeds the grant; otherwise the
+        # books could never balance again (settling needs paid − refunded = accepted expenses).
+        assert claimed + refunded <= approved, f"expenses {claimed} + refunds {refunded} > approved {approved}"
         if grant.status == G.SETTLED.value:
             assert disbursed - returned - refunded == accepted, "a settled grant does not balance"
             assert q("SELECT COUNT(*) FROM expenses WHERE grant_id = :g AND status = 'pending'") == 0
@@ -730,3 +735,39 @@ def test_a_bank_return_after_a_refund_cannot_leave_more_money_back_than_out(app,
     assert machine.outcomes[-1] == "return: refused"
     assert session.get(Disbursement, paid.id).status == "paid"
     assert ledger.balance(session, machine.grant_id) == 0
+
+
+def test_a_refund_leaves_the_money_pending_expenses_need(app, session, world, make, make_grant):
+    """At completion, everything paid (¥1,000), ¥300 of expenses accepted and ¥300 more waiting
+    for review: the surplus that may be returned is ¥400, not ¥700 — else accepting the waiting
+    expense would leave a grant that can never balance (paid − refunded < accepted expenses, and
+    nothing left to pay). Once the surplus is back, no new expense may claim it."""
+    both = make.user("org_fin_a", roles=[(Role.ORGANIZER, world.district_a), (Role.FINANCE, world.district_a)])
+    FundingMachine.ctx = Context(session=session, world=world, make_grant=make_grant, both=both)
+    try:
+        machine = FundingMachine()
+        machine.new_grant(approved=100_000)
+        for _ in range(30):
+            grant = machine.grant
+            if grant.status == G.COMPLETING.value and balances.of_grant(session, grant.id).paid_fen == 100_000:
+                break
+            machine.advance(steps=1, detours=False)
+        figures = balances.of_grant(session, machine.grant_id)
+        assert (figures.held_fen, figures.accepted_expenses_fen) == (100_000, 30_000), machine.outcomes
+        line = session.scalars(
+            select(BudgetItem).where(BudgetItem.grant_id == machine.grant_id).order_by(BudgetItem.position)
+        ).first()
+        assert machine.attempt("expense", lambda: machine._record_expense(line, 30_000, "FP9900000001"))
+        machine.refund(exact=False, amount=70_000)
+        assert machine.outcomes[-1] == "refund: refused"
+        machine.refund(exact=True, amount=1)
+        assert machine.outcomes[-1] == "refund: done"
+        # The surplus is back: no new expense may claim the money returned.
+        assert not machine.attempt("expense", lambda: machine._record_expense(line, 1_000, "FP9900000002"))
+        machine.advance(steps=2, detours=False)  # the waiting expense accepted; settled
+        machine.books_hold()
+    finally:
+        FundingMachine.ctx = None
+    figures = balances.of_grant(session, machine.grant_id)
+    assert (figures.refunded_fen, figures.accepted_expenses_fen) == (40_000, 60_000)
+    assert machine.grant.status == G.SETTLED.value, machine.outcomes
