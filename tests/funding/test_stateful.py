@@ -8,7 +8,12 @@ finance_a approves, org_fin_a holds both roles and must never approve their own 
 ``advance`` rule takes the natural next steps so that sequences reach the end (settled) too.
 
 A refused step (DomainError) must change nothing. After every step the invariants are checked
-from the database (raw SQL next to the services' own figures).
+from the database (raw SQL next to the services' own figures): Σ paid ≤ approved; on a signed
+grant Σ tranches = approved and Σ current budget lines = approved, no line overspent; ledger
+balance = disbursed − returned − refunded = balances.of_grant / ledger.balance, never below zero,
+and in step with the disbursements; at most one live disbursement per tranche; requester ≠
+approver on every approved disbursement; expenses + refunds ≤ approved; a settled grant balances
+exactly (paid − refunded = accepted expenses, nothing pending).
 
 Each example gets a fresh grant in the test's database (the world, the users and the edition's
 50 / 40 / 10 tranche plan are shared by the examples of one run).
