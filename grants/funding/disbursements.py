@@ -176,13 +176,25 @@ def record_returned(session: Session, *, actor, disbursement: Disbursement, reas
 
     Raises:
         NotAllowed: not finance of the grant's district.
-        DomainError: not paid, the grant is settled, or no reason given.
+        DomainError: not paid, the grant is settled, no reason given, or refunds already
+            recorded exceed what would remain paid (the ledger would go below zero).
     """
     grant, disbursement = _locked_for_finance(session, actor, disbursement)
     _expect(disbursement, D.PAID)
     if grant.status == GrantStatus.SETTLED.value:
         raise DomainError(_("资助项目已结项结算，不能再登记款项退回。"))
     reason = _reason(reason)
+    figures = balances.of_grant(session, grant.id)
+    if figures.held_fen - disbursement.amount_fen < 0:
+        # The unit already returned money it would then never have received (a refund recorded
+        # after this payment): the ledger would show more money back than out.
+        raise DomainError(
+            _(
+                "已登记结余退回%(refunded)s，这笔款项退回后实际拨付只剩%(paid)s，少于已退回的金额。请先核对结余退回记录。",
+                refunded=balances.yuan(figures.refunded_fen),
+                paid=balances.yuan(figures.paid_fen - disbursement.amount_fen),
+            )
+        )
     ledger.record(
         session,
         grant=grant,

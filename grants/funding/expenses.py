@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from grants import audit, timeutil
 from grants.errors import Conflict, DomainError, InvalidTransition, NotAllowed
-from grants.funding import policy, service
+from grants.funding import balances, policy, service
 from grants.funding.models import (
     BudgetItem,
     BudgetVersionLine,
@@ -245,6 +245,26 @@ def _check_budget_rules(session: Session, grant: Grant, item: BudgetItem, data: 
         raise DomainError(_spending_message(problems[0], data.unit_price_fen is not None), field="amount")
 
 
+def _check_money_left(session: Session, grant: Grant, amount_fen: int) -> None:
+    """Raises: DomainError when the grant's surplus was already returned (结余退回) and this
+    expense would claim money that is no longer the grant's: expenses (accepted and waiting)
+    plus refunds may not exceed the approved amount, or the books could never balance."""
+    figures = balances.of_grant(session, grant.id)
+    if not figures.refunded_fen:
+        return
+    left = grant.approved_fen - figures.refunded_fen - figures.accepted_expenses_fen - figures.pending_expenses_fen
+    if amount_fen > left:
+        raise DomainError(
+            _(
+                "已退回结余%(refunded)s，本项目还可登记的支出为%(left)s，不够这笔%(amount)s。",
+                refunded=format_fen(figures.refunded_fen),
+                left=format_fen(max(left, 0)),
+                amount=format_fen(amount_fen),
+            ),
+            field="amount",
+        )
+
+
 def record_expense(
     session: Session, *, actor, grant: Grant, data: ExpenseData, upload_dir: Path, max_bytes: int, max_pixels: int
 ) -> Expense:
@@ -252,8 +272,8 @@ def record_expense(
 
     Raises:
         NotAllowed: not the team's lead.
-        DomainError: the grant's state, a field, the line (unknown, overspent), the budget rules,
-            the receipt (missing, not a photo or PDF by its content).
+        DomainError: the grant's state, a field, the line (unknown, overspent), money already
+            returned (refunds + expenses may not exceed the approved amount), the budget rules, the receipt (missing, not a photo or PDF by its content).
         Conflict: the invoice number was already recorded in this edition.
     """
     if not policy.can_report(actor, grant):
@@ -281,6 +301,7 @@ def record_expense(
             ),
             field="amount",
         )
+    _check_money_left(session, grant, data.amount_fen)
     _check_budget_rules(session, grant, item, data)
     if invoice_taken(session, grant.edition_id, invoice):
         raise _duplicate(invoice)

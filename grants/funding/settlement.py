@@ -83,7 +83,8 @@ def record_refund(session: Session, *, actor, grant: Grant, returned_on: date, a
     Raises:
         NotAllowed: not finance of the grant's district.
         DomainError: the grant is neither completing nor terminated, a date in the future, an
-            amount that is not positive or exceeds what is unspent, a missing reference.
+            amount that is not positive or exceeds what is unspent (less expenses waiting for
+            review), a missing reference.
     """
     if not policy.is_finance(actor, grant):
         raise NotAllowed(_("只有财务人员可以登记结余退回。"))
@@ -98,7 +99,19 @@ def record_refund(session: Session, *, actor, grant: Grant, returned_on: date, a
         raise DomainError(_("请填写正确的金额（元，最多两位小数）。"), field="amount") from None
     if amount_fen <= 0:
         raise DomainError(_("退回金额必须大于零。"), field="amount")
-    unspent = balances.of_grant(session, grant.id).unspent_fen
+    figures = balances.of_grant(session, grant.id)
+    # Expenses waiting for review may still be accepted: the money they need stays (returning it
+    # would leave a grant whose books can never balance once they are accepted).
+    unspent = figures.unspent_fen - figures.pending_expenses_fen
+    if amount_fen > unspent and figures.pending_expenses_fen:
+        raise DomainError(
+            _(
+                "退回金额不能超过结余%(unspent)s（已扣除待审核的支出%(pending)s）。",
+                unspent=balances.yuan(max(unspent, 0)),
+                pending=balances.yuan(figures.pending_expenses_fen),
+            ),
+            field="amount",
+        )
     if amount_fen > unspent:
         raise DomainError(
             _("退回金额不能超过结余%(unspent)s。", unspent=balances.yuan(max(unspent, 0))), field="amount"
