@@ -369,3 +369,44 @@ def test_fifty_identical_funding_requests_keep_the_rule(route, request, app, ses
     expected = race.check(session, statuses)
     added = _audit_actions(session) - before
     assert added == Counter(expected), f"audit entries added: {dict(added)}"
+
+
+# Where each state-changing funding route is raced: a new POST route fails the test below until it
+# joins one of these races.
+RACED_ELSEWHERE = {
+    "funding.request_disbursement": "tests/integrity/test_races.py",
+    "funding.approve_disbursement": "tests/integrity/test_races.py",
+    "funding.reject_disbursement": "tests/integrity/test_races.py",
+    "funding.pay_disbursement": "tests/integrity/test_races.py",
+    "funding.fail_disbursement": "tests/integrity/test_races.py",
+    "funding.return_disbursement": "tests/integrity/test_races.py",
+    "funding.sign": "tests/funding/test_agreement_races.py",
+    "funding.request_account_change": "tests/funding/test_agreement_races.py",
+    "funding.account_change": "tests/funding/test_agreement_races.py",
+    "funding.new_expense": "tests/funding/test_expense_races.py",
+    "funding.review_expense": "tests/funding/test_expense_races.py (accept) and here (reject)",
+    "funding.new_budget_change": "tests/funding/test_expense_races.py",
+    "funding.decide_budget_change": "tests/funding/test_expense_races.py (approve) and here (reject)",
+}
+
+
+def test_every_state_changing_funding_route_is_raced(app):
+    posted = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("funding.") and "POST" in rule.methods
+    }
+    raced_here = {
+        "funding.change_grant_status",
+        "funding.new_report",
+        "funding.evaluate_report",
+        "funding.return_report",
+        "funding.record_refund",
+        "funding.decide_budget_change",
+        "funding.withdraw_budget_change",
+        "funding.review_expense",
+        "funding.tranche_plan",
+        "funding.evaluation_rubric",
+        "funding.edition_export",
+    }
+    assert posted == raced_here | set(RACED_ELSEWHERE), posted ^ (raced_here | set(RACED_ELSEWHERE))
