@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from grants import audit, timeutil
 from grants.auth.models import User
+from grants.editions.models import Edition
 from grants.errors import DomainError, NotAllowed
 from grants.funding import policy, service
 from grants.funding.expenses import EXPENSE_STATUS_LABELS
@@ -387,7 +388,9 @@ def parse_job_kind(value: str) -> tuple[str, str] | None:
 
 
 def request_export(session: Session, *, actor, edition, kind: str, fmt: str, total: int) -> DocumentJob:
-    """A queued job writing one edition export (the caller enqueues it after the commit).
+    """A queued job writing one edition export (the caller enqueues it after the commit). The same
+    user asking again for the same export while their job is queued or running gets that job (a
+    double click, or 50 at once, make one job: the edition's row lock orders the askers).
 
     Raises: NotAllowed (neither organizer nor finance of the district); DomainError (a PDF too long).
     """
@@ -395,6 +398,20 @@ def request_export(session: Session, *, actor, edition, kind: str, fmt: str, tot
         raise NotAllowed(_("您没有权限执行此操作。"))
     if fmt == "pdf" and total > PDF_MAX_ROWS:
         raise DomainError(_("超过%(n)d行的表格请导出为XLSX或CSV。", n=PDF_MAX_ROWS))
+    session.execute(select(Edition.id).where(Edition.id == edition.id).with_for_update())
+    pending = session.scalars(
+        select(DocumentJob)
+        .where(
+            DocumentJob.edition_id == edition.id,
+            DocumentJob.kind == job_kind(kind, fmt),
+            DocumentJob.requested_by_id == actor.id,
+            DocumentJob.status.in_(("queued", "running")),
+        )
+        .order_by(DocumentJob.id.desc())
+        .limit(1)
+    ).first()
+    if pending is not None:
+        return pending
     export_title = _("资金拨付明细表") if kind == "disbursements" else _("支出明细表")
     job = DocumentJob(
         kind=job_kind(kind, fmt),

@@ -164,6 +164,8 @@ def replace_rubric(
     cleaned = check_indicators(indicators, pass_mark)
     before = _snapshot(current)
     same = [Indicator(i.name, i.max_points) for i in current.indicators] == cleaned and pass_mark == current.pass_mark
+    if same and due_on == current.due_on:
+        return current  # saved again as it is (a double click, 50 at once): nothing to write or audit
     if not same and locked(session, edition.id, kind):
         raise DomainError(
             _("本届已有%(kind)s评估完成，指标和合格分不能再修改（报告截止日期仍可修改）。", kind=kind_labels()[kind])

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from grants.audit.models import AuditEntry
 from grants.auth.models import Role
 from grants.funding import exports
 from grants.funding.models import Grant
@@ -283,3 +284,21 @@ def test_a_queue_that_is_down_fails_the_job_visibly(app, client, login_as, sessi
     assert job.status == "failed" and "任务队列暂时不可用" in job.error
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "任务队列暂时不可用" in page
+
+
+def test_asking_again_while_the_job_waits_gives_the_same_job_and_a_finished_one_a_new_job(session, world, funded):
+    def ask(fmt="xlsx"):
+        job = exports.request_export(
+            session, actor=world.finance_a, edition=world.edition_a, kind="expenses", fmt=fmt, total=4
+        )
+        session.commit()
+        return job
+
+    first = ask()
+    assert ask().id == first.id
+    assert ask("csv").id != first.id  # another format is another export
+    first.status = "done"
+    session.commit()
+    assert ask().id != first.id
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "document_job.funding_export")).all()
+    assert len(entries) == 3

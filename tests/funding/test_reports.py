@@ -128,6 +128,27 @@ def test_indicators_are_fixed_after_an_evaluation_but_the_due_date_is_not(sessio
     assert rubrics.current(session, edition.id, "midterm").due_on == date(2027, 4, 1)
 
 
+def test_the_same_rubric_saved_again_writes_nothing_and_is_audited_once(session, world):
+    def save():
+        rubrics.replace_rubric(
+            session,
+            actor=world.organizer_a,
+            edition=world.edition_a,
+            kind="final",
+            indicators=[Indicator("执行进度", 50), Indicator("居民参与", 50)],
+            pass_mark=70,
+            due_on=date(2027, 6, 1),
+        )
+        session.commit()
+
+    save()
+    ids = [i.id for i in rubrics.current(session, world.edition_a.id, "final").indicators]
+    save()
+    assert [i.id for i in rubrics.current(session, world.edition_a.id, "final").indicators] == ids
+    audited = select(func.count()).where(AuditEntry.action == "evaluation_rubric.update")
+    assert session.scalar(audited) == 1
+
+
 def test_the_rubric_page_saves_for_the_organizer_and_is_hidden_from_everyone_else(
     session, client, login_as, world, make
 ):
