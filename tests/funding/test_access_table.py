@@ -22,7 +22,17 @@ from sqlalchemy import text
 
 from grants import timeutil
 from grants.auth.models import Role
-from grants.funding import agreement, budget_changes, disbursements, evaluations, expenses, reports, rubrics, service
+from grants.funding import (
+    agreement,
+    budget_changes,
+    disbursements,
+    evaluations,
+    expenses,
+    exports,
+    reports,
+    rubrics,
+    service,
+)
 from grants.funding.budget_changes import ProposedLine
 from grants.funding.models import BudgetItem, Grant
 
@@ -49,6 +59,7 @@ TABLES = (
     "grant_account_changes",
     "attachments",
     "audit_entries",
+    "document_jobs",
 )
 
 # URL argument → the object of team A's grant it names. Keys are (endpoint, argument) for an
@@ -63,6 +74,9 @@ ARGUMENTS = {
     "change_id": lambda o: o["budget_change"].id,
     ("funding.account_change", "change_id"): lambda o: o["account_change"].id,
     ("funding.report_photo", "attachment_id"): lambda o: o["photo"].id,
+    "kind": lambda o: "expenses",
+    "fmt": lambda o: "xlsx",
+    "export_job_id": lambda o: o["export_job"].id,
 }
 
 NO_OBJECT: set[str] = set()  # URLs naming no object (the finance queue): they may serve the user's own work
@@ -156,6 +170,9 @@ def team_a(app, session, world, make, make_grant, sign_grant):
         account_no="1234567890",
         reason="更换",
     )
+    export_job = exports.request_export(
+        session, actor=world.organizer_a, edition=grant.edition, kind="expenses", fmt="xlsx", total=1
+    )
     session.commit()
     photo = reports.photos_of(session, [report.id])[report.id][0]
     assert grant.status == "in_progress" and evaluation.passed
@@ -170,6 +187,7 @@ def team_a(app, session, world, make, make_grant, sign_grant):
         "photo": photo,
         "evaluation": evaluation,
         "account_change": account_change,
+        "export_job": export_job,
     }
 
 
