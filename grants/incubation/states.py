@@ -98,7 +98,13 @@ group_machine = StateMachine(
         Transition(S.DORMANT, S.FILED, "group.revive", lambda: _("恢复活动（已备案）"), _manager, guard=_has_filing),
         *(
             Transition(
-                source, S.DISSOLVED, "group.dissolve", lambda: _("注销组织"), _manager, requires_reason=True, style="danger"
+                source,
+                S.DISSOLVED,
+                "group.dissolve",
+                lambda: _("注销组织"),
+                _manager,
+                requires_reason=True,
+                style="danger",
             )
             for source in (S.CULTIVATING, S.ESTABLISHED, S.FILED, S.DORMANT)
         ),
