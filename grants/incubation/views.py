@@ -199,7 +199,7 @@ def change_status(group_id: int):
     form = TransitionForm()
     if not form.validate_on_submit():
         flash(_("请求无效，请重试。"), "error")
-        return redirect(url_for(".group", group_id=group_id)), 400
+        return redirect(url_for(".group", group_id=group_id))
     try:
         with unit_of_work() as session:
             service.change_status(
