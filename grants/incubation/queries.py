@@ -135,3 +135,27 @@ def members_of(session: Session, group_id: int) -> list[GroupMember]:
         select(GroupMember).where(GroupMember.group_id == group_id).order_by(GroupMember.joined_on, GroupMember.id)
     )
     return sorted(members, key=lambda m: (m.left_on is not None, role_order.get(m.role, 3)))
+
+
+@dataclass(frozen=True)
+class GrantGroupSection:
+    """What the grant page shows about the group grown from the grant (one query)."""
+
+    group: Group | None
+    may_view_group: bool
+    may_create: bool
+
+
+def grant_group_section(session: Session, grant: Grant, user) -> GrantGroupSection:
+    from grants.incubation import policy as group_policy
+    from grants.incubation.service import group_of_grant
+
+    group = group_of_grant(session, grant.id)
+    may_create = (
+        group is None
+        and grant.status in GRANT_STATUSES_FOR_GROUP
+        and group_policy.can_create_group(user, grant.proposal.community)
+    )
+    return GrantGroupSection(
+        group=group, may_view_group=group is not None and group_policy.can_view(user, group), may_create=may_create
+    )

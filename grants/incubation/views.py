@@ -29,9 +29,15 @@ from grants.results.masking import mask_mobile
 bp = Blueprint("incubation", __name__, url_prefix="/groups")
 
 
+def _grant_group_section(grant):
+    return queries.grant_group_section(db.session, grant, current_user)
+
+
 @bp.app_context_processor
 def _group_labels():
     return {
+        # The grant page (templates/funding/grant.html) shows the group grown from the grant.
+        "grant_group_section": _grant_group_section,
         "group_status_label": group_status_label,
         "group_kind_label": group_kind_label,
         "member_role_label": member_role_label,

@@ -163,3 +163,17 @@ def test_the_menu_links_to_the_groups(client, login_as, world, make_group):
     page = client.get("/groups/").get_data(as_text=True)
     assert group.name in page
     assert 'href="/groups/"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_grant_page_offers_the_group_and_then_links_to_it(session, client, login_as, world, make_grant, sign_grant):
+    grant = sign_grant(make_grant(world.edition_a, community=world.community_a))
+    unsigned = make_grant(world.edition_a, community=world.community_a)
+    login_as(world.staff_a)
+    assert f"/groups/from-grant/{grant.id}" in client.get(f"/funding/grants/{grant.id}").get_data(as_text=True)
+    assert "/groups/from-grant/" not in client.get(f"/funding/grants/{unsigned.id}").get_data(as_text=True)
+    client.post(f"/groups/from-grant/{grant.id}", data={**GROUP_FORM, "name": "花友会"})
+    group = session.scalars(select(Group)).one()
+    page = client.get(f"/funding/grants/{grant.id}").get_data(as_text=True)
+    assert f'href="/groups/{group.id}"' in page and "/groups/from-grant/" not in page
+    login_as(grant.proposal.applicant)  # the team's lead is the group's leader
+    assert f'href="/groups/{group.id}"' in client.get(f"/funding/grants/{grant.id}").get_data(as_text=True)
