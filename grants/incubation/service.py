@@ -252,8 +252,11 @@ def update_group(session: Session, *, actor, group: Group, data: GroupData) -> G
     if _name_taken(session, group.community_id, data.name, but=group.id):
         raise Conflict(_("本社区已有名为“%(name)s”的组织。", name=data.name))
     before = _facts(group)
+    new_leader = leader is not None and leader.id != group.leader_id
     _apply(group, data, leader)
     _flush_unique(session)
+    if new_leader:
+        _make_leader_member(session, group, leader)
     audit.record(
         session,
         actor=actor,
@@ -265,6 +268,31 @@ def update_group(session: Session, *, actor, group: Group, data: GroupData) -> G
     )
     session.flush()
     return group
+
+
+def _make_leader_member(session: Session, group: Group, leader) -> None:
+    """A new leader is the group's one current 负责人: found among the current members by mobile
+    (else added); a former 负责人 stays a member as 骨干."""
+    current = session.scalars(
+        select(GroupMember).where(GroupMember.group_id == group.id, GroupMember.left_on.is_(None))
+    ).all()
+    mine = next((m for m in current if leader.mobile and m.mobile == leader.mobile), None)
+    for member in current:
+        if member.role == MemberRole.LEADER and member is not mine:
+            member.role = MemberRole.CORE.value
+    if mine is None:
+        session.add(
+            GroupMember(
+                group_id=group.id,
+                name=leader.display_name,
+                mobile=leader.mobile or "",
+                role=MemberRole.LEADER.value,
+                joined_on=today(),
+            )
+        )
+    else:
+        mine.role = MemberRole.LEADER.value
+    session.flush()
 
 
 def file_group(session: Session, *, actor, group: Group, filed_on: date | None, filing_no: str) -> Group:

@@ -246,3 +246,20 @@ def test_others_cannot_change_members(session, world, make, make_group):
 def test_mask_mobile():
     assert mask_mobile("13812345678") == "138****5678"
     assert mask_mobile("") == ""
+
+
+def test_a_new_leader_becomes_the_one_current_leader_member(session, world, make, make_group):
+    group = make_group(members=1)
+    old_leader = group.leader
+    newcomer = make.user("13655556666", name="李新")
+    service.update_group(
+        session,
+        actor=world.staff_a,
+        group=group,
+        data=GroupData(name=group.name, kind=group.kind, founded_on=group.founded_on, leader_login="13655556666"),
+    )
+    session.commit()
+    members = session.scalars(select(GroupMember).where(GroupMember.group_id == group.id)).all()
+    leaders = [m for m in members if m.role == "leader"]
+    assert group.leader_id == newcomer.id and [(m.name, m.mobile) for m in leaders] == [("李新", "13655556666")]
+    assert any(m.name == old_leader.display_name and m.role == "core" for m in members)
