@@ -4,6 +4,7 @@ from grants.audit.models import AuditEntry, SecurityEvent  # noqa: F401
 from grants.auth.models import RoleGrant, User  # noqa: F401
 from grants.editions.models import Criterion, Edition, EditionCategory, Round  # noqa: F401
 from grants.funding.models import Grant, LedgerEntry, TranchePlanPart  # noqa: F401
+from grants.incubation.models import Group, GroupMember  # noqa: F401
 from grants.judging.models import (  # noqa: F401  # noqa: F401, E402
     Assignment,
     AwardTier,

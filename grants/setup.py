@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.auth.views import bp as auth_bp
     from grants.editions.views import bp as editions_bp
     from grants.funding.views import bp as funding_bp
+    from grants.incubation.views import bp as incubation_bp
     from grants.judging.views import bp as judging_bp
     from grants.main.views import bp as main_bp
     from grants.notifications.views import bp as notifications_bp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         notifications_bp,
         funding_bp,
+        incubation_bp,
     ):
         app.register_blueprint(blueprint)
 

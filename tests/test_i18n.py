@@ -99,6 +99,8 @@ def _route_args(world) -> dict[str, int | str]:
         "change_id": world["account_change"].id,
         "report_id": world["report"].id,
         "export_job_id": world["export_job"].id,
+        "group_id": world["group"].id,
+        "member_id": world["member"].id,
     }
 
 
@@ -114,7 +116,7 @@ def _walk(app, client, world) -> dict[str, str]:
         values = {name: args[name] for name in rule.arguments}
         if rule.endpoint in SCORING_ROUND_PAGES:
             values["round_id"] = world["scoring_round"].id
-        if rule.endpoint.startswith("funding.") and "grant_id" in values:
+        if rule.endpoint.startswith(("funding.", "incubation.")) and "grant_id" in values:
             values["grant_id"] = world["funding_grant"].id  # a grant of money, not of a role
         url = rule.build(values, append_unknown=False)[1]
         response = client.get(url)
@@ -211,8 +213,19 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.add(report)
     session.flush()
     session.add(GrantReportPhoto(report_id=report.id, attachment_id=attachment.id))
+    from datetime import date
+
+    from grants.incubation.models import Group, GroupMember
+
+    group = Group(community_id=community.id, name=names["text"], kind="volunteer", leader_id=organizer.id)
+    session.add(group)
+    session.flush()
+    member = GroupMember(group_id=group.id, name=names["staff"], mobile="13912345678", joined_on=date(2026, 6, 1))
+    session.add(member)
     session.commit()
     return {
+        "group": group,
+        "member": member,
         "report": report,
         "funding_grant": funding_grant,
         "account_change": account_change,

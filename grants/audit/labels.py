@@ -33,6 +33,8 @@ OBJECT_TYPE_LABELS = {
     "GrantEvaluation": _l("项目评估"),
     "AccountChange": _l("收款账户变更"),
     "EvaluationRubric": _l("评估指标"),
+    "Group": _l("三自组织"),
+    "GroupMember": _l("组织成员"),
 }
 
 ACTION_LABELS = {
@@ -116,6 +118,16 @@ ACTION_LABELS = {
     "holiday.set": _l("标记节假日"),
     "holiday.remove": _l("删除节假日"),
     "grant.create": _l("确定资助项目"),
+    "group.create": _l("建立三自组织"),
+    "group.create_from_grant": _l("由资助项目建立三自组织"),
+    "group.update": _l("修改三自组织信息"),
+    "group.establish": _l("确认组织成立"),
+    "group.file": _l("登记组织备案"),
+    "group.sleep": _l("组织转为休眠"),
+    "group.revive": _l("组织恢复活动"),
+    "group.dissolve": _l("注销组织"),
+    "group_member.add": _l("添加组织成员"),
+    "group_member.update": _l("修改组织成员"),
     "document_job.certificates": _l("批量生成获奖证书"),
     "document_job.funding_export": _l("导出资金报表"),
     "ledger.record": _l("记入资金台账"),

@@ -15,6 +15,7 @@ def nav_items(user) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [("main.index", _l("首页")), ("public.index", _l("评选结果"))]
     if getattr(user, "is_authenticated", False):
         items.append(("proposals.mine", _l("我的申报")))
+        items.append(("incubation.index", _l("三自组织")))
         unread = notifications.unread_count(db.session, user.id)
         items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
     if policy.is_judge(user):

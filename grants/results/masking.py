@@ -27,3 +27,17 @@ def _mask_word(word: str) -> str:
     if len(word) == 2:
         return word[0] + "*"
     return word[0] + "*" * (len(word) - 2) + word[-1]
+
+
+def mask_mobile(mobile: str) -> str:
+    """A mobile number as most people see it: the first three and last four digits (138****5678).
+
+    >>> [mask_mobile(m) for m in ("13812345678", "", "123")]
+    ['138****5678', '', '***']
+    """
+    mobile = (mobile or "").strip()
+    if not mobile:
+        return ""
+    if len(mobile) < 8:
+        return "*" * len(mobile)
+    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]

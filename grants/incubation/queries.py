@@ -1,0 +1,161 @@
+"""Read rules the group pages share; each list is a fixed number of queries whatever its length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from grants.auth import policy
+from grants.auth.models import User
+from grants.funding.models import Grant
+from grants.incubation.models import Group, GroupMember
+from grants.incubation.service import GRANT_STATUSES_FOR_GROUP
+from grants.org.models import Community, Street
+from grants.proposals.models import Proposal
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    id: int
+    name: str
+    kind: str
+    status: str
+    leader: str
+    founded_on: date | None
+    members: int  # current members (not left)
+    from_grant: bool
+
+
+def _active_members():
+    return (
+        select(func.count(GroupMember.id))
+        .where(GroupMember.group_id == Group.id, GroupMember.left_on.is_(None))
+        .correlate(Group)
+        .scalar_subquery()
+    )
+
+
+def community_groups(session: Session, community_id: int, *, kind: str = "", status: str = "") -> list[GroupRow]:
+    """One query: the community's groups with their leader's name and current member count."""
+    query = (
+        select(
+            Group.id,
+            Group.name,
+            Group.kind,
+            Group.status,
+            User.display_name,
+            Group.founded_on,
+            _active_members(),
+            Group.origin_grant_id,
+        )
+        .outerjoin(User, User.id == Group.leader_id)
+        .where(Group.community_id == community_id)
+        .order_by(Group.name, Group.id)
+    )
+    if kind:
+        query = query.where(Group.kind == kind)
+    if status:
+        query = query.where(Group.status == status)
+    return [
+        GroupRow(
+            id=r[0],
+            name=r[1],
+            kind=r[2],
+            status=r[3],
+            leader=r[4] or "",
+            founded_on=r[5],
+            members=r[6],
+            from_grant=r[7] is not None,
+        )
+        for r in session.execute(query)
+    ]
+
+
+def status_counts(session: Session, community_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Group.status, func.count(Group.id)).where(Group.community_id == community_id).group_by(Group.status)
+    )
+    return {status: n for status, n in rows}
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grant_id: int
+    title: str
+    edition: str
+
+
+def grants_without_group(session: Session, community_id: int) -> list[GrantRow]:
+    """One query: the community's grants that may still become a group."""
+    from grants.editions.models import Edition
+
+    rows = session.execute(
+        select(Grant.id, Proposal.title, Edition.name)
+        .join(Proposal, Proposal.id == Grant.proposal_id)
+        .join(Edition, Edition.id == Grant.edition_id)
+        .outerjoin(Group, Group.origin_grant_id == Grant.id)
+        .where(Proposal.community_id == community_id, Grant.status.in_(GRANT_STATUSES_FOR_GROUP), Group.id.is_(None))
+        .order_by(Grant.id)
+    )
+    return [GrantRow(grant_id=r[0], title=r[1], edition=r[2]) for r in rows]
+
+
+def overseen_communities(session: Session, user) -> list[Community]:
+    """The communities whose groups this user oversees: staff's own, street staff's street, organizer's district."""
+    conditions = []
+    if ids := policy.staff_community_ids(user):
+        conditions.append(Community.id.in_(ids))
+    if ids := policy.staff_street_ids(user):
+        conditions.append(Community.street_id.in_(ids))
+    if ids := policy.organizer_district_ids(user):
+        conditions.append(Street.district_id.in_(ids))
+    if not conditions:
+        return []
+    return list(
+        session.scalars(
+            select(Community)
+            .join(Street, Street.id == Community.street_id)
+            .where(or_(*conditions))
+            .order_by(Street.name, Community.name)
+        )
+    )
+
+
+def led_groups(session: Session, user_id: int) -> list[Group]:
+    return list(session.scalars(select(Group).where(Group.leader_id == user_id).order_by(Group.name)))
+
+
+def members_of(session: Session, group_id: int) -> list[GroupMember]:
+    """Current members first (by role, then joining), then those who left."""
+    role_order = {"leader": 0, "core": 1, "member": 2}
+    members = session.scalars(
+        select(GroupMember).where(GroupMember.group_id == group_id).order_by(GroupMember.joined_on, GroupMember.id)
+    )
+    return sorted(members, key=lambda m: (m.left_on is not None, role_order.get(m.role, 3)))
+
+
+@dataclass(frozen=True)
+class GrantGroupSection:
+    """What the grant page shows about the group grown from the grant (one query)."""
+
+    group: Group | None
+    may_view_group: bool
+    may_create: bool
+
+
+def grant_group_section(session: Session, grant: Grant, user) -> GrantGroupSection:
+    from grants.incubation import policy as group_policy
+    from grants.incubation.service import group_of_grant
+
+    group = group_of_grant(session, grant.id)
+    may_create = (
+        group is None
+        and grant.status in GRANT_STATUSES_FOR_GROUP
+        and group_policy.can_create_group(user, grant.proposal.community)
+    )
+    return GrantGroupSection(
+        group=group, may_view_group=group is not None and group_policy.can_view(user, group), may_create=may_create
+    )
