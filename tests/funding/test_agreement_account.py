@@ -45,7 +45,9 @@ def test_finance_approves_a_change_which_then_applies_and_every_step_is_audited(
         "工商银行城关支行",
         "9558800011112222",
     )
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "AccountChange")).all()
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "AccountChange").order_by(AuditEntry.id)
+    ).all()
     assert [e.action for e in entries] == ["account_change.request", "account_change.approve"]
     assert entries[0].actor_id == world.organizer_a.id and entries[0].after["account_no"] == "9558800011112222"
     assert entries[1].after == {"status": "approved"} and entries[1].actor_id == world.finance_a.id

@@ -331,7 +331,9 @@ def test_a_final_report_moves_the_grant_to_completing_and_returning_it_moves_it_
     reports.return_report(session, actor=world.organizer_a, report=report, reason="缺少支出说明")
     session.commit()
     assert grant.status == GrantStatus.IN_PROGRESS.value
-    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "Grant")).all()
+    actions = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_type == "Grant").order_by(AuditEntry.id)
+    ).all()
     assert actions[-2:] == ["grant.complete", "grant.reopen"]
     assert submit(session, grant, kind="final").status == "submitted"
 
