@@ -15,6 +15,10 @@ class District(db.Model):
     name: Mapped[str] = mapped_column(String(60), unique=True)
     # Name printed on notices and certificates, e.g. "某某区民政局".
     office_name: Mapped[str] = mapped_column(String(100), default="")
+    # Incubation rules: an activity is logged within this many days of taking place; a member's
+    # volunteer hours per day are capped (in half hours: 16 = 8 h).
+    activity_log_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    daily_hours_cap_halves: Mapped[int] = mapped_column(default=16, server_default="16")
 
     streets: Mapped[list[Street]] = relationship(
         back_populates="district", order_by="Street.name", lazy="raise", passive_deletes=True

@@ -1,4 +1,4 @@
-"""Incubation: resident groups (三自组织) and their members."""
+"""Resident groups (三自组织) and their members."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Group pages: a community's groups, a group (facts, status, members), and their forms."""
+"""Groups and their members: a community's groups, a group (facts, status, 备案, members), their forms."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,61 +14,10 @@ from grants.funding import policy as funding_policy
 from grants.funding.models import Grant
 from grants.incubation import policy, queries, service
 from grants.incubation.forms import FilingForm, FromGrantForm, GroupForm, MemberForm
-from grants.incubation.models import Group, GroupMember, GroupStatus
-from grants.incubation.states import (
-    GROUP_KIND_LABELS,
-    GROUP_STATUS_LABELS,
-    group_kind_label,
-    group_machine,
-    group_status_label,
-    member_role_label,
-)
-from grants.org.models import Community
+from grants.incubation.models import GroupStatus
+from grants.incubation.states import GROUP_KIND_LABELS, GROUP_STATUS_LABELS, group_machine, group_status_label
+from grants.incubation.views import bp, community_or_404, group_or_404, member_or_404, refuse_unless
 from grants.results.masking import mask_mobile
-
-bp = Blueprint("incubation", __name__, url_prefix="/groups")
-
-
-def _grant_group_section(grant):
-    return queries.grant_group_section(db.session, grant, current_user)
-
-
-@bp.app_context_processor
-def _group_labels():
-    return {
-        # The grant page (templates/funding/grant.html) shows the group grown from the grant.
-        "grant_group_section": _grant_group_section,
-        "group_status_label": group_status_label,
-        "group_kind_label": group_kind_label,
-        "member_role_label": member_role_label,
-    }
-
-
-def community_or_404(community_id: int) -> Community:
-    community = get_or_404(Community, community_id)
-    if not policy.can_view_community_groups(current_user, community):
-        abort(404)
-    return community
-
-
-def group_or_404(group_id: int) -> Group:
-    """The group, if this user may see it: others get the same 404 as for a group that does not exist."""
-    group = get_or_404(Group, group_id)
-    if not policy.can_view(current_user, group):
-        abort(404)
-    return group
-
-
-def member_or_404(group: Group, member_id: int) -> GroupMember:
-    member = get_or_404(GroupMember, member_id)
-    if member.group_id != group.id:
-        abort(404)
-    return member
-
-
-def _refuse_unless(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 @bp.get("/")
@@ -107,7 +56,7 @@ def community_groups(community_id: int):
 @login_required
 def new_group(community_id: int):
     community = community_or_404(community_id)
-    _refuse_unless(policy.can_create_group(current_user, community))
+    refuse_unless(policy.can_create_group(current_user, community))
     form = GroupForm()
     if form.validate_on_submit():
         try:
@@ -129,7 +78,7 @@ def from_grant(grant_id: int):
     grant = get_or_404(Grant, grant_id)
     if not funding_policy.can_view(current_user, grant):
         abort(404)
-    _refuse_unless(policy.can_create_group(current_user, grant.proposal.community))
+    refuse_unless(policy.can_create_group(current_user, grant.proposal.community))
     form = FromGrantForm(data={"name": grant.proposal.title} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -177,7 +126,7 @@ def group(group_id: int):
 @login_required
 def edit_group(group_id: int):
     group = group_or_404(group_id)
-    _refuse_unless(policy.can_manage(current_user, group))
+    refuse_unless(policy.can_manage(current_user, group))
     form = GroupForm(obj=group if request.method == "GET" else None)
     if request.method == "GET" and group.leader is not None:
         form.leader_login.data = group.leader.login_name
@@ -201,7 +150,7 @@ def edit_group(group_id: int):
 @login_required
 def change_status(group_id: int):
     group = group_or_404(group_id)
-    _refuse_unless(policy.can_manage(current_user, group))
+    refuse_unless(policy.can_manage(current_user, group))
     form = TransitionForm()
     if not form.validate_on_submit():
         flash(_("请求无效，请重试。"), "error")
@@ -222,7 +171,7 @@ def change_status(group_id: int):
 @login_required
 def filing(group_id: int):
     group = group_or_404(group_id)
-    _refuse_unless(policy.can_manage(current_user, group))
+    refuse_unless(policy.can_manage(current_user, group))
     form = FilingForm()
     if not form.validate_on_submit():
         flash(_("请填写备案日期和备案编号。"), "error")
@@ -243,7 +192,7 @@ def filing(group_id: int):
 @login_required
 def new_member(group_id: int):
     group = group_or_404(group_id)
-    _refuse_unless(policy.can_edit_members(current_user, group))
+    refuse_unless(policy.can_edit_members(current_user, group))
     form = MemberForm()
     if form.validate_on_submit():
         try:
@@ -264,7 +213,7 @@ def new_member(group_id: int):
 def edit_member(group_id: int, member_id: int):
     group = group_or_404(group_id)
     member = member_or_404(group, member_id)
-    _refuse_unless(policy.can_edit_members(current_user, group))
+    refuse_unless(policy.can_edit_members(current_user, group))
     form = MemberForm(obj=member if request.method == "GET" else None)
     if form.validate_on_submit():
         try:

@@ -1,0 +1,10 @@
+"""Incubation models: groups and members, activities and volunteer hours (star ratings beside them)."""
+
+from grants.incubation.models.activities import (  # noqa: F401
+    Activity,
+    ActivityKind,
+    ActivityPhoto,
+    ActivityStatus,
+    VolunteerHours,
+)
+from grants.incubation.models.groups import Group, GroupKind, GroupMember, GroupStatus, MemberRole  # noqa: F401
