@@ -90,10 +90,19 @@ class StateMachine:
         return [t for (source, _target), t in self.table.items() if source == obj.status and t.step is not None]
 
     def transition(
-        self, session: Session, obj, target: str, *, actor, reason: str | None = None, by_step: bool = False
+        self,
+        session: Session,
+        obj,
+        target: str,
+        *,
+        actor,
+        reason: str | None = None,
+        by_step: bool = False,
+        details: dict[str, Any] | None = None,
     ) -> None:
         """Move ``obj`` to ``target``. A move that follows from a substantive step is made only by
-        that step's service, which passes ``by_step=True``.
+        that step's service, which passes ``by_step=True``; ``details`` (e.g. the new version a
+        decision created) go into the audit entry beside the new status.
 
         Raises:
             InvalidTransition: the move is not in the table from the current state, or it follows
@@ -134,7 +143,7 @@ class StateMachine:
             obj=obj,
             district_id=self.district_of(obj),
             before={"status": source},
-            after={"status": target},
+            after={"status": target, **(details or {})},
             reason=reason,
         )
         session.flush()

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from grants import audit, timeutil
 from grants.auth.models import User
@@ -31,6 +31,7 @@ from grants.money import format_fen
 from grants.proposals import budget
 from grants.proposals.models import BudgetCategory
 from grants.proposals.service import budget_problem_message
+from grants.states import StateMachine, Transition
 
 MAX_REASON = 1000
 MAX_ITEM = 100
@@ -208,6 +209,50 @@ def request_change(session: Session, *, actor, grant: Grant, lines: list[Propose
     return change
 
 
+def _grant_of(change: BudgetChange) -> Grant:
+    return object_session(change).get(Grant, change.grant_id)
+
+
+# requested → approved (a new frozen budget version) | rejected (with a reason) | withdrawn by the lead.
+# Approving and rejecting are the decision step (decide_change checks the budget rules first).
+budget_change_machine = StateMachine(
+    "budget_change",
+    [
+        Transition(
+            "requested",
+            "approved",
+            "budget_change.approve",
+            lambda: _("批准"),
+            lambda actor, change: policy.can_manage(actor, _grant_of(change)),
+            step=lambda: _("审批预算调整"),
+        ),
+        Transition(
+            "requested",
+            "rejected",
+            "budget_change.reject",
+            lambda: _("驳回"),
+            lambda actor, change: policy.can_manage(actor, _grant_of(change)),
+            requires_reason=True,
+            step=lambda: _("审批预算调整"),
+        ),
+        Transition(
+            "requested",
+            "withdrawn",
+            "budget_change.withdraw",
+            lambda: _("撤回"),
+            lambda actor, change: policy.can_report(actor, _grant_of(change)),
+        ),
+    ],
+    state_label=lambda status: {
+        "requested": _("待审批"),
+        "approved": _("已批准"),
+        "rejected": _("已驳回"),
+        "withdrawn": _("已撤回"),
+    }.get(status, status),
+    district_of=lambda change: _grant_of(change).edition.district_id,
+)
+
+
 def _decidable(session: Session, change: BudgetChange) -> Grant:
     grant = service.lock(session, session.get(Grant, change.grant_id))
     session.refresh(change)
@@ -241,18 +286,15 @@ def decide_change(session: Session, *, actor, change: BudgetChange, approve: boo
             raise DomainError(_("申请所依据的预算已经不是当前预算，请驳回后由项目重新申请。"))
         kept = _check(session, grant, [ProposedLine.from_json(line) for line in change.lines], current)
         change.version_id = _new_version(session, grant, current, kept, actor, change.reason).id
-    change.status = "approved" if approve else "rejected"
     change.decided_by_id, change.decided_at, change.decision_note = actor.id, timeutil.now(), note
-    session.flush()
-    audit.record(
+    budget_change_machine.transition(
         session,
+        change,
+        "approved" if approve else "rejected",
         actor=actor,
-        action="budget_change.approve" if approve else "budget_change.reject",
-        obj=change,
-        district_id=grant.edition.district_id,
-        before={"status": "requested"},
-        after={"status": change.status, "version_id": change.version_id},
         reason=note or None,
+        by_step=True,
+        details={"version_id": change.version_id},
     )
     return change
 
@@ -297,19 +339,9 @@ def withdraw_change(session: Session, *, actor, change: BudgetChange) -> BudgetC
     """Raises: NotAllowed (not the lead), InvalidTransition (no longer open)."""
     if not policy.can_report(actor, session.get(Grant, change.grant_id)):
         raise NotAllowed(_("只有项目负责人可以撤回预算调整申请。"))
-    grant = _decidable(session, change)
-    change.status = "withdrawn"
+    _decidable(session, change)
     change.decided_at = timeutil.now()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="budget_change.withdraw",
-        obj=change,
-        district_id=grant.edition.district_id,
-        before={"status": "requested"},
-        after={"status": "withdrawn"},
-    )
+    budget_change_machine.transition(session, change, "withdrawn", actor=actor)
     return change
 
 

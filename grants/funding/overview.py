@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grants import timeutil
+from grants.editions.models import Edition
 from grants.funding import balances
 from grants.funding.models import (
     Disbursement,
@@ -102,6 +103,17 @@ class Overview:
 def late_kinds(rubrics: dict[str, date], handed_in: set[str], today: date) -> list[str]:
     """The kinds of report whose due date has passed with no report of that kind (pure)."""
     return [kind for kind, due in sorted(rubrics.items()) if due < today and kind not in handed_in]
+
+
+def editions_of(session: Session, district_ids: set[int]) -> list[Edition]:
+    """The editions of these districts, newest first within each district."""
+    return list(
+        session.scalars(
+            select(Edition)
+            .where(Edition.district_id.in_(district_ids))
+            .order_by(Edition.district_id, Edition.number.desc())
+        )
+    )
 
 
 def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overview:

@@ -7,7 +7,6 @@ import io
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404, unit_of_work
@@ -42,10 +41,7 @@ def editions():
     districts = auth_policy.organizer_district_ids(current_user) | auth_policy.finance_district_ids(current_user)
     if not districts:
         abort(403)
-    rows = db.session.scalars(
-        select(Edition).where(Edition.district_id.in_(districts)).order_by(Edition.district_id, Edition.number.desc())
-    ).all()
-    return render_template("funding/editions.html", editions=rows)
+    return render_template("funding/editions.html", editions=overview.editions_of(db.session, districts))
 
 
 @bp.get("/editions/<int:edition_id>/grants")
