@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from grants import money, timeutil
 from grants.auth import service as auth_service
 from grants.auth.models import Role, User
-from grants.demo_past_data import (
+from grants.demo.past_data import (
     COMMENTS,
     CORRECTION,
     DISMISSED,
@@ -28,7 +28,7 @@ from grants.demo_past_data import (
     UPHELD_REPLY,
     UPHELD_TEXT,
 )
-from grants.demo_proposals import _data, _resident
+from grants.demo.proposals import _data, _resident
 from grants.editions import service as edition_service
 from grants.editions.models import Edition, Round
 from grants.editions.states import EditionStatus, edition_machine

@@ -1,4 +1,5 @@
-"""Demo data for `flask seed-demo`: fixed logins so anyone can try the platform from the README.
+"""Demo data for `flask seed-demo`, one module per edition or story: fixed logins so anyone can
+try the platform from the README.
 
 Idempotent: running it again finds what exists and adds only what is missing.
 """
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from grants.auth import service as auth_service
 from grants.auth.models import Role, RoleGrant, User
-from grants.demo_past import seed_past_edition
-from grants.demo_proposals import seed_proposals
+from grants.demo.past import seed_past_edition
+from grants.demo.proposals import seed_proposals
 from grants.editions import service as edition_service
 from grants.editions.models import Edition
 from grants.editions.states import EditionStatus, edition_machine
@@ -127,11 +128,11 @@ def seed_demo(session: Session) -> str:
         session.scalar(select(User).where(User.username == login)) for login in ("staff1", "street1", "organizer")
     ]
     proposals = seed_proposals(session, edition, communities, reviewers, DEMO_PASSWORD)
-    from grants.demo_review import seed_review
+    from grants.demo.review import seed_review
 
     reviewing = seed_review(session, edition)
     past = seed_past_edition(session, district, communities, reviewers, DEMO_PASSWORD)
-    from grants.demo_funding import seed_past_funding
+    from grants.demo.funding import seed_past_funding
 
     past_edition = session.scalar(select(Edition).where(Edition.district_id == district.id, Edition.number == 2))
     funding = past_edition is not None and seed_past_funding(session, past_edition)

@@ -1,5 +1,5 @@
 """Content of the demo's past edition (第二届): proposals, judges' comments, notice texts,
-objections and the organizer's replies (used by grants/demo_past.py)."""
+objections and the organizer's replies (used by grants/demo/past.py)."""
 
 from __future__ import annotations
 
