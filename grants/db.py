@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
+from grants import timeutil
 from grants.errors import ConcurrentChange
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return timeutil.now()
 
 
 # Write paths take SQLite's write lock when their transaction starts (BEGIN IMMEDIATE);

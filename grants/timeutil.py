@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
+# Set only by as_of(): the demo replays a past year through the services, whose rules and stamps
+# (an activity logged within 30 days, the time a row was recorded) then read that moment.
+_AS_OF: ContextVar[datetime | None] = ContextVar("as_of", default=None)
+
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return _AS_OF.get() or datetime.now(UTC)
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Within the block, now() and today() answer ``moment`` (an aware datetime)."""
+    token = _AS_OF.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _AS_OF.reset(token)
 
 
 def today() -> date:
