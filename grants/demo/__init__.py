@@ -136,10 +136,14 @@ def seed_demo(session: Session) -> str:
 
     past_edition = session.scalar(select(Edition).where(Edition.district_id == district.id, Edition.number == 2))
     funding = past_edition is not None and seed_past_funding(session, past_edition)
+    from grants.demo.incubation import seed_incubation
+
+    incubation = seed_incubation(session, past_edition)
     return (
         f"demo data ready: district {district.name}, edition {edition.name}, {created} new demo users, "
         f"{proposals} new demo proposals"
         + (", review under way (round 2 open)" if reviewing else "")
         + (", past edition published and final" if past else "")
         + (", its grants carried through funding" if funding else "")
+        + (", resident groups with a year of activities and star ratings" if incubation else "")
     )

@@ -1,0 +1,292 @@
+"""Demo data for incubation (孵化): resident groups, a year of their activities, volunteer hours and
+two star-rating campaigns, replayed through the services on the days they happened (timeutil.as_of).
+
+- The past edition's funded teams become groups (all but the suspended one), joined by groups that
+  grew without a grant years before; each has members beyond its founding team.
+- Every group logs its activities through the year (its leader, from a phone); community staff
+  (``staff1`` in 桂花社区, the organizer elsewhere) confirm most, return a few with a reason; the
+  last weeks' wait: ``staff1`` finds activities to confirm.
+- 2025年度星级评定 is final: one five-star, two four-star and one three-star group (the older groups).
+- 2026年度星级评定 is at the street stage: the communities have recommended their groups and
+  ``street1`` (东湖街道) has them to score.
+
+Deterministic (a fixed random seed) and idempotent: it runs once, when no group exists.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app
+from PIL import Image, ImageDraw
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grants import timeutil
+from grants.auth.models import User
+from grants.editions.models import Edition
+from grants.funding.models import Grant
+from grants.incubation import policy
+from grants.incubation import service as groups
+from grants.incubation.models import Group
+from grants.org.models import Community
+
+SEED = 14
+
+
+@dataclass(frozen=True)
+class Story:
+    """A group: its leader's login, community, name, kind, founding date (None: from its grant),
+    scope, venue, the kinds and titles of what it does, and extra members beyond the team."""
+
+    login: str
+    community: str
+    name: str
+    kind: str
+    founded: date | None
+    scope: str
+    venue: str
+    doings: tuple[tuple[str, str, int, int], ...]  # (activity kind, title, participants, served)
+    extra_members: tuple[str, ...]
+
+
+FROM_GRANTS = (
+    Story(
+        "resident3",
+        "枫林社区",
+        "枫林社区四点半课堂志愿队",
+        "volunteer",
+        None,
+        "放学后为双职工家庭的孩子提供作业辅导和兴趣活动。",
+        "枫林社区党群服务中心",
+        (("service", "四点半课堂作业辅导", 12, 18), ("training", "志愿者辅导技巧分享", 8, 8)),
+        ("钱秀英", "孙海涛", "李明月"),
+    ),
+    Story(
+        "resident2",
+        "翠竹社区",
+        "翠竹社区夕阳红合唱团",
+        "recreation",
+        None,
+        "组织老年居民排练合唱，参加社区和街道的文艺演出。",
+        "翠竹社区活动室",
+        (("recreation", "合唱排练", 26, 26), ("recreation", "社区文艺演出", 30, 160)),
+        ("许桂芳", "冯玉兰", "蒋德明", "韩雪梅"),
+    ),
+    Story(
+        "resident1",
+        "樱桃社区",
+        "樱桃社区共享工具箱互助队",
+        "volunteer",
+        None,
+        "管理社区共享工具箱，为居民借还工具、上门小修小补。",
+        "樱桃社区服务站",
+        (("service", "工具借还和小修小补", 6, 24), ("deliberation", "工具箱管理议事会", 9, 9)),
+        ("杨志强", "朱丽娟"),
+    ),
+    Story(
+        "resident9",
+        "松涛社区",
+        "松涛社区结对探访志愿队",
+        "volunteer",
+        None,
+        "志愿者与独居老人结对，定期探访、陪伴就医、代购生活用品。",
+        "松涛社区居委会",
+        (("service", "独居老人结对探访", 10, 20), ("training", "探访志愿者急救培训", 14, 14)),
+        ("秦淑华", "何建军", "吕晓燕"),
+    ),
+)
+
+WITHOUT_GRANTS = (
+    Story(
+        "resident4",
+        "桂花社区",
+        "桂花社区睦邻读书会",
+        "recreation",
+        date(2022, 3, 12),
+        "每月共读一本书，为社区儿童和老人开展读书分享。",
+        "桂花社区图书室",
+        (("recreation", "睦邻读书分享会", 18, 25), ("service", "为老人读报", 6, 15)),
+        ("施文静", "张雨桐", "曹国庆", "严丽"),
+    ),
+    Story(
+        "resident10",
+        "桂花社区",
+        "桂花社区平安巡逻队",
+        "self_governing",
+        date(2021, 9, 1),
+        "居民轮流夜间巡逻，排查楼道消防和电动车充电隐患。",
+        "桂花社区警务室",
+        (("service", "夜间平安巡逻", 8, 60), ("deliberation", "巡逻排班议事会", 10, 10)),
+        ("魏国强", "陶建平", "姜红梅"),
+    ),
+    Story(
+        "resident6",
+        "樱桃社区",
+        "樱桃社区楼栋议事会",
+        "self_governing",
+        date(2023, 4, 20),
+        "楼栋长和居民代表议定楼道整治、停车等公共事务。",
+        "樱桃社区议事厅",
+        (("deliberation", "楼栋议事会", 15, 40), ("service", "楼道清理日", 20, 80)),
+        ("戚振华", "谢婷婷"),
+    ),
+    Story(
+        "resident12",
+        "枫林社区",
+        "枫林社区广场健身操队",
+        "recreation",
+        date(2023, 8, 8),
+        "每晚在社区广场带领居民跳健身操，参加街道的全民健身展示。",
+        "枫林社区文化广场",
+        (("recreation", "广场健身操", 35, 35), ("training", "新动作教学", 20, 20)),
+        ("邹美玲", "喻志刚"),
+    ),
+)
+
+
+def _photo(seed: int, title: str) -> bytes:
+    """A small made-up activity photo (a drawing, no camera metadata)."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (640, 480), tuple(rng.randint(150, 230) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.randint(0, 560), rng.randint(0, 400)
+        draw.ellipse(
+            (x, y, x + rng.randint(30, 80), y + rng.randint(30, 80)), fill=tuple(rng.randint(40, 200) for _ in range(3))
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=timeutil.LOCAL_TZ).astimezone(UTC)
+
+
+class _Run:
+    def __init__(self, session: Session):
+        self.session = session
+        self.rng = random.Random(SEED)
+        self.today = timeutil.today()
+        logins = ["organizer", "staff1", "street1", "judge1", "judge2", "judge3"]
+        users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(logins)))}
+        self.users = users
+        self.organizer, self.staff = users["organizer"], users.get("staff1")
+        self.config = current_app.config
+
+    def user(self, login: str) -> User:
+        return self.session.scalar(select(User).where(User.username == login))
+
+    def community(self, name: str) -> Community:
+        return self.session.scalar(select(Community).where(Community.name == name))
+
+    def manager(self, group: Group) -> User:
+        """Who confirms the group's activities: its community's staff (staff1 in 桂花社区), else the organizer."""
+        if self.staff is not None and policy.can_manage(self.staff, group):
+            return self.staff
+        return self.organizer
+
+
+def _mobile(n: int) -> str:
+    return f"1391234{n:04d}"
+
+
+def _add_members(run: _Run, group: Group, story: Story, joined: date, first_number: int) -> None:
+    for n, name in enumerate(story.extra_members):
+        with timeutil.as_of(_at(joined + timedelta(days=7 * (n + 1)), 10)):
+            groups.add_member(
+                run.session,
+                actor=group.leader,
+                group=group,
+                data=groups.MemberData(
+                    name=name,
+                    mobile=_mobile(first_number + n),
+                    role="core" if n == 0 else "member",
+                    joined_on=joined + timedelta(days=7 * (n + 1)),
+                ),
+            )
+
+
+def _groups_from_grants(run: _Run, edition: Edition) -> list[tuple[Group, Story]]:
+    made = []
+    grants = {
+        g.proposal.applicant.username: g
+        for g in run.session.scalars(select(Grant).where(Grant.edition_id == edition.id).order_by(Grant.id))
+    }
+    for n, story in enumerate(FROM_GRANTS):
+        grant = grants.get(story.login)
+        if grant is None or groups.grant_refusal(run.session, grant):
+            continue
+        founded = (grant.signed_on or run.today) + timedelta(days=20)
+        actor = (
+            run.staff if run.staff and policy.can_create_group(run.staff, grant.proposal.community) else run.organizer
+        )
+        with timeutil.as_of(_at(founded, 10)):
+            group = groups.create_group_from_grant(
+                run.session,
+                actor=actor,
+                grant=grant,
+                data=groups.GroupData(
+                    name=story.name,
+                    kind=story.kind,
+                    founded_on=founded,
+                    scope=story.scope,
+                    venue=story.venue,
+                    supervisor=f"{story.community}居民委员会",
+                ),
+            )
+        _add_members(run, group, story, founded, 100 + 10 * n)
+        if n < 3:  # three of them have rules, a leadership and regular activities after four months
+            with timeutil.as_of(_at(founded + timedelta(days=120), 15)):
+                groups.change_status(run.session, actor=actor, group=group, target="established", reason=None)
+        made.append((group, story))
+    return made
+
+
+def _groups_without_grants(run: _Run) -> list[tuple[Group, Story]]:
+    made = []
+    for n, story in enumerate(WITHOUT_GRANTS):
+        community = run.community(story.community)
+        actor = run.staff if run.staff and policy.can_create_group(run.staff, community) else run.organizer
+        with timeutil.as_of(_at(story.founded, 10)):
+            group = groups.create_group(
+                run.session,
+                actor=actor,
+                community=community,
+                data=groups.GroupData(
+                    name=story.name,
+                    kind=story.kind,
+                    founded_on=story.founded,
+                    scope=story.scope,
+                    venue=story.venue,
+                    supervisor=f"{story.community}居民委员会",
+                    leader_login=story.login,
+                ),
+            )
+            groups.change_status(run.session, actor=actor, group=group, target="established", reason=None)
+        filed_on = story.founded + timedelta(days=60)
+        with timeutil.as_of(_at(filed_on, 15)):
+            groups.file_group(
+                run.session,
+                actor=actor,
+                group=group,
+                filed_on=filed_on,
+                filing_no=f"DH-{story.founded.year}-{n + 1:03d}",
+            )
+        _add_members(run, group, story, story.founded, 200 + 10 * n)
+        made.append((group, story))
+    return made
+
+
+def seed_incubation(session: Session, past_edition: Edition | None) -> bool:
+    """Build the groups, their year and the star ratings once; returns whether anything was done."""
+    if session.scalar(select(func.count(Group.id))) or past_edition is None:
+        return False
+    run = _Run(session)
+    made = _groups_from_grants(run, past_edition) + _groups_without_grants(run)
+    session.flush()
+    return bool(made)
