@@ -19,6 +19,7 @@ import io
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageDraw
@@ -29,9 +30,9 @@ from grants import timeutil
 from grants.auth.models import User
 from grants.editions.models import Edition
 from grants.funding.models import Grant
-from grants.incubation import policy
+from grants.incubation import activities, policy
 from grants.incubation import service as groups
-from grants.incubation.models import Group
+from grants.incubation.models import Activity, Group, GroupMember
 from grants.org.models import Community
 
 SEED = 14
@@ -177,6 +178,7 @@ class _Run:
         self.users = users
         self.organizer, self.staff = users["organizer"], users.get("staff1")
         self.config = current_app.config
+        self.upload_dir = Path(self.config["UPLOAD_DIR"])
 
     def user(self, login: str) -> User:
         return self.session.scalar(select(User).where(User.username == login))
@@ -282,11 +284,85 @@ def _groups_without_grants(run: _Run) -> list[tuple[Group, Story]]:
     return made
 
 
+RETURN_REASONS = (
+    "受益人次与签到表不一致，请核对后重新提交。",
+    "照片看不出活动现场，请补充活动照片。",
+    "志愿服务时长超出活动时长，请更正。",
+)
+
+
+def _members(run: _Run, group: Group) -> list[GroupMember]:
+    return list(
+        run.session.scalars(select(GroupMember).where(GroupMember.group_id == group.id).order_by(GroupMember.id))
+    )
+
+
+def _activity_days(run: _Run, start: date) -> list[date]:
+    """About three activities a month from ``start`` (at most a year back) to today."""
+    day = max(start + timedelta(days=5), run.today - timedelta(days=330))
+    days = []
+    while day < run.today - timedelta(days=1):
+        days.append(day)
+        day += timedelta(days=run.rng.randint(7, 14))
+    return days
+
+
+def _log(run: _Run, group: Group, story: Story, day: date, n: int) -> Activity:
+    kind, title, participants, served = story.doings[n % 2 if n % 3 else 1]
+    members = [m for m in _members(run, group) if m.joined_on <= day]
+    volunteers = run.rng.sample(members, k=min(len(members), run.rng.randint(2, 4)))
+    hour = run.rng.choice((9, 14, 19))
+    length = run.rng.choice((2, 2, 3))
+    data = activities.ActivityData(
+        title=title,
+        kind=kind,
+        day=day.isoformat(),
+        starts=f"{hour:02d}:00",
+        ends=f"{hour + length:02d}:00",
+        place=story.venue,
+        participants=str(participants + run.rng.randint(-3, 5)),
+        served=str(max(1, served + run.rng.randint(-5, 10))),
+        description=f"{story.name}开展“{title}”活动。",
+        volunteers=[(str(m.id), run.rng.choice(("1.5", "2", "2", "2.5", str(length)))) for m in volunteers],
+    )
+    photos = []
+    if n % 2 == 0:
+        photos = activities.check_photos(
+            [activities.Upload(f"活动照片{k + 1}.jpg", _photo(group.id * 1000 + n * 10 + k, title)) for k in range(2)],
+            max_bytes=run.config["ATTACHMENT_MAX_BYTES"],
+        )
+    logged = day + timedelta(days=run.rng.randint(0, 3))
+    with timeutil.as_of(_at(logged, 21, run.rng.randint(0, 59))):
+        return activities.log_activity(
+            run.session, actor=group.leader, group=group, data=data, photos=photos, upload_dir=run.upload_dir
+        )
+
+
+def _year_of_activities(run: _Run, made: list[tuple[Group, Story]]) -> None:
+    """Each group's year: most activities confirmed within days, a few returned (and one corrected),
+    the last two weeks' still waiting for the community's staff."""
+    for group, story in made:
+        manager = run.manager(group)
+        for n, day in enumerate(_activity_days(run, group.founded_on)):
+            activity = _log(run, group, story, day, n)
+            if day > run.today - timedelta(days=14):
+                continue  # waits for confirmation
+            decided = _at(day + timedelta(days=run.rng.randint(3, 6)), 10)
+            with timeutil.as_of(decided):
+                if n % 11 == 5:
+                    activities.return_activity(
+                        run.session, actor=manager, activity=activity, reason=run.rng.choice(RETURN_REASONS)
+                    )
+                else:
+                    activities.confirm_activity(run.session, actor=manager, activity=activity)
+
+
 def seed_incubation(session: Session, past_edition: Edition | None) -> bool:
     """Build the groups, their year and the star ratings once; returns whether anything was done."""
     if session.scalar(select(func.count(Group.id))) or past_edition is None:
         return False
     run = _Run(session)
     made = _groups_from_grants(run, past_edition) + _groups_without_grants(run)
+    _year_of_activities(run, made)
     session.flush()
     return bool(made)
