@@ -25,7 +25,13 @@ EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messa
 # Words allowed inside Chinese pages: names of formats, the language switch, the audit log's codes.
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
 # Stored files, not pages (the walk's grant is not signed, so it has no scan).
-SKIP_ENDPOINTS = {"static", "main.healthz", "funding.agreement_scan", "funding.expense_receipt"}
+SKIP_ENDPOINTS = {
+    "static",
+    "main.healthz",
+    "funding.agreement_scan",
+    "funding.expense_receipt",
+    "incubation.activity_photo",
+}
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
 SCORING_ROUND_PAGES = {
     "judging.round_sheets",
@@ -101,6 +107,7 @@ def _route_args(world) -> dict[str, int | str]:
         "export_job_id": world["export_job"].id,
         "group_id": world["group"].id,
         "member_id": world["member"].id,
+        "activity_id": world["activity"].id,
     }
 
 
@@ -213,7 +220,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.add(report)
     session.flush()
     session.add(GrantReportPhoto(report_id=report.id, attachment_id=attachment.id))
-    from datetime import date
+    from datetime import date, timedelta
 
     from grants.incubation.models import Group, GroupMember
 
@@ -222,8 +229,29 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.flush()
     member = GroupMember(group_id=group.id, name=names["staff"], mobile="13912345678", joined_on=date(2026, 6, 1))
     session.add(member)
+    session.flush()
+    from grants.incubation.models import Activity, VolunteerHours
+    from grants.timeutil import now
+
+    # A pending activity of the group with one volunteer: its page offers the organizer 核实/退回.
+    activity = Activity(
+        group_id=group.id,
+        title=names["text"],
+        kind="service",
+        starts_at=now() - timedelta(days=1),
+        ends_at=now() - timedelta(days=1) + timedelta(hours=2),
+        place=names["community"],
+        description=names["theme"],
+        participants=5,
+        served=9,
+        logged_by_id=organizer.id,
+    )
+    session.add(activity)
+    session.flush()
+    session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
     session.commit()
     return {
+        "activity": activity,
         "group": group,
         "member": member,
         "report": report,

@@ -45,3 +45,26 @@ def can_view_community_groups(user, community) -> bool:
 def can_create_group(user, community) -> bool:
     """A group that grew without a grant, or from a grant of this community: staff or organizer."""
     return community.id in policy.staff_community_ids(user) or policy.is_organizer(user, community.street.district_id)
+
+
+# --- activities -------------------------------------------------------------------------------
+
+
+def can_log_activity(user, group) -> bool:
+    """Only the group's current leader logs (and corrects) its activities; staff confirm them."""
+    return is_leader(user, group)
+
+
+def can_review_activities(user, group) -> bool:
+    """Confirm (核实) or return a group's activities: its community's staff, the district's organizer."""
+    return can_manage(user, group)
+
+
+def can_review_community_activities(user, community) -> bool:
+    """The confirm buttons of a community's activity list: its staff, the district's organizer."""
+    return can_create_group(user, community)
+
+
+def can_view_activity(user, activity) -> bool:
+    """An activity and its photos: whoever sees its group (leader, community and street staff, organizer)."""
+    return can_view(user, activity.group)

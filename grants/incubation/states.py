@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from grants.incubation import policy
-from grants.incubation.models import Group, GroupKind, GroupStatus, MemberRole
+from grants.incubation.models import Activity, ActivityKind, ActivityStatus, Group, GroupKind, GroupStatus, MemberRole
 from grants.states import StateMachine, Transition
 
 S = GroupStatus
@@ -111,4 +111,64 @@ group_machine = StateMachine(
     ],
     state_label=group_status_label,
     district_of=_district_of,
+)
+
+
+# --- activities (活动记录) --------------------------------------------------------------------
+# The leader logs an activity (待核实); its community's staff or the district's organizer confirm
+# it (已核实, final) or return it with a reason (已退回); the leader corrects a returned activity
+# and logs it again (待核实), a move only update_activity makes.
+
+A = ActivityStatus
+
+ACTIVITY_STATUS_LABELS = {
+    A.PENDING: _l("待核实"),
+    A.CONFIRMED: _l("已核实"),
+    A.RETURNED: _l("已退回"),
+}
+
+ACTIVITY_KIND_LABELS = {
+    ActivityKind.SERVICE: _l("服务"),
+    ActivityKind.RECREATION: _l("文体"),
+    ActivityKind.DELIBERATION: _l("议事"),
+    ActivityKind.TRAINING: _l("培训"),
+    ActivityKind.OTHER: _l("其他"),
+}
+
+
+def activity_status_label(status: str) -> str:
+    return str(ACTIVITY_STATUS_LABELS.get(status, status))
+
+
+def activity_kind_label(kind: str) -> str:
+    return str(ACTIVITY_KIND_LABELS.get(kind, kind))
+
+
+def _reviewer(actor, activity: Activity) -> bool:
+    return policy.can_review_activities(actor, activity.group)
+
+
+def _logger(actor, activity: Activity) -> bool:
+    return policy.is_leader(actor, activity.group)
+
+
+activity_machine = StateMachine(
+    "activity",
+    [
+        Transition(A.PENDING, A.CONFIRMED, "activity.confirm", lambda: _("核实"), _reviewer),
+        Transition(
+            A.PENDING,
+            A.RETURNED,
+            "activity.return",
+            lambda: _("退回"),
+            _reviewer,
+            requires_reason=True,
+            style="secondary",
+        ),
+        Transition(
+            A.RETURNED, A.PENDING, "activity.relog", lambda: _("重新提交"), _logger, step=lambda: _("修改后重新提交")
+        ),
+    ],
+    state_label=activity_status_label,
+    district_of=lambda activity: _district_of(activity.group),
 )

@@ -129,6 +129,7 @@ def waiting_for(session: Session, user) -> list[Task]:
         if unsubmitted:
             tasks.append(Task(_("还有%(n)d张评分表等待您评分。", n=unsubmitted), "judging.queue"))
     tasks += _decisions(session, user)
+    tasks += _activities_to_confirm(session, user)
     if finance := policy.finance_district_ids(user):
         from grants.funding import disbursement_queries  # funding sits above main's other domains
 
@@ -138,6 +139,22 @@ def waiting_for(session: Session, user) -> list[Task]:
         if to_pay:
             tasks.append(Task(_("%(n)d笔已审批的拨款等待登记拨付。", n=to_pay), "funding.queue"))
     return tasks
+
+
+def _activities_to_confirm(session: Session, user) -> list[Task]:
+    """活动待核实: groups' activities waiting for the community staff (one query)."""
+    if not (ids := policy.staff_community_ids(user)):
+        return []
+    from grants.incubation import activity_queries  # incubation sits above main's other domains
+
+    return [
+        Task(
+            _("%(community)s有%(n)d条组织活动待核实。", community=name, n=n),
+            "incubation.community_activities",
+            {"community_id": community_id, "status": "pending"},
+        )
+        for community_id, name, n in activity_queries.waiting_by_community(session, ids)
+    ]
 
 
 def _decisions(session: Session, user) -> list[Task]:

@@ -1,0 +1,476 @@
+"""Activities (活动记录) of a resident group: logged by its leader, confirmed or returned by its
+community's staff, corrected and logged again by the leader after a return.
+
+The rules offices use: an activity is logged within District.activity_log_days days of taking
+place, never ahead of it; a volunteer is a member of the group on that day; hours are counted to
+the half hour, and a member's hours over all the group's activities of one day (waiting or
+confirmed) stay within District.daily_hours_cap_halves. The cap is checked under the group's row
+lock, so concurrent logs cannot pass it together. Photos are checked by content and re-encoded
+(resized, EXIF and location removed) before the transaction that stores them starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from grants import audit
+from grants.errors import DomainError, InvalidTransition, NotAllowed
+from grants.incubation import policy
+from grants.incubation.models import (
+    Activity,
+    ActivityKind,
+    ActivityPhoto,
+    ActivityStatus,
+    Group,
+    GroupMember,
+    GroupStatus,
+    VolunteerHours,
+)
+from grants.incubation.states import activity_machine
+from grants.proposals.attachments import MAX_PIXELS, check_upload, store_upload
+from grants.timeutil import local_day_start, local_to_utc, now, to_local, today
+
+TITLE_MAX, PLACE_MAX, TEXT_MAX, REASON_MAX = 100, 100, 2000, 500
+MAX_PHOTOS = 9
+MAX_VOLUNTEERS = 50
+MAX_COUNT = 100_000  # participants or residents served at one activity
+COUNTING = (ActivityStatus.PENDING.value, ActivityStatus.CONFIRMED.value)  # hours that use the day's cap
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    """A photo that passed the content checks, re-encoded without metadata, ready to store."""
+
+    filename: str
+    mime: str
+    data: bytes
+
+
+@dataclass
+class ActivityData:
+    """What the leader typed, as text: the service parses it and names the field that is wrong."""
+
+    title: str
+    kind: str
+    day: str  # YYYY-MM-DD, a Beijing date
+    starts: str  # HH:MM
+    ends: str  # HH:MM, the same day
+    place: str
+    participants: str = "0"
+    served: str = "0"
+    description: str = ""
+    volunteers: list[tuple[str, str]] = field(default_factory=list)  # (member id, hours such as "1.5")
+
+
+@dataclass(frozen=True)
+class _Checked:
+    title: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    participants: int
+    served: int
+    description: str
+    halves: dict[int, int]  # member id → half hours
+
+
+def check_photos(uploads: list[Upload], *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> list[CheckedPhoto]:
+    """Check and re-encode the uploaded photos (before any transaction: it takes time).
+
+    Raises: DomainError (too many, empty, too large, not a photo by its content).
+    """
+    uploads = [u for u in uploads if u.data or u.filename]
+    if len(uploads) > MAX_PHOTOS:
+        raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
+    checked = []
+    for upload in uploads:
+        try:
+            mime, data = check_upload(upload.data, max_bytes, max_pixels)
+        except DomainError as err:
+            raise DomainError(f"{upload.filename}：{err}", field="photos") from None
+        if not mime.startswith("image/"):
+            raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=upload.filename), field="photos")
+        checked.append(CheckedPhoto(upload.filename, mime, data))
+    return checked
+
+
+def lock_group(session: Session, group: Group) -> Group:
+    """Take the group's row lock and re-read it: every activity write of the group starts here."""
+    return session.scalars(
+        select(Group).where(Group.id == group.id).with_for_update(of=Group).execution_options(populate_existing=True)
+    ).one()
+
+
+def lock_activity(session: Session, activity: Activity) -> Activity:
+    return session.scalars(
+        select(Activity)
+        .where(Activity.id == activity.id)
+        .options(joinedload(Activity.group))
+        .with_for_update(of=Activity)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _district(session: Session, group: Group):
+    from grants.org.models import District
+
+    return session.get(District, group.community.street.district_id)
+
+
+def _count(text: str, label: str, name: str) -> int:
+    text = (text or "").strip() or "0"
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_COUNT:
+        raise DomainError(_("%(label)s请填写0到%(max)d之间的整数。", label=label, max=MAX_COUNT), field=name)
+    return int(text)
+
+
+def _halves(text: str, row: int) -> int:
+    """Hours as typed ("2", "1.5") in half hours. Raises: DomainError."""
+    try:
+        hours = Decimal((text or "").strip())
+    except InvalidOperation:
+        hours = Decimal(-1)
+    if not hours.is_finite() or hours <= 0 or (hours * 2) % 1 != 0 or hours > 24:
+        raise DomainError(
+            _("第%(n)d位志愿者：时长按半小时计，请填写0.5、1、1.5这样的大于0的数。", n=row), field="volunteers"
+        )
+    return int(hours * 2)
+
+
+def _clock(text: str, name: str) -> time:
+    try:
+        return time.fromisoformat((text or "").strip()[:5])
+    except ValueError:
+        raise DomainError(_("请按“时:分”填写时间，例如09:30。"), field=name) from None
+
+
+def _check(session: Session, group: Group, data: ActivityData, *, logged_on: date) -> _Checked:
+    """Every rule on what was typed; ``logged_on`` is the Beijing date the activity was first logged.
+
+    Raises: DomainError naming the field.
+    """
+    district = _district(session, group)
+    title = " ".join((data.title or "").split())
+    if not title:
+        raise DomainError(_("请填写活动名称。"), field="title")
+    if len(title) > TITLE_MAX:
+        raise DomainError(_("活动名称不能超过%(n)d个字符。", n=TITLE_MAX), field="title")
+    if data.kind not in {k.value for k in ActivityKind}:
+        raise DomainError(_("请选择活动类型（服务、文体、议事、培训或其他）。"), field="kind")
+    try:
+        day = date.fromisoformat((data.day or "").strip())
+    except ValueError:
+        raise DomainError(_("请按“年-月-日”填写活动日期。"), field="day") from None
+    if day > today():
+        raise DomainError(_("活动日期不能晚于今天：活动举办之后再记录。"), field="day")
+    if (logged_on - day).days > district.activity_log_days:
+        raise DomainError(
+            _(
+                "活动须在举办后%(n)d天内记录，这次活动已过去%(days)d天，不能再记录。",
+                n=district.activity_log_days,
+                days=(logged_on - day).days,
+            ),
+            field="day",
+        )
+    starts_at = local_to_utc(datetime.combine(day, _clock(data.starts, "starts")))
+    ends_at = local_to_utc(datetime.combine(day, _clock(data.ends, "ends")))
+    if starts_at > now():
+        raise DomainError(_("开始时间不能晚于现在：活动举办之后再记录。"), field="starts")
+    if ends_at <= starts_at:
+        raise DomainError(_("结束时间应晚于开始时间。"), field="ends")
+    place = " ".join((data.place or "").split())
+    if not place:
+        raise DomainError(_("请填写活动地点。"), field="place")
+    if len(place) > PLACE_MAX:
+        raise DomainError(_("活动地点不能超过%(n)d个字符。", n=PLACE_MAX), field="place")
+    participants = _count(data.participants, _("参与人数"), "participants")
+    served = _count(data.served, _("受益人次"), "served")
+    description = (data.description or "").strip()
+    if len(description) > TEXT_MAX:
+        raise DomainError(_("活动内容不能超过%(n)d个字符。", n=TEXT_MAX), field="description")
+    return _Checked(
+        title,
+        data.kind,
+        starts_at,
+        ends_at,
+        place,
+        participants,
+        served,
+        description,
+        _volunteers(session, group, data, day),
+    )
+
+
+def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -> dict[int, int]:
+    """Member id → half hours of the filled rows. Raises: DomainError."""
+    rows = [(m.strip(), h.strip()) for m, h in data.volunteers if (m or "").strip() or (h or "").strip()]
+    if len(rows) > MAX_VOLUNTEERS:
+        raise DomainError(_("一次活动最多填写%(n)d位志愿者。", n=MAX_VOLUNTEERS), field="volunteers")
+    wanted: dict[int, int] = {}
+    for row, (member_text, hours_text) in enumerate(rows, start=1):
+        if not member_text.isdigit():
+            raise DomainError(_("第%(n)d位志愿者：请选择成员。", n=row), field="volunteers")
+        if int(member_text) in wanted:
+            raise DomainError(_("第%(n)d位志愿者：同一位成员只能填写一次。", n=row), field="volunteers")
+        wanted[int(member_text)] = _halves(hours_text, row)
+    if not wanted:
+        return wanted
+    members = {
+        m.id: m
+        for m in session.scalars(
+            select(GroupMember).where(GroupMember.id.in_(wanted), GroupMember.group_id == group.id)
+        )
+    }
+    for member_id in wanted:
+        member = members.get(member_id)
+        if member is None:
+            raise DomainError(_("志愿者必须是本组织的成员。"), field="volunteers")
+        if member.joined_on > day or (member.left_on is not None and member.left_on < day):
+            raise DomainError(
+                _("%(name)s在活动当天不是本组织的成员（加入或退出日期不符）。", name=member.name), field="volunteers"
+            )
+    return wanted
+
+
+def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | None = None) -> None:
+    """A member's hours over the group's activities of that day (waiting or confirmed) ≤ the cap.
+    Read under the group's row lock. Raises: DomainError naming the member."""
+    if not checked.halves:
+        return
+    cap = _district(session, group).daily_hours_cap_halves
+    day = to_local(checked.starts_at).date()
+    query = (
+        select(VolunteerHours.member_id, func.sum(VolunteerHours.halves))
+        .join(Activity, Activity.id == VolunteerHours.activity_id)
+        .where(
+            Activity.group_id == group.id,
+            Activity.status.in_(COUNTING),
+            Activity.starts_at >= local_day_start(day),
+            Activity.starts_at < local_day_start(day + timedelta(days=1)),
+            VolunteerHours.member_id.in_(checked.halves),
+        )
+        .group_by(VolunteerHours.member_id)
+    )
+    if but is not None:
+        query = query.where(Activity.id != but)
+    already = dict(session.execute(query).all())
+    names = dict(
+        session.execute(select(GroupMember.id, GroupMember.name).where(GroupMember.id.in_(checked.halves))).all()
+    )
+    for member_id, halves in checked.halves.items():
+        before = already.get(member_id, 0)
+        if before + halves > cap:
+            raise DomainError(
+                _(
+                    "%(name)s在%(day)s的志愿服务时长合计不能超过%(cap)s小时（已记录%(before)s小时，这次填写%(now)s小时）。",
+                    name=names.get(member_id, ""),
+                    day=day.isoformat(),
+                    cap=hours_text(cap),
+                    before=hours_text(before),
+                    now=hours_text(halves),
+                ),
+                field="volunteers",
+            )
+
+
+def hours_text(halves: int) -> str:
+    """Half hours as hours: 3 → "1.5", 4 → "2"."""
+    return f"{halves // 2}.5" if halves % 2 else str(halves // 2)
+
+
+def _facts(activity: Activity, halves: dict[int, int], photos: int) -> dict:
+    return {
+        "group_id": activity.group_id,
+        "title": activity.title,
+        "kind": activity.kind,
+        "starts_at": activity.starts_at.isoformat(),
+        "ends_at": activity.ends_at.isoformat(),
+        "place": activity.place,
+        "participants": activity.participants,
+        "served": activity.served,
+        "volunteer_halves": {str(k): v for k, v in sorted(halves.items())},
+        "photos": photos,
+    }
+
+
+def _check_leader(actor, group: Group) -> None:
+    if not policy.can_log_activity(actor, group):
+        raise NotAllowed(_("只有组织的负责人可以记录本组织的活动。"))
+    if group.status == GroupStatus.DISSOLVED:
+        raise DomainError(_("已注销的组织不能再记录活动。"))
+
+
+def _apply(activity: Activity, checked: _Checked) -> None:
+    activity.title, activity.kind, activity.place = checked.title, checked.kind, checked.place
+    activity.starts_at, activity.ends_at = checked.starts_at, checked.ends_at
+    activity.participants, activity.served, activity.description = (
+        checked.participants,
+        checked.served,
+        checked.description,
+    )
+
+
+def _store_photos(
+    session: Session, *, actor, activity: Activity, photos: list[CheckedPhoto], upload_dir: Path, first: int
+) -> None:
+    for position, photo in enumerate(photos, start=first):
+        attachment = store_upload(
+            session,
+            actor=actor,
+            filename=photo.filename,
+            data=photo.data,
+            mime=photo.mime,
+            upload_dir=upload_dir,
+            proposal_id=None,
+        )
+        session.add(ActivityPhoto(activity_id=activity.id, attachment_id=attachment.id, position=position))
+    session.flush()
+
+
+def log_activity(
+    session: Session, *, actor, group: Group, data: ActivityData, photos: list[CheckedPhoto], upload_dir: Path
+) -> Activity:
+    """The leader logs an activity of the group; it waits for its community's staff to confirm it.
+
+    Raises: NotAllowed (not the group's leader); DomainError (a rule, naming the field).
+    """
+    _check_leader(actor, group)
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
+    group = lock_group(session, group)
+    _check_leader(actor, group)  # as read under the lock
+    checked = _check(session, group, data, logged_on=today())
+    _check_cap(session, group, checked)
+    activity = Activity(group_id=group.id, group=group, status=ActivityStatus.PENDING.value, logged_by_id=actor.id)
+    _apply(activity, checked)
+    session.add(activity)
+    session.flush()
+    for member_id, halves in checked.halves.items():
+        session.add(VolunteerHours(activity_id=activity.id, member_id=member_id, halves=halves))
+    _store_photos(session, actor=actor, activity=activity, photos=photos, upload_dir=upload_dir, first=0)
+    audit.record(
+        session,
+        actor=actor,
+        action="activity.log",
+        obj=activity,
+        district_id=group.community.street.district_id,
+        after=_facts(activity, checked.halves, len(photos)),
+    )
+    session.flush()
+    return activity
+
+
+def update_activity(
+    session: Session,
+    *,
+    actor,
+    activity: Activity,
+    data: ActivityData,
+    photos: list[CheckedPhoto],
+    remove_photo_ids: list[int],
+    upload_dir: Path,
+) -> Activity:
+    """The leader corrects a returned activity and logs it again (待核实). The date limit counts
+    from when it was first logged, so a return late in the window does not shut the leader out.
+
+    Raises: NotAllowed; InvalidTransition (not returned); DomainError (a rule, naming the field).
+    """
+    group = session.get(Group, activity.group_id)
+    _check_leader(actor, group)
+    group = lock_group(session, group)
+    activity = lock_activity(session, activity)
+    _check_leader(actor, group)
+    if activity.status != ActivityStatus.RETURNED:
+        raise InvalidTransition(_("只有被退回的活动记录可以修改。"))
+    kept = [p for p in photos_of(session, activity.id) if p.id not in set(remove_photo_ids)]
+    if len(kept) + len(photos) > MAX_PHOTOS:
+        raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
+    checked = _check(session, group, data, logged_on=to_local(activity.logged_at).date())
+    _check_cap(session, group, checked, but=activity.id)
+    before = _facts(activity, hours_of(session, activity.id), len(photos_of(session, activity.id)))
+    _apply(activity, checked)
+    for row in session.scalars(select(VolunteerHours).where(VolunteerHours.activity_id == activity.id)):
+        session.delete(row)
+    for photo in photos_of(session, activity.id):
+        if photo.id in set(remove_photo_ids):
+            session.delete(photo)  # the file and attachment row stay: the returned version's evidence
+    session.flush()
+    for member_id, halves in checked.halves.items():
+        session.add(VolunteerHours(activity_id=activity.id, member_id=member_id, halves=halves))
+    first = max((p.position for p in kept), default=-1) + 1
+    _store_photos(session, actor=actor, activity=activity, photos=photos, upload_dir=upload_dir, first=first)
+    audit.record(
+        session,
+        actor=actor,
+        action="activity.update",
+        obj=activity,
+        district_id=group.community.street.district_id,
+        before=before,
+        after=_facts(activity, checked.halves, len(kept) + len(photos)),
+    )
+    activity.return_reason = ""
+    activity_machine.transition(session, activity, ActivityStatus.PENDING.value, actor=actor, by_step=True)
+    return activity
+
+
+def confirm_activity(session: Session, *, actor, activity: Activity) -> Activity:
+    """核实: the activity counts in the group's figures from now on; at most once (row lock).
+
+    Raises: NotAllowed; InvalidTransition (not waiting for confirmation).
+    """
+    activity = lock_activity(session, activity)
+    if not policy.can_review_activities(actor, activity.group):
+        raise NotAllowed(_("您没有权限执行此操作。"))
+    if activity.status == ActivityStatus.PENDING:
+        activity.confirmed_by_id, activity.confirmed_at = actor.id, now()
+    activity_machine.transition(session, activity, ActivityStatus.CONFIRMED.value, actor=actor)
+    return activity
+
+
+def return_activity(session: Session, *, actor, activity: Activity, reason: str) -> Activity:
+    """Return a waiting activity to its leader with a reason.
+
+    Raises: NotAllowed; InvalidTransition (not waiting); DomainError (no reason, or too long).
+    """
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise DomainError(_("原因不能超过%(n)d个字符。", n=REASON_MAX), field="reason")
+    activity = lock_activity(session, activity)
+    activity_machine.transition(session, activity, ActivityStatus.RETURNED.value, actor=actor, reason=reason)
+    activity.return_reason = reason
+    session.flush()
+    return activity
+
+
+def photos_of(session: Session, activity_id: int) -> list[ActivityPhoto]:
+    return list(
+        session.scalars(
+            select(ActivityPhoto)
+            .where(ActivityPhoto.activity_id == activity_id)
+            .options(joinedload(ActivityPhoto.attachment))
+            .order_by(ActivityPhoto.position)
+        )
+    )
+
+
+def hours_of(session: Session, activity_id: int) -> dict[int, int]:
+    """Member id → half hours of this activity."""
+    return dict(
+        session.execute(
+            select(VolunteerHours.member_id, VolunteerHours.halves).where(VolunteerHours.activity_id == activity_id)
+        ).all()
+    )

@@ -1,0 +1,175 @@
+"""Read rules of the activity pages: lists in a fixed number of queries whatever their length, and
+a group's figures counted from confirmed activities only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from grants.incubation.models import Activity, ActivityStatus, Group, GroupMember, VolunteerHours
+from grants.incubation.models import ActivityPhoto as Photo
+
+CONFIRMED = ActivityStatus.CONFIRMED.value
+LIST_LIMIT = 2000  # a community's list shows at most this many (the newest)
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    id: int
+    group_id: int
+    group_name: str
+    title: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    participants: int
+    served: int
+    status: str
+    return_reason: str
+    volunteer_halves: int
+    photos: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A group's record as counted from its confirmed activities."""
+
+    activities: int
+    served: int
+    volunteer_halves: int
+
+
+def _halves():
+    return (
+        select(func.coalesce(func.sum(VolunteerHours.halves), 0))
+        .where(VolunteerHours.activity_id == Activity.id)
+        .correlate(Activity)
+        .scalar_subquery()
+    )
+
+
+def _photos():
+    return select(func.count(Photo.id)).where(Photo.activity_id == Activity.id).correlate(Activity).scalar_subquery()
+
+
+def _rows(session: Session, query) -> list[ActivityRow]:
+    query = query.add_columns(_halves(), _photos())
+    return [
+        ActivityRow(
+            id=a.id,
+            group_id=a.group_id,
+            group_name=name,
+            title=a.title,
+            kind=a.kind,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            place=a.place,
+            participants=a.participants,
+            served=a.served,
+            status=a.status,
+            return_reason=a.return_reason,
+            volunteer_halves=halves,
+            photos=photos,
+        )
+        for a, name, halves, photos in session.execute(query)
+    ]
+
+
+def _base():
+    return select(Activity, Group.name).join(Group, Group.id == Activity.group_id)
+
+
+def group_activities(session: Session, group_id: int) -> list[ActivityRow]:
+    """One query: the group's activities, newest first."""
+    return _rows(
+        session, _base().where(Activity.group_id == group_id).order_by(Activity.starts_at.desc(), Activity.id.desc())
+    )
+
+
+def community_activities(session: Session, community_id: int, *, status: str = "") -> list[ActivityRow]:
+    """One query: the community's activities, those waiting for confirmation first, then newest first."""
+    waiting_first = case((Activity.status == ActivityStatus.PENDING.value, 0), else_=1)
+    query = (
+        _base()
+        .where(Group.community_id == community_id)
+        .order_by(waiting_first, Activity.starts_at.desc(), Activity.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    if status:
+        query = query.where(Activity.status == status)
+    return _rows(session, query)
+
+
+def community_status_counts(session: Session, community_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Activity.status, func.count(Activity.id))
+        .join(Group, Group.id == Activity.group_id)
+        .where(Group.community_id == community_id)
+        .group_by(Activity.status)
+    )
+    return {status: n for status, n in rows}
+
+
+def figures(session: Session, group_id: int) -> Figures:
+    """Two queries: confirmed activities and residents served; confirmed volunteer hours."""
+    activities, served = session.execute(
+        select(func.count(Activity.id), func.coalesce(func.sum(Activity.served), 0)).where(
+            Activity.group_id == group_id, Activity.status == CONFIRMED
+        )
+    ).one()
+    halves = session.scalar(
+        select(func.coalesce(func.sum(VolunteerHours.halves), 0))
+        .join(Activity, Activity.id == VolunteerHours.activity_id)
+        .where(Activity.group_id == group_id, Activity.status == CONFIRMED)
+    )
+    return Figures(activities=activities, served=served, volunteer_halves=halves)
+
+
+@dataclass(frozen=True)
+class VolunteerLine:
+    member_id: int
+    name: str
+    halves: int
+
+
+def volunteers_of(session: Session, activity_id: int) -> list[VolunteerLine]:
+    """One query: who volunteered at the activity and for how long."""
+    rows = session.execute(
+        select(VolunteerHours.member_id, GroupMember.name, VolunteerHours.halves)
+        .join(GroupMember, GroupMember.id == VolunteerHours.member_id)
+        .where(VolunteerHours.activity_id == activity_id)
+        .order_by(VolunteerHours.id)
+    )
+    return [VolunteerLine(*row) for row in rows]
+
+
+def current_members(session: Session, group_id: int) -> list[GroupMember]:
+    """The members a leader picks volunteers from: current ones, and those who left (for a past date)."""
+    return list(
+        session.scalars(
+            select(GroupMember)
+            .where(GroupMember.group_id == group_id)
+            .order_by(GroupMember.left_on.is_not(None), GroupMember.id)
+        )
+    )
+
+
+def waiting_by_community(session: Session, community_ids: set[int]) -> list[tuple[int, str, int]]:
+    """One query: (community id, community name, activities waiting for confirmation) of these communities."""
+    from grants.org.models import Community
+
+    if not community_ids:
+        return []
+    rows = session.execute(
+        select(Community.id, Community.name, func.count(Activity.id))
+        .join(Group, Group.community_id == Community.id)
+        .join(Activity, Activity.group_id == Group.id)
+        .where(Community.id.in_(community_ids), Activity.status == ActivityStatus.PENDING.value)
+        .group_by(Community.id, Community.name)
+        .order_by(Community.name)
+    )
+    return [(cid, name, n) for cid, name, n in rows]

@@ -1,0 +1,176 @@
+"""Activity pages over HTTP: the leader logs from the form (photos, volunteers), bad input comes
+back with a message and changes nothing, staff confirm from the community's list and only then
+the group's figures change; every list costs the same number of queries for 10 and 1,000 rows."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from grants.incubation.models import Activity, VolunteerHours
+from grants.timeutil import now
+from tests.incubation.activity_helpers import day, log, photo, snapshot, team_fixture  # noqa: F401
+
+
+def _form(team, **overrides) -> dict:
+    form = {
+        "title": "周末义剪",
+        "kind": "service",
+        "day": day(1),
+        "starts": "09:00",
+        "ends": "11:30",
+        "place": "社区广场",
+        "participants": "8",
+        "served": "35",
+        "description": "为老人义务理发",
+        "volunteer_member": [str(m.id) for m in team.members] + [""],
+        "volunteer_hours": ["2.5", "2", "1.5", ""],
+    }
+    form.update(overrides)
+    return form
+
+
+def _figures(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', html))
+
+
+def test_the_leader_logs_an_activity_with_photos_and_volunteers(session, client, login_as, team):
+    login_as(team.leader)
+    page = client.get(f"/groups/{team.group.id}/activities/new").get_data(as_text=True)
+    assert 'type="file"' in page and "multiple" in page and team.members[0].name in page
+    data = _form(team, photos=[(io.BytesIO(photo(gps=True)), "a.jpg"), (io.BytesIO(photo()), "b.jpg")])
+    response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    activity = session.scalars(select(Activity)).one()
+    assert response.headers["Location"].endswith(f"/groups/activities/{activity.id}")
+    assert (activity.title, activity.status, activity.served) == ("周末义剪", "pending", 35)
+    hours = session.execute(select(VolunteerHours.halves).order_by(VolunteerHours.id)).scalars().all()
+    assert hours == [5, 4, 3]
+    detail = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
+    assert "活动已记录，等待社区核实。" in detail and detail.count("/photos/") == 4  # two links, two images
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"day": (now() + timedelta(days=2)).date().isoformat()}, "不能晚于今天"),
+        ({"day": day(45)}, "30天内"),
+        ({"ends": "08:00"}, "结束时间应晚于开始时间"),
+        ({"served": "-5"}, "受益人次"),
+        ({"volunteer_hours": ["2.3", "2", "1.5", ""]}, "半小时"),
+        ({"volunteer_hours": ["9", "2", "1.5", ""]}, "8小时"),
+        ({"volunteer_hours": ["1", "", "1.5", ""]}, "第2位志愿者"),
+    ],
+)
+def test_bad_input_comes_back_with_a_message_and_changes_nothing(session, client, login_as, team, overrides, message):
+    login_as(team.leader)
+    before = snapshot(session)
+    data = _form(team, photos=[(io.BytesIO(photo()), "a.jpg")], **overrides)
+    response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert message in body and 'value="周末义剪"' in body  # what was typed is kept
+    assert snapshot(session) == before
+
+
+def test_a_non_photo_upload_is_refused(session, client, login_as, team):
+    login_as(team.leader)
+    before = snapshot(session)
+    data = _form(team, photos=[(io.BytesIO(b"MZ\x90\x00 not an image"), "photo.jpg")])
+    response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400 and "photo.jpg" in response.get_data(as_text=True)
+    assert snapshot(session) == before
+
+
+def test_figures_change_only_when_staff_confirm(session, client, login_as, world, team):
+    activity = log(session, team, served="30", volunteers=[(str(team.members[0].id), "2")])
+    login_as(world.staff_a)
+    group_page = client.get(f"/groups/{team.group.id}").get_data(as_text=True)
+    assert _figures(group_page) == {"activities": "0", "served": "0", "hours": "0"}
+    listing = client.get(f"/groups/communities/{world.community_a.id}/activities?status=pending")
+    assert "楼道清洁" in listing.get_data(as_text=True)
+    response = client.post(f"/groups/activities/{activity.id}/confirm", data={"next": "community"})
+    assert response.status_code == 302 and "/activities?status=pending" in response.headers["Location"]
+    group_page = client.get(f"/groups/{team.group.id}").get_data(as_text=True)
+    assert _figures(group_page) == {"activities": "1", "served": "30", "hours": "2"}
+    session.refresh(activity)
+    assert activity.status == "confirmed" and activity.confirmed_by_id == world.staff_a.id
+
+
+def test_a_return_without_reason_changes_nothing_and_with_one_reaches_the_leader(
+    session, client, login_as, world, team
+):
+    activity = log(session, team)
+    login_as(world.staff_a)
+    before = snapshot(session)
+    client.post(f"/groups/activities/{activity.id}/return", data={"reason": " "})
+    assert snapshot(session) == before
+    client.post(f"/groups/activities/{activity.id}/return", data={"reason": "请补充照片"})
+    login_as(team.leader)
+    page = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
+    assert "请补充照片" in page and f"/groups/activities/{activity.id}/edit" in page
+    form = client.get(f"/groups/activities/{activity.id}/edit").get_data(as_text=True)
+    assert 'value="楼道清洁"' in form
+    response = client.post(f"/groups/activities/{activity.id}/edit", data=_form(team, title="楼道清洁（补照片）"))
+    assert response.status_code == 302
+    session.refresh(activity)
+    assert (activity.status, activity.title) == ("pending", "楼道清洁（补照片）")
+
+
+def test_the_leaders_page_has_the_big_button(client, login_as, team):
+    login_as(team.leader)
+    page = client.get("/groups/mine").get_data(as_text=True)
+    assert team.group.name in page and f"/groups/{team.group.id}/activities/new" in page and "button big" in page
+
+
+def _bulk(session, team, n: int) -> None:
+    start = now() - timedelta(days=2)
+    rows = [
+        {
+            "group_id": team.group.id,
+            "title": f"活动{i}",
+            "kind": "service",
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=1),
+            "place": "活动室",
+            "description": "",
+            "participants": 3,
+            "served": 5,
+            "status": ("pending", "confirmed", "returned")[i % 3],
+            "return_reason": "",
+            "confirmed_by_id": team.leader.id if i % 3 == 1 else None,
+            "logged_by_id": team.leader.id,
+            "logged_at": start,
+        }
+        for i in range(n)
+    ]
+    session.execute(insert(Activity), rows)
+    ids = session.scalars(select(Activity.id).order_by(Activity.id.desc()).limit(n)).all()
+    session.execute(
+        insert(VolunteerHours), [{"activity_id": i, "member_id": team.members[0].id, "halves": 1} for i in ids]
+    )
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/groups/{group}/activities", "/groups/communities/{community}/activities", "/groups/{group}", "/groups/mine"],
+)
+def test_lists_cost_the_same_queries_for_10_and_1000_activities(
+    session, client, login_as, world, team, query_counter, url
+):
+    url = url.format(group=team.group.id, community=world.community_a.id)
+    login_as(team.leader if url == "/groups/mine" else world.staff_a)
+    counts = []
+    for n in (10, 990):
+        _bulk(session, team, n)
+        with query_counter() as statements:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert session.scalar(select(Activity.id).order_by(Activity.id.desc()).limit(1)) == 1000
