@@ -307,7 +307,7 @@ def _activity_days(run: _Run, start: date) -> list[date]:
     return days
 
 
-def _log(run: _Run, group: Group, story: Story, day: date, n: int) -> Activity:
+def _log(run: _Run, group: Group, story: Story, day: date, n: int) -> tuple[Activity, activities.ActivityData]:
     kind, title, participants, served = story.doings[n % 2 if n % 3 else 1]
     members = [m for m in _members(run, group) if m.joined_on <= day]
     volunteers = run.rng.sample(members, k=min(len(members), run.rng.randint(2, 4)))
@@ -333,27 +333,40 @@ def _log(run: _Run, group: Group, story: Story, day: date, n: int) -> Activity:
         )
     logged = day + timedelta(days=run.rng.randint(0, 3))
     with timeutil.as_of(_at(logged, 21, run.rng.randint(0, 59))):
-        return activities.log_activity(
+        activity = activities.log_activity(
             run.session, actor=group.leader, group=group, data=data, photos=photos, upload_dir=run.upload_dir
         )
+    return activity, data
 
 
 def _year_of_activities(run: _Run, made: list[tuple[Group, Story]]) -> None:
-    """Each group's year: most activities confirmed within days, a few returned (and one corrected),
-    the last two weeks' still waiting for the community's staff."""
+    """Each group's year: most activities confirmed within days, a few returned (the first of them
+    corrected and confirmed), the last two weeks' still waiting for the community's staff."""
     for group, story in made:
         manager = run.manager(group)
         for n, day in enumerate(_activity_days(run, group.founded_on)):
-            activity = _log(run, group, story, day, n)
+            activity, data = _log(run, group, story, day, n)
             if day > run.today - timedelta(days=14):
                 continue  # waits for confirmation
             decided = _at(day + timedelta(days=run.rng.randint(3, 6)), 10)
             with timeutil.as_of(decided):
                 if n % 11 == 5:
-                    activities.return_activity(
-                        run.session, actor=manager, activity=activity, reason=run.rng.choice(RETURN_REASONS)
-                    )
+                    activities.return_activity(run.session, actor=manager, activity=activity, reason=RETURN_REASONS[0])
                 else:
+                    activities.confirm_activity(run.session, actor=manager, activity=activity)
+            if n == 5:  # the leader corrects the first returned one; it is confirmed then
+                data.served = str(int(data.served) - 2)
+                with timeutil.as_of(decided + timedelta(days=1)):
+                    activities.update_activity(
+                        run.session,
+                        actor=group.leader,
+                        activity=activity,
+                        data=data,
+                        photos=[],
+                        remove_photo_ids=[],
+                        upload_dir=run.upload_dir,
+                    )
+                with timeutil.as_of(decided + timedelta(days=3)):
                     activities.confirm_activity(run.session, actor=manager, activity=activity)
 
 
