@@ -235,3 +235,89 @@ def assessor_campaigns_waiting(session: Session, user) -> list[tuple[int, str, i
         .order_by(StarCampaign.id)
     )
     return [tuple(row) for row in rows]
+
+
+def candidates(session: Session, campaign: StarCampaign, user) -> list[Group]:
+    """Groups the user may still recommend: established or filed groups of the communities where
+    they are staff, in the campaign's district, not yet recommended (only while recommending)."""
+    community_ids = auth_policy.staff_community_ids(user)
+    if campaign.status != CampaignStatus.RECOMMENDING or not community_ids:
+        return []
+    nominated = select(StarNomination.group_id).where(StarNomination.campaign_id == campaign.id)
+    return list(
+        session.scalars(
+            select(Group)
+            .join(Community, Community.id == Group.community_id)
+            .where(
+                Group.community_id.in_(community_ids),
+                Group.status.in_(("established", "filed")),
+                Group.id.not_in(nominated),
+            )
+            .order_by(Community.name, Group.name)
+        )
+    )
+
+
+def nomination_detail(session: Session, nomination: StarNomination, user, *, organizer: bool) -> dict:
+    """What the nomination page shows: the criteria, the sheets this viewer may see with their
+    points; the panel's totals, mean and spread only for the organizer (assessors score blind)."""
+    from grants.incubation.ratings import campaigns, sheets
+    from grants.incubation.ratings.decisions import cutoffs_of
+
+    all_sheets = sheets.sheets_of(session, nomination.id)
+    visible = [
+        s for s in all_sheets if organizer or s.stage != SheetStage.DISTRICT or s.scorer_id == getattr(user, "id", None)
+    ]
+    panel = [s.total_halves for s in all_sheets if s.stage == SheetStage.DISTRICT]
+    return {
+        "criteria": campaigns.criteria_of(session, nomination.campaign_id),
+        "sheets": visible,
+        "lines": sheets.lines_of(session, [s.id for s in visible]),
+        "panel": panel if organizer else [],
+        "mean": scoring.mean(panel) if organizer else None,
+        "spread": scoring.spread(panel) if organizer else None,
+        "proposed": scoring.proposed_stars(panel, cutoffs_of(nomination.campaign)) if organizer else None,
+        "panel_size": len(campaigns.assessor_ids(session, nomination.campaign_id)),
+    }
+
+
+def notice_list(session: Session, campaign: StarCampaign) -> dict:
+    """The public list: groups with three stars or more, and the answered objections (their text
+    and reply; never the author's name)."""
+    nominations = [
+        n
+        for n in session.scalars(
+            select(StarNomination)
+            .join(Group, Group.id == StarNomination.group_id)
+            .where(StarNomination.campaign_id == campaign.id)
+            .order_by(StarNomination.decided_stars.desc(), Group.name)
+        )
+    ]
+    answered: dict[int, list[StarObjection]] = {}
+    for objection in session.scalars(
+        select(StarObjection)
+        .where(StarObjection.campaign_id == campaign.id, StarObjection.status != StarObjectionStatus.OPEN.value)
+        .order_by(StarObjection.answered_at, StarObjection.id)
+    ):
+        answered.setdefault(objection.nomination_id, []).append(objection)
+    listed = [n for n in nominations if (n.decided_stars or 0) >= 3 or n.id in answered]
+    return {"nominations": listed, "answered": answered}
+
+
+def public_group_page(session: Session, group_id: int) -> dict | None:
+    """A rated group's public facts: name, kind, community, final stars by year, confirmed figures.
+    None when the group has no final rating (it has no public page)."""
+    group = session.get(Group, group_id)
+    if group is None:
+        return None
+    ratings = final_ratings(session, [group.id])[group.id]
+    if not ratings:
+        return None
+    today = timeutil.today()
+    return {
+        "group": group,
+        "ratings": ratings,
+        "current": next((r for r in ratings if r.is_current(today)), None),
+        "today": today,
+        "figures": confirmed_figures(session, group.id),
+    }
