@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -44,6 +45,27 @@ PANEL_STAGES = (
     CampaignStatus.STREET_REVIEW,
     CampaignStatus.DISTRICT_REVIEW,
 )
+
+
+# The default indicator system (100 points): names in the organizer's language when created.
+DEFAULT_INDICATORS = (
+    (_l("党建引领"), _l("党组织联系与指导"), 10),
+    (_l("党建引领"), _l("党员骨干带头作用"), 10),
+    (_l("党建引领"), _l("参与社区党建活动"), 10),
+    (_l("组织活力"), _l("成员规模与稳定性"), 16),
+    (_l("组织活力"), _l("活动频次"), 20),
+    (_l("组织活力"), _l("骨干培养与传承"), 14),
+    (_l("社区影响力"), _l("服务居民人次"), 20),
+    (_l("社区影响力"), _l("居民满意度"), 20),
+    (_l("社区影响力"), _l("参与社区治理与公益"), 20),
+    (_l("规范管理"), _l("章程与制度"), 20),
+    (_l("规范管理"), _l("活动记录与档案"), 20),
+    (_l("规范管理"), _l("资金与物资管理"), 20),
+)  # in half points: 15 + 25 + 30 + 30 = 100 points
+
+
+def default_lines() -> list[scoring.Line]:
+    return [scoring.Line(str(indicator), str(name), halves) for indicator, name, halves in DEFAULT_INDICATORS]
 
 
 @dataclass
@@ -154,7 +176,7 @@ def create_campaign(session: Session, *, actor, district_id: int, data: Campaign
     if not auth_policy.is_organizer(actor, district_id):
         raise NotAllowed(_("您没有权限执行此操作。"))
     cutoffs, lines = _check(data)
-    lines = lines or list(scoring.DEFAULT_INDICATORS)
+    lines = lines or default_lines()
     _check_cutoffs(cutoffs, sum(line.max_halves for line in lines))
     exists = session.scalar(
         select(func.count(StarCampaign.id)).where(

@@ -100,7 +100,7 @@ def new_campaign():
     districts = sorted(auth_policy.organizer_district_ids(current_user))
     refuse_unless(bool(districts))
     form = CampaignForm(
-        data={"indicators": scoring.indicators_text(scoring.DEFAULT_INDICATORS)} if request.method == "GET" else None
+        data={"indicators": scoring.indicators_text(campaigns.default_lines())} if request.method == "GET" else None
     )
     if form.validate_on_submit():
         try:
