@@ -25,7 +25,13 @@ EN_PO = PROJECT_ROOT / "grants" / "translations" / "en" / "LC_MESSAGES" / "messa
 # Words allowed inside Chinese pages: names of formats, the language switch, the audit log's codes.
 LATIN_ALLOWED = {"csv", "json", "excel", "utf", "bom", "gbk", "gb18030", "english", "id", "pdf", "xlsx", "mb", "kb"}
 # Stored files, not pages (the walk's grant is not signed, so it has no scan).
-SKIP_ENDPOINTS = {"static", "main.healthz", "funding.agreement_scan", "funding.expense_receipt"}
+SKIP_ENDPOINTS = {
+    "static",
+    "main.healthz",
+    "funding.agreement_scan",
+    "funding.expense_receipt",
+    "ratings.evidence_file",
+}
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
 SCORING_ROUND_PAGES = {
     "judging.round_sheets",

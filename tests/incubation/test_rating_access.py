@@ -11,6 +11,7 @@ from sqlalchemy import select
 from grants.auth.models import Role
 from grants.incubation.models import StarAssessor, StarObjection
 from tests.incubation.test_rating_service import snapshot
+from tests.incubation.test_rating_views import evidence_attachment
 
 OK = "ok"  # 200, or a redirect / re-rendered form after the service answered
 LOGIN = "login"
@@ -92,6 +93,7 @@ def setup(session, world, make, pipeline):
         campaign_id=pipeline.campaign.id, nomination_id=nomination.id, author_id=world.resident.id, text="异议内容"
     )
     session.add(objection)
+    nomination.attachment_id = evidence_attachment(session, world.staff_a).id
     session.commit()
     other_street = make.street(world.district_a, "另一街道")
     people = {
@@ -143,7 +145,7 @@ def _matches(expect, response) -> bool:
 def test_the_table_covers_every_rating_route(app, setup):
     _people, args = setup
     assert {endpoint for _m, _u, endpoint in _routes(args)} == {rule.endpoint for rule in _rules()}
-    assert len(_routes(args)) == 23
+    assert len(_routes(args)) == 24
 
 
 @pytest.mark.parametrize("who", WHO)

@@ -3,13 +3,40 @@ public pages, the group page's current stars and the home page's waiting items."
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from grants.incubation.models import StarCampaign, StarCriterion, StarNomination, StarSheet
 from grants.incubation.ratings import campaigns
 from tests.incubation.rating_fixtures import points_for
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def evidence_attachment(session, actor):
+    """A stored evidence photo (an Attachment row and its file)."""
+    from grants.proposals.attachments import check_upload, store_upload
+
+    mime, data = check_upload(png_bytes(), 1_000_000)
+    return store_upload(
+        session,
+        actor=actor,
+        filename="台账.png",
+        data=data,
+        mime=mime,
+        upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+        proposal_id=None,
+    )
 
 
 def _sheet_form(session, campaign, total, **extra):
@@ -197,3 +224,41 @@ def test_the_notice_and_a_group_page_are_not_public_before_their_time(session, c
     pipeline.to_district()
     assert client.get(f"/ratings/{pipeline.campaign.id}/notice").status_code == 404
     assert client.get(f"/ratings/groups/{pipeline.group_a.id}").status_code == 404
+
+
+def test_the_recommendation_keeps_an_evidence_photo_that_those_who_see_it_open(
+    session, client, login_as, world, pipeline
+):
+    pipeline.create()
+    pipeline.move("recommending")
+    login_as(world.staff_a)
+    form = _sheet_form(session, pipeline.campaign, 150, evidence="活动丰富")
+    form["file"] = (io.BytesIO(png_bytes()), "台账.png")
+    url = f"/ratings/{pipeline.campaign.id}/groups/{pipeline.group_a.id}/recommend"
+    assert client.post(url, data=form, content_type="multipart/form-data").status_code == 302
+    nomination = session.scalars(select(StarNomination)).one()
+    assert nomination.attachment_id is not None
+    page = client.get(f"/ratings/nominations/{nomination.id}").get_data(as_text=True)
+    assert f"/ratings/nominations/{nomination.id}/evidence" in page
+    response = client.get(f"/ratings/nominations/{nomination.id}/evidence")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    login_as(pipeline.staff_a2)
+    assert client.get(f"/ratings/nominations/{nomination.id}/evidence").status_code == 404
+
+
+def test_an_evidence_file_that_is_not_a_photo_or_pdf_is_refused_and_nothing_is_stored(
+    session, client, login_as, world, pipeline
+):
+    from grants.proposals.models import Attachment
+
+    pipeline.create()
+    pipeline.move("recommending")
+    login_as(world.staff_a)
+    form = _sheet_form(session, pipeline.campaign, 150, evidence="活动丰富")
+    form["file"] = (io.BytesIO(b"MZ\x90\x00 not a photo"), "photo.jpg")
+    url = f"/ratings/{pipeline.campaign.id}/groups/{pipeline.group_a.id}/recommend"
+    response = client.post(url, data=form, content_type="multipart/form-data")
+    assert response.status_code == 400 and "只能上传照片" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(StarNomination.id))) == 0
+    assert session.scalar(select(func.count(Attachment.id))) == 0
+    assert not any(Path(current_app.config["UPLOAD_DIR"]).rglob("*.*"))

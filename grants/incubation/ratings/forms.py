@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -53,6 +54,7 @@ class RecommendForm(BaseForm):
         validators=[required(), max_length(sheets.EVIDENCE_MAX)],
         description=_l("写明组织的主要活动、服务成效和可查的台账、照片等材料。"),
     )
+    file = FileField(_l("佐证材料附件"), description=_l("可选：一张照片（JPG、PNG、WebP）或一个PDF文件。"))
 
 
 class SheetForm(BaseForm):

@@ -8,6 +8,8 @@ checks the stage and the policy, writes the audit entry and flushes; the caller 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +30,8 @@ from grants.incubation.models import (
 from grants.incubation.ratings import policy, scoring
 from grants.incubation.ratings.campaigns import assessor_ids, criteria_of, lock
 from grants.incubation.ratings.states import campaign_status_label
+from grants.proposals.attachments import check_upload, store_upload
+from grants.results.objections import Upload
 
 EVIDENCE_MAX, COMMENT_MAX = 2000, 1000
 # Only a group that exists in earnest is rated: one being set up (培育中), asleep or dissolved is not.
@@ -105,12 +109,21 @@ def _comment(text: str, limit: int, field: str) -> str:
 
 
 def recommend(
-    session: Session, *, actor, campaign: StarCampaign, group: Group, points: dict[int, int], evidence: str
+    session: Session,
+    *,
+    actor,
+    campaign: StarCampaign,
+    group: Group,
+    points: dict[int, int],
+    evidence: str,
+    upload: Upload | None = None,
+    upload_dir: Path | None = None,
 ) -> StarNomination:
-    """社区推荐: the community recommends one of its groups with a self-assessment and evidence.
+    """社区推荐: the community recommends one of its groups with a self-assessment and evidence
+    (text, and a photo or PDF if given: checked by content, stored outside static/).
 
     Raises: NotAllowed; InvalidTransition (not the recommending stage); DomainError (the group's
-        status, points, evidence); Conflict (already recommended).
+        status, points, evidence, the attachment); Conflict (already recommended).
     """
     if not (policy.can_recommend(actor, campaign, group) or policy.is_organizer(actor, campaign)):
         raise NotAllowed(_("您没有权限执行此操作。"))
@@ -129,8 +142,24 @@ def recommend(
         select(StarNomination.id).where(StarNomination.campaign_id == campaign.id, StarNomination.group_id == group.id)
     ):
         raise Conflict(_("这个组织已经推荐过了。"))
+    attachment = None
+    if upload is not None:
+        mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
+        attachment = store_upload(
+            session,
+            actor=actor,
+            filename=upload.filename,
+            data=data,
+            mime=mime,
+            upload_dir=upload_dir,
+            proposal_id=None,
+        )
     nomination = StarNomination(
-        campaign_id=campaign.id, group_id=group.id, evidence=evidence, recommended_by_id=actor.id
+        campaign_id=campaign.id,
+        group_id=group.id,
+        evidence=evidence,
+        attachment_id=attachment.id if attachment else None,
+        recommended_by_id=actor.id,
     )
     session.add(nomination)
     try:
@@ -145,7 +174,12 @@ def recommend(
         action="star_nomination.recommend",
         obj=nomination,
         district_id=campaign.district_id,
-        after={"campaign_id": campaign.id, "group_id": group.id, "self_total": sheet.total_halves},
+        after={
+            "campaign_id": campaign.id,
+            "group_id": group.id,
+            "self_total": sheet.total_halves,
+            "attachment": bool(attachment),
+        },
     )
     session.flush()
     return nomination

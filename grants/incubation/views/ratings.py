@@ -8,8 +8,9 @@ check the policy for *this* campaign, nomination or group.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,6 +33,9 @@ from grants.incubation.ratings.forms import (
     posted_points,
 )
 from grants.incubation.ratings.states import campaign_machine, campaign_status_label, star_objection_label, stars_label
+from grants.proposals.attachments import file_path
+from grants.reports.responses import attachment_headers
+from grants.results.objections import Upload
 
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
@@ -282,17 +286,49 @@ def recommend(campaign_id: int, group_id: int):
     may = policy.can_recommend(current_user, campaign, group) or policy.is_organizer(current_user, campaign)
     refuse_unless(may)
     form = RecommendForm()
-    evidence = form.evidence.data
+    evidence, upload = form.evidence.data, _upload()
     return _sheet_page(
         {"campaign": campaign, "group": group, "stage": "self", "may_score": may},
         form,
         campaigns.criteria_of(db.session, campaign.id),
         lambda s, points: sheets.recommend(
-            s, actor=current_user, campaign=campaign, group=group, points=points, evidence=evidence or ""
+            s,
+            actor=current_user,
+            campaign=campaign,
+            group=group,
+            points=points,
+            evidence=evidence or "",
+            upload=upload,
+            upload_dir=Path(current_app.config["UPLOAD_DIR"]),
         ),
         _("已推荐“%(name)s”参加星级评定。", name=group.name),
         url_for(".campaign", campaign_id=campaign_id),
     )
+
+
+def _upload() -> Upload | None:
+    """The evidence file posted with a recommendation, read up to one byte over the limit."""
+    file = request.files.get("file")
+    if request.method != "POST" or file is None or not file.filename:
+        return None
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    return Upload(file.filename, file.read(limit + 1), limit, current_app.config["IMAGE_MAX_PIXELS"])
+
+
+@bp.get("/nominations/<int:nomination_id>/evidence")
+@login_required
+def evidence_file(nomination_id: int):
+    """The recommendation's evidence file, for those who see the nomination."""
+    nomination = nomination_or_404(nomination_id)
+    attachment = nomination.attachment
+    path = file_path(Path(current_app.config["UPLOAD_DIR"]), attachment) if attachment else None
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.mime, max_age=0)
+    response.headers.update(
+        attachment_headers(attachment.original_name, attachment.mime, inline=attachment.mime != "application/pdf")
+    )
+    return response
 
 
 @bp.route("/nominations/<int:nomination_id>/street", methods=["GET", "POST"])
