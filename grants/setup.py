@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.editions.views import bp as editions_bp
     from grants.funding.views import bp as funding_bp
     from grants.incubation.views import bp as incubation_bp
+    from grants.incubation.views.ratings import bp as ratings_bp
     from grants.judging.views import bp as judging_bp
     from grants.main.views import bp as main_bp
     from grants.notifications.views import bp as notifications_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         funding_bp,
         incubation_bp,
+        ratings_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -31,6 +31,7 @@ SKIP_ENDPOINTS = {
     "funding.agreement_scan",
     "funding.expense_receipt",
     "incubation.activity_photo",
+    "ratings.evidence_file",
 }
 # Pages that exist only for scoring rounds (the walk's default round is the eligibility round).
 SCORING_ROUND_PAGES = {
@@ -108,6 +109,8 @@ def _route_args(world) -> dict[str, int | str]:
         "group_id": world["group"].id,
         "member_id": world["member"].id,
         "activity_id": world["activity"].id,
+        "campaign_id": world["star_nomination"].campaign_id,
+        "nomination_id": world["star_nomination"].id,
     }
 
 
@@ -250,8 +253,10 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.flush()
     session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
     session.commit()
+    star_nomination = _star_campaign(session, district, group, organizer, names)
     return {
         "activity": activity,
+        "star_nomination": star_nomination,
         "group": group,
         "member": member,
         "report": report,
@@ -498,3 +503,45 @@ def _finished_export_job(session, edition, organizer):
     session.add(job)
     session.commit()
     return job
+
+
+def _star_campaign(session, district, group, organizer, names):
+    """A final star-rating campaign in which the group earned four stars, with an answered objection."""
+    from grants import timeutil
+    from grants.incubation.models import StarCampaign, StarCriterion, StarNomination, StarObjection, StarSheet
+
+    campaign = StarCampaign(
+        district_id=district.id,
+        year=2026,
+        title=names["theme"],
+        status="final",
+        notice_opens_at=timeutil.now(),
+        notice_closes_at=timeutil.now(),
+        final_on=timeutil.today(),
+    )
+    session.add(campaign)
+    session.flush()
+    criterion = StarCriterion(
+        campaign_id=campaign.id,
+        indicator=names["categories"][0],
+        name=names["categories"][1],
+        max_halves=200,
+        position=1,
+    )
+    nomination = StarNomination(campaign_id=campaign.id, group_id=group.id, evidence=names["text"], decided_stars=4)
+    session.add_all([criterion, nomination])
+    session.flush()
+    session.add(StarSheet(nomination_id=nomination.id, stage="self", slot=0, scorer_id=organizer.id, total_halves=170))
+    session.add(
+        StarObjection(
+            campaign_id=campaign.id,
+            nomination_id=nomination.id,
+            author_id=organizer.id,
+            text=names["text"],
+            status="dismissed",
+            reply=names["theme"],
+            answered_at=timeutil.now(),
+        )
+    )
+    session.commit()
+    return nomination

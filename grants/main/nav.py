@@ -18,6 +18,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("incubation.index", _l("三自组织")))
         unread = notifications.unread_count(db.session, user.id)
         items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
+    if policy.is_organizer(user) or policy.is_staff(user):
+        items.append(("ratings.index", _l("星级评定")))
     if policy.is_judge(user):
         items.append(("judging.queue", _l("评审任务")))
     if policy.is_finance(user):

@@ -138,6 +138,21 @@ def waiting_for(session: Session, user) -> list[Task]:
             tasks.append(Task(_("%(n)d笔拨款等待您审批。", n=to_approve), "funding.queue"))
         if to_pay:
             tasks.append(Task(_("%(n)d笔已审批的拨款等待登记拨付。", n=to_pay), "funding.queue"))
+    tasks += _star_rating(session, user)
+    return tasks
+
+
+def _star_rating(session: Session, user) -> list[Task]:
+    """Star rating: groups waiting for the street's score, and for an assessor's sheets."""
+    from grants.incubation.ratings import queries as rating_queries  # incubation sits above main
+
+    tasks = []
+    for campaign_id, title, n in rating_queries.street_sheets_waiting(session, user):
+        text = _("%(campaign)s：%(n)d个组织等待街道初评评分。", campaign=title, n=n)
+        tasks.append(Task(text, "ratings.campaign", {"campaign_id": campaign_id}))
+    for campaign_id, title, n in rating_queries.assessor_campaigns_waiting(session, user):
+        text = _("%(campaign)s：%(n)d个组织等待您的区级审评评分。", campaign=title, n=n)
+        tasks.append(Task(text, "ratings.campaign", {"campaign_id": campaign_id}))
     return tasks
 
 

@@ -43,3 +43,6 @@ def make_group(session, world, make):
         return group
 
     return _make
+
+
+from tests.incubation.rating_fixtures import pipeline  # noqa: E402, F401  (fixture)

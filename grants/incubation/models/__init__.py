@@ -8,3 +8,15 @@ from grants.incubation.models.activities import (  # noqa: F401
     VolunteerHours,
 )
 from grants.incubation.models.groups import Group, GroupKind, GroupMember, GroupStatus, MemberRole  # noqa: F401
+from grants.incubation.models.ratings import (  # noqa: F401
+    CampaignStatus,
+    SheetStage,
+    StarAssessor,
+    StarCampaign,
+    StarCriterion,
+    StarNomination,
+    StarObjection,
+    StarObjectionStatus,
+    StarSheet,
+    StarSheetLine,
+)

@@ -57,4 +57,8 @@ def refuse_unless(allowed: bool) -> None:
         abort(403)
 
 
-from grants.incubation.views import activities, groups  # noqa: E402, F401
+from grants.incubation.views import (  # noqa: E402
+    activities,  # noqa: F401
+    groups,  # noqa: F401
+    ratings,  # noqa: F401  (its own blueprint, registered in grants/setup.py)
+)
