@@ -298,3 +298,47 @@ def test_demo_past_grants_carried_through_funding(app, client, session, login_as
     assert client.get(f"/funding/grants/{by_lead['resident3'].id}").status_code == 404
     login_as(organizer)
     assert client.get(f"/funding/grants/{by_lead['resident3'].id}").status_code == 200
+
+
+def test_demo_groups_have_a_year_of_activities_and_star_ratings(app, client, session, login_as):
+    """Issue 14 item 8: the past edition's funded teams (not the suspended one) and older groups
+    without a grant; a year of activities (confirmed, returned, waiting) with volunteer hours; a
+    final 2025 campaign (one five-star, two four-star, one three-star group) and a 2026 campaign at
+    the street stage; staff1 has activities to confirm and street1 groups to score."""
+    from collections import Counter
+
+    from grants.incubation.models import Activity, Group, StarCampaign, StarNomination, VolunteerHours
+    from grants.incubation.ratings import queries as rating_queries
+
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "resident groups with a year of activities" in result.output, result.output
+    session.commit()
+    groups = session.scalars(select(Group).order_by(Group.id)).all()
+    from_grants = [g for g in groups if g.origin_grant_id is not None]
+    assert len(from_grants) == 4 and len(groups) - len(from_grants) == 4
+    assert "resident7" not in {g.leader.username for g in groups}  # the suspended grant's team
+    assert all(g.status == "filed" and g.filing_no for g in groups if g.origin_grant_id is None)
+
+    statuses = Counter(a.status for a in session.scalars(select(Activity)))
+    assert statuses["confirmed"] > 150 and statuses["returned"] > 0 and statuses["pending"] > 0
+    first, last = session.execute(select(func.min(Activity.starts_at), func.max(Activity.starts_at))).one()
+    assert first.date() < timeutil.today() - timedelta(days=300) and last.date() <= timeutil.today()
+    assert session.scalar(select(func.count(VolunteerHours.id))) > 300
+    returned = session.scalars(select(Activity).where(Activity.status == "returned")).all()
+    assert all(a.return_reason for a in returned)
+
+    campaigns = {c.year: c for c in session.scalars(select(StarCampaign))}
+    assert campaigns[2025].status == "final" and campaigns[2026].status == "street_review"
+    stars = sorted(
+        n.decided_stars
+        for n in session.scalars(select(StarNomination).where(StarNomination.campaign_id == campaigns[2025].id))
+    )
+    assert stars == [3, 4, 4, 5]
+    current = rating_queries.current_stars_of(session, [g.id for g in groups])
+    assert sorted(r.stars for r in current.values()) == [3, 4, 4, 5]
+
+    users = {u.username: u for u in session.scalars(select(User))}
+    login_as(users["staff1"])
+    assert "条组织活动待核实" in client.get("/").get_data(as_text=True)
+    login_as(users["street1"])
+    assert "个组织等待街道初评评分" in client.get("/").get_data(as_text=True)

@@ -27,12 +27,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants import timeutil
-from grants.auth.models import User
+from grants.auth import service as auth_service
+from grants.auth.models import Role, User
 from grants.editions.models import Edition
 from grants.funding.models import Grant
 from grants.incubation import activities, policy
 from grants.incubation import service as groups
-from grants.incubation.models import Activity, Group, GroupMember
+from grants.incubation.models import Activity, Group, GroupMember, StarCampaign
+from grants.incubation.ratings import campaigns as ratings_campaigns
+from grants.incubation.ratings import decisions as ratings_decisions
+from grants.incubation.ratings import policy as rating_policy
+from grants.incubation.ratings import sheets as ratings_sheets
 from grants.org.models import Community
 
 SEED = 14
@@ -137,12 +142,12 @@ WITHOUT_GRANTS = (
     ),
     Story(
         "resident12",
-        "枫林社区",
-        "枫林社区广场健身操队",
+        "翠竹社区",
+        "翠竹社区广场健身操队",
         "recreation",
         date(2023, 8, 8),
         "每晚在社区广场带领居民跳健身操，参加街道的全民健身展示。",
-        "枫林社区文化广场",
+        "翠竹社区文化广场",
         (("recreation", "广场健身操", 35, 35), ("training", "新动作教学", 20, 20)),
         ("邹美玲", "喻志刚"),
     ),
@@ -188,9 +193,8 @@ class _Run:
 
     def manager(self, group: Group) -> User:
         """Who confirms the group's activities: its community's staff (staff1 in 桂花社区), else the organizer."""
-        if self.staff is not None and policy.can_manage(self.staff, group):
-            return self.staff
-        return self.organizer
+        staff = [u for login, u in self.users.items() if login.startswith("staff")]
+        return next((u for u in staff if policy.can_manage(u, group)), self.organizer)
 
 
 def _mobile(n: int) -> str:
@@ -370,12 +374,149 @@ def _year_of_activities(run: _Run, made: list[tuple[Group, Story]]) -> None:
                     activities.confirm_activity(run.session, actor=manager, activity=activity)
 
 
+# The social workers (社工) of two more communities of 东湖街道: they confirm their groups' activities
+# and recommend them for the star rating, as staff1 does for 桂花社区.
+MORE_STAFF = (("staff2", "何社工（樱桃社区）", "樱桃社区"), ("staff3", "林社工（翠竹社区）", "翠竹社区"))
+ASSESSORS = ("judge1", "judge2", "judge3")
+# 2025: the older groups, with the share of the points each earns (stars by the default cut-offs
+# 70 / 80 / 90): one five-star, two four-star, one three-star group.
+RATED_2025 = {
+    "桂花社区睦邻读书会": 0.93,
+    "桂花社区平安巡逻队": 0.86,
+    "樱桃社区楼栋议事会": 0.82,
+    "翠竹社区广场健身操队": 0.74,
+}
+# 2026: recommended by their communities; street1 (东湖街道) has scored the first and has the rest to score.
+RECOMMENDED_2026 = {
+    "桂花社区平安巡逻队": 0.88,
+    "桂花社区睦邻读书会": 0.91,
+    "樱桃社区共享工具箱互助队": 0.78,
+    "翠竹社区夕阳红合唱团": 0.84,
+}
+
+
+def _more_staff(run: _Run) -> None:
+    from grants.demo import DEMO_PASSWORD
+
+    for login, name, community_name in MORE_STAFF:
+        if run.user(login) is not None:
+            continue
+        community = run.community(community_name)
+        user = auth_service.register_user(
+            run.session, login=login, display_name=name, password=DEMO_PASSWORD, community=community
+        )
+        auth_service.grant_role(run.session, actor=None, user=user, role=Role.COMMUNITY_STAFF, scope=community)
+        run.users[login] = user
+    run.session.flush()
+
+
+def _points(run: _Run, campaign: StarCampaign, share: float, spread: float) -> dict[int, int]:
+    """Points per criterion (in half points) around ``share`` of each maximum."""
+    return {
+        c.id: max(0, min(c.max_halves, round(c.max_halves * (share + run.rng.uniform(-spread, spread)))))
+        for c in ratings_campaigns.criteria_of(run.session, campaign.id)
+    }
+
+
+def _recommender(run: _Run, campaign: StarCampaign, group: Group) -> User | None:
+    return next(
+        (u for u in run.users.values() if rating_policy.can_recommend(u, campaign, group)),
+        None,
+    )
+
+
+def _campaign(run: _Run, district_id: int, year: int, opened: date) -> StarCampaign:
+    with timeutil.as_of(_at(opened, 9)):
+        campaign = ratings_campaigns.create_campaign(
+            run.session,
+            actor=run.organizer,
+            district_id=district_id,
+            data=ratings_campaigns.CampaignData(title=f"东湖区{year}年度三自组织星级评定", year=year),
+        )
+        for login in ASSESSORS:
+            ratings_campaigns.add_assessor(run.session, actor=run.organizer, campaign=campaign, login=login)
+    with timeutil.as_of(_at(opened + timedelta(days=4), 9)):
+        ratings_campaigns.move_stage(run.session, actor=run.organizer, campaign=campaign, target="recommending")
+    return campaign
+
+
+def _recommend(run: _Run, campaign: StarCampaign, by_name: dict[str, Group], shares: dict[str, float], day: date):
+    nominations = {}
+    for n, (name, share) in enumerate(shares.items()):
+        group = by_name[name]
+        recommender = _recommender(run, campaign, group)
+        if recommender is None:
+            continue
+        with timeutil.as_of(_at(day + timedelta(days=n), 16)):
+            nominations[name] = ratings_sheets.recommend(
+                run.session,
+                actor=recommender,
+                campaign=campaign,
+                group=group,
+                points=_points(run, campaign, min(1.0, share + 0.04), 0.03),
+                evidence=f"{group.name}本年度活动记录、志愿服务时长和居民评价见附件材料。",
+            )
+    return nominations
+
+
+def _rating_2025(run: _Run, district_id: int, by_name: dict[str, Group]) -> None:
+    """Last year's campaign, carried to its final stars."""
+    campaign = _campaign(run, district_id, 2025, date(2025, 9, 1))
+    nominations = _recommend(run, campaign, by_name, RATED_2025, date(2025, 9, 10))
+    street = run.users["street1"]
+    with timeutil.as_of(_at(date(2025, 9, 25), 9)):
+        ratings_campaigns.move_stage(run.session, actor=run.organizer, campaign=campaign, target="street_review")
+    for n, (name, nomination) in enumerate(nominations.items()):
+        with timeutil.as_of(_at(date(2025, 10, 1) + timedelta(days=n), 10)):
+            ratings_sheets.score_street(
+                run.session, actor=street, nomination=nomination, points=_points(run, campaign, RATED_2025[name], 0.04)
+            )
+    with timeutil.as_of(_at(date(2025, 10, 10), 9)):
+        ratings_campaigns.move_stage(run.session, actor=run.organizer, campaign=campaign, target="district_review")
+    for k, login in enumerate(ASSESSORS):
+        for name, nomination in nominations.items():
+            with timeutil.as_of(_at(date(2025, 10, 15) + timedelta(days=k), 14)):
+                ratings_sheets.score_district(
+                    run.session,
+                    actor=run.user(login),
+                    nomination=nomination,
+                    points=_points(run, campaign, RATED_2025[name], 0.02),
+                    comment="材料齐全，活动记录真实。" if k == 0 else "",
+                )
+    with timeutil.as_of(_at(date(2025, 10, 27), 10)):
+        for nomination in nominations.values():
+            ratings_decisions.decide(run.session, actor=run.organizer, nomination=nomination)
+        ratings_decisions.publish(run.session, actor=run.organizer, campaign=campaign)
+    with timeutil.as_of(_at(date(2025, 11, 10), 10)):
+        ratings_decisions.finalize(run.session, actor=run.organizer, campaign=campaign)
+
+
+def _rating_2026(run: _Run, district_id: int, by_name: dict[str, Group]) -> None:
+    """This year's campaign, at the street stage: street1 has scored one group and has the rest to score."""
+    campaign = _campaign(run, district_id, 2026, run.today - timedelta(days=45))
+    nominations = _recommend(run, campaign, by_name, RECOMMENDED_2026, run.today - timedelta(days=35))
+    with timeutil.as_of(_at(run.today - timedelta(days=20), 9)):
+        ratings_campaigns.move_stage(run.session, actor=run.organizer, campaign=campaign, target="street_review")
+    name, nomination = next(iter(nominations.items()))
+    with timeutil.as_of(_at(run.today - timedelta(days=6), 10)):
+        ratings_sheets.score_street(
+            run.session,
+            actor=run.users["street1"],
+            nomination=nomination,
+            points=_points(run, campaign, RECOMMENDED_2026[name], 0.04),
+        )
+
+
 def seed_incubation(session: Session, past_edition: Edition | None) -> bool:
     """Build the groups, their year and the star ratings once; returns whether anything was done."""
     if session.scalar(select(func.count(Group.id))) or past_edition is None:
         return False
     run = _Run(session)
+    _more_staff(run)
     made = _groups_from_grants(run, past_edition) + _groups_without_grants(run)
     _year_of_activities(run, made)
+    by_name = {group.name: group for group, _story in made}
+    _rating_2025(run, past_edition.district_id, by_name)
+    _rating_2026(run, past_edition.district_id, by_name)
     session.flush()
     return bool(made)
