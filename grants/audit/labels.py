@@ -35,6 +35,7 @@ OBJECT_TYPE_LABELS = {
     "EvaluationRubric": _l("评估指标"),
     "Group": _l("三自组织"),
     "GroupMember": _l("组织成员"),
+    "VolunteerCertificate": _l("志愿服务证明"),
 }
 
 ACTION_LABELS = {
@@ -128,6 +129,7 @@ ACTION_LABELS = {
     "group.dissolve": _l("注销组织"),
     "group_member.add": _l("添加组织成员"),
     "group_member.update": _l("修改组织成员"),
+    "volunteer_certificate.issue": _l("开具志愿服务证明"),
     "document_job.certificates": _l("批量生成获奖证书"),
     "document_job.funding_export": _l("导出资金报表"),
     "ledger.record": _l("记入资金台账"),

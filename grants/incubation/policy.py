@@ -45,3 +45,18 @@ def can_view_community_groups(user, community) -> bool:
 def can_create_group(user, community) -> bool:
     """A group that grew without a grant, or from a grant of this community: staff or organizer."""
     return community.id in policy.staff_community_ids(user) or policy.is_organizer(user, community.street.district_id)
+
+
+def can_view_hours(user, group) -> bool:
+    """The members' volunteer hours and activities: whoever sees the group (leader, staff, street, organizer)."""
+    return can_view(user, group)
+
+
+def can_issue_certificates(user, group) -> bool:
+    """A 志愿服务证明 is issued by the community that confirmed the hours (its staff) or the organizer."""
+    return can_manage(user, group)
+
+
+def can_download_certificates(user, group) -> bool:
+    """An issued certificate: its issuers, and the group's leader (who hands it to the member)."""
+    return can_manage(user, group) or is_leader(user, group)

@@ -57,4 +57,4 @@ def refuse_unless(allowed: bool) -> None:
         abort(403)
 
 
-from grants.incubation.views import groups  # noqa: E402, F401
+from grants.incubation.views import groups, hours  # noqa: E402, F401
