@@ -152,7 +152,14 @@ def certificate_html(session: Session, certificate: VolunteerCertificate, member
         start=long_date(certificate.period_start),
         end=long_date(certificate.period_end),
         issued_on=long_date(timeutil.to_local(certificate.issued_at).date()),
-        lines=hours.member_activities(session, member.id, certificate.period_start, certificate.period_end),
+        # What the certificate counted when it was issued: an activity confirmed later is not on its reprint.
+        lines=hours.member_activities(
+            session,
+            member.id,
+            certificate.period_start,
+            certificate.period_end,
+            confirmed_by=certificate.issued_at,
+        ),
     )
 
 

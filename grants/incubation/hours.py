@@ -116,9 +116,15 @@ def member_hours(session: Session, member: GroupMember) -> tuple[list[int], Memb
 
 
 def member_activities(
-    session: Session, member_id: int, start: date | None = None, end: date | None = None
+    session: Session,
+    member_id: int,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    confirmed_by: datetime | None = None,
 ) -> list[ActivityLine]:
-    """The confirmed activities a member volunteered at, oldest first, within a period if given (one query)."""
+    """The confirmed activities a member volunteered at, oldest first, within a period if given, and
+    confirmed by an instant if given (what a certificate issued then counted); one query."""
     query = (
         _confirmed_hours(VolunteerHours.member_id == member_id)
         .add_columns(Activity.id, Activity.starts_at, Activity.title, Activity.place, VolunteerHours.halves)
@@ -127,6 +133,8 @@ def member_activities(
     if start is not None and end is not None:
         since, until = period_bounds(start, end)
         query = query.where(Activity.starts_at >= since, Activity.starts_at < until)
+    if confirmed_by is not None:
+        query = query.where(Activity.confirmed_at <= confirmed_by)
     return [
         ActivityLine(activity_id=i, day=to_local(at).date(), title=title, place=place, halves=halves)
         for i, at, title, place, halves in session.execute(query)

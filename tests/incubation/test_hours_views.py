@@ -3,7 +3,7 @@ from the member's page, the PDF's text, and a bounded number of queries whatever
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -109,10 +109,13 @@ def _issue(session, world, group, member):
 
 
 def test_the_certificate_pdf_names_the_member_hours_number_and_community_but_no_mobile(
-    session, client, login_as, world, crew, tmp_path
+    session, client, login_as, world, crew, make_activity, tmp_path
 ):
     group, first, _second = crew
     certificate = _issue(session, world, group, first)
+    later = make_activity(group, hours={first: 6}, on=date(2026, 6, 1), title="开具后才核实的活动")
+    later.confirmed_at = certificate.issued_at + timedelta(minutes=5)
+    session.commit()
     login_as(group.leader)  # the leader downloads what the community issued
     response = client.get(f"/groups/{group.id}/certificates/{certificate.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -129,6 +132,7 @@ def test_the_certificate_pdf_names_the_member_hours_number_and_community_but_no_
     ):
         assert expected in text, expected
     assert "国庆游园" not in text  # outside the period
+    assert "开具后才核实的活动" not in text and "5.5小时" not in text  # the reprint says what was issued
     assert MOBILE not in text and "1371234" not in text
     fonts = _fonts(response.data, tmp_path)
     assert fonts and all(embedded == "yes" for _name, embedded in fonts)
@@ -151,17 +155,19 @@ def test_the_hours_pages_issue_the_same_number_of_queries_for_10_and_1000_activi
     assert counts[10] == counts[1000]
 
 
-def _bulk_activities(session, world, group, members, n: int) -> None:
-    """n confirmed activities spread over three years, every member volunteering (inserted in bulk)."""
-    from datetime import datetime, timedelta
+def _bulk_activities(session, world, group, members, n: int, *, first=None, minutes: bool = False) -> None:
+    """n confirmed activities a day apart from 5 January 2024 (three years for 1,000), or a minute
+    apart from ``first``, every member volunteering (inserted in bulk)."""
+    from datetime import datetime
 
     from grants.incubation.models import Activity, VolunteerHours
     from grants.timeutil import LOCAL_TZ
 
-    first = datetime(2024, 1, 5, 9, 0, tzinfo=LOCAL_TZ)
+    first = first or datetime(2024, 1, 5, 9, 0, tzinfo=LOCAL_TZ)
+    step = timedelta(minutes=1) if minutes else timedelta(days=1)
     activities = []
     for i in range(n):
-        starts = first + timedelta(hours=24 * (i % 1000))
+        starts = first + step * i
         activities.append(
             Activity(
                 group_id=group.id,

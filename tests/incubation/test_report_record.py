@@ -79,3 +79,20 @@ def test_a_grant_without_a_group_says_so_on_its_report(session, client, login_as
     report = submit(session, grant, "midterm")
     login_as(world.organizer_a)
     assert "还没有孵化为三自组织" in _text(client.get(f"/funding/reports/{report.id}"))
+
+
+def test_the_report_page_issues_the_same_number_of_queries_for_10_and_300_activities(
+    session, client, login_as, world, grown, query_counter
+):
+    from tests.incubation.test_hours_views import _bulk_activities
+
+    grant, group, member = grown
+    report = submit(session, grant, "midterm")
+    login_as(world.organizer_a)
+    counts = []
+    for n in (10, 290):  # 10, then 300 in the period
+        _bulk_activities(session, world, group, [member], n, first=datetime(2026, 6, 2, tzinfo=UTC), minutes=True)
+        with query_counter() as statements:
+            assert client.get(f"/funding/reports/{report.id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
