@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from grants.incubation.hourmath import years_between
@@ -134,7 +134,8 @@ def member_activities(
         since, until = period_bounds(start, end)
         query = query.where(Activity.starts_at >= since, Activity.starts_at < until)
     if confirmed_by is not None:
-        query = query.where(Activity.confirmed_at <= confirmed_by)
+        # A confirmed row without its confirmation time counts as confirmed before the instant.
+        query = query.where(or_(Activity.confirmed_at.is_(None), Activity.confirmed_at <= confirmed_by))
     return [
         ActivityLine(activity_id=i, day=to_local(at).date(), title=title, place=place, halves=halves)
         for i, at, title, place, halves in session.execute(query)
