@@ -111,6 +111,7 @@ def _route_args(world) -> dict[str, int | str]:
         "activity_id": world["activity"].id,
         "campaign_id": world["star_nomination"].campaign_id,
         "nomination_id": world["star_nomination"].id,
+        "certificate_id": world["certificate"].id,
     }
 
 
@@ -227,7 +228,14 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
 
     from grants.incubation.models import Group, GroupMember
 
-    group = Group(community_id=community.id, name=names["text"], kind="volunteer", leader_id=organizer.id)
+    # Grown from the grant, so that its report pages list the group's record of the period.
+    group = Group(
+        community_id=community.id,
+        name=names["text"],
+        kind="volunteer",
+        leader_id=organizer.id,
+        origin_grant_id=funding_grant.id,
+    )
     session.add(group)
     session.flush()
     member = GroupMember(group_id=group.id, name=names["staff"], mobile="13912345678", joined_on=date(2026, 6, 1))
@@ -252,11 +260,13 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.add(activity)
     session.flush()
     session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
+    certificate = _volunteer_record(session, group, member, organizer, names)
     session.commit()
     star_nomination = _star_campaign(session, district, group, organizer, names)
     return {
         "activity": activity,
         "star_nomination": star_nomination,
+        "certificate": certificate,
         "group": group,
         "member": member,
         "report": report,
@@ -344,6 +354,45 @@ def test_every_page_in_chinese_has_no_english_leftovers(app, client, make, sessi
 def test_translations_folder_uses_the_names_flask_babel_looks_for():
     folders = {p.name for p in (Path(PROJECT_ROOT) / "grants" / "translations").iterdir() if p.is_dir()}
     assert "en" in folders
+
+
+def _volunteer_record(session, group, member, organizer, names):
+    """A confirmed activity with the member's hours, and their issued certificate."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from grants.incubation.models import Activity, VolunteerCertificate, VolunteerHours
+
+    starts = datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
+    activity = Activity(
+        group_id=group.id,
+        title=names["text"],
+        kind="service",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        place=names["community"],
+        participants=5,
+        served=20,
+        status="confirmed",
+        confirmed_by_id=organizer.id,
+        confirmed_at=starts,
+    )
+    session.add(activity)
+    session.flush()
+    session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
+    certificate = VolunteerCertificate(
+        number="ZY-2026-001-000001",
+        member_id=member.id,
+        group_id=group.id,
+        community_id=group.community_id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 11, 30),
+        halves=3,
+        activities=1,
+        issued_by_id=organizer.id,
+    )
+    session.add(certificate)
+    session.flush()
+    return certificate
 
 
 def _proposal(make, session, edition, applicant, community, names):

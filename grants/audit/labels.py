@@ -40,6 +40,7 @@ OBJECT_TYPE_LABELS = {
     "StarNomination": _l("星级评定推荐"),
     "StarSheet": _l("星级评分表"),
     "StarObjection": _l("星级评定异议"),
+    "VolunteerCertificate": _l("志愿服务证明"),
 }
 
 ACTION_LABELS = {
@@ -154,6 +155,7 @@ ACTION_LABELS = {
     "star_objection.file": _l("对星级评定提出异议"),
     "star_objection.uphold": _l("答复星级评定异议（成立）"),
     "star_objection.dismiss": _l("答复星级评定异议（不成立）"),
+    "volunteer_certificate.issue": _l("开具志愿服务证明"),
     "document_job.certificates": _l("批量生成获奖证书"),
     "document_job.funding_export": _l("导出资金报表"),
     "ledger.record": _l("记入资金台账"),

@@ -135,6 +135,7 @@ def new_report(grant_id: int):
         refusal=reports.refusal(db.session, grant, kind),
         expense_lines=reports.expense_list(db.session, grant.id),
         max_photos=reports.MAX_PHOTOS,
+        period=reports.period_of(db.session, grant, kind),
     ), status
 
 
@@ -158,6 +159,7 @@ def report(report_id: int):
         returned=reports.return_reasons(session, [report.id]).get(report.id),
         rubric=rubrics.current(session, grant.edition_id, report.kind),
         expense_lines=reports.expense_list(session, grant.id),
+        period=reports.period_of(session, grant, report.kind, report),
         may_manage=policy.can_manage(current_user, grant),
     )
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants import audit
+from grants import audit, timeutil
 from grants.audit.models import AuditEntry
 from grants.errors import DomainError, NotAllowed
 from grants.funding import policy, rubrics
@@ -327,3 +328,33 @@ def section(session: Session, grant: Grant) -> Section:
         due=due,
         decision=status_decision(session, grant),
     )
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report covers: from the grant's signing (a final report: from the mid-term report that
+    stands) to the report's date; the group's confirmed activities of the period are listed with it."""
+
+    since: datetime | None  # None: the grant was never signed, everything up to the report counts
+    until: datetime
+    after_midterm: bool
+
+
+def period_of(session: Session, grant: Grant, kind: str, report: GrantReport | None = None) -> Period:
+    """The period of a submitted report, or of the one being written now (one query for a final report)."""
+    until = report.submitted_at if report is not None else timeutil.now()
+    if kind == ReportKind.FINAL.value:
+        midterm = session.scalar(
+            select(GrantReport.submitted_at)
+            .where(
+                GrantReport.grant_id == grant.id,
+                GrantReport.kind == ReportKind.MIDTERM.value,
+                GrantReport.status != ReportStatus.RETURNED.value,
+                GrantReport.submitted_at < until,
+            )
+            .order_by(GrantReport.submitted_at.desc(), GrantReport.id.desc())
+            .limit(1)
+        )
+        if midterm is not None:
+            return Period(since=midterm, until=until, after_midterm=True)
+    return Period(since=grant.signed_at, until=until, after_midterm=False)

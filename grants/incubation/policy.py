@@ -68,3 +68,16 @@ def can_review_community_activities(user, community) -> bool:
 def can_view_activity(user, activity) -> bool:
     """An activity and its photos: whoever sees its group (leader, community and street staff, organizer)."""
     return can_view(user, activity.group)
+def can_view_hours(user, group) -> bool:
+    """The members' volunteer hours and activities: whoever sees the group (leader, staff, street, organizer)."""
+    return can_view(user, group)
+
+
+def can_issue_certificates(user, group) -> bool:
+    """A 志愿服务证明 is issued by the community that confirmed the hours (its staff) or the organizer."""
+    return can_manage(user, group)
+
+
+def can_download_certificates(user, group) -> bool:
+    """An issued certificate: its issuers, and the group's leader (who hands it to the member)."""
+    return can_manage(user, group) or is_leader(user, group)

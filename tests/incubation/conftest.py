@@ -45,4 +45,51 @@ def make_group(session, world, make):
     return _make
 
 
+@pytest.fixture
+def make_activity(session, world):
+    """make_activity(group, hours={member: halves}, status=…, on=date): an activity row made directly
+    (the logging and confirming service is tested on its own), committed."""
+    from datetime import datetime, time, timedelta
+
+    from grants.incubation.models import Activity, VolunteerHours
+    from grants.timeutil import LOCAL_TZ
+
+    def _make(
+        group,
+        *,
+        hours=None,
+        status: str = "confirmed",
+        on: date = date(2026, 7, 1),
+        title: str = "楼道清扫",
+        served: int = 10,
+        participants: int = 5,
+        at: time = time(9, 0),
+        confirmer=None,
+    ):
+        starts = datetime.combine(on, at, tzinfo=LOCAL_TZ)
+        activity = Activity(
+            group_id=group.id,
+            title=title,
+            kind="service",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            place="三号楼",
+            participants=participants,
+            served=served,
+            status=status,
+            logged_by_id=group.leader_id,
+            confirmed_by_id=(confirmer or world.staff_a).id if status == "confirmed" else None,
+            confirmed_at=starts + timedelta(days=1) if status == "confirmed" else None,
+            return_reason="照片不清楚" if status == "returned" else "",
+        )
+        session.add(activity)
+        session.flush()
+        for member, halves in (hours or {}).items():
+            session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=halves))
+        session.commit()
+        return activity
+
+    return _make
+
+
 from tests.incubation.rating_fixtures import pipeline  # noqa: E402, F401  (fixture)

@@ -1,4 +1,5 @@
-"""Incubation models: groups and members, activities and volunteer hours (star ratings beside them)."""
+"""Incubation models: groups and members, activities, volunteer hours and their certificates (star ratings
+beside them)."""
 
 from grants.incubation.models.activities import (  # noqa: F401
     Activity,
@@ -7,6 +8,7 @@ from grants.incubation.models.activities import (  # noqa: F401
     ActivityStatus,
     VolunteerHours,
 )
+from grants.incubation.models.certificates import VolunteerCertificate  # noqa: F401
 from grants.incubation.models.groups import Group, GroupKind, GroupMember, GroupStatus, MemberRole  # noqa: F401
 from grants.incubation.models.ratings import (  # noqa: F401
     CampaignStatus,

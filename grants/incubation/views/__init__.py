@@ -60,5 +60,6 @@ def refuse_unless(allowed: bool) -> None:
 from grants.incubation.views import (  # noqa: E402
     activities,  # noqa: F401
     groups,  # noqa: F401
+    hours,  # noqa: F401
     ratings,  # noqa: F401  (its own blueprint, registered in grants/setup.py)
 )
