@@ -68,6 +68,8 @@ def can_review_community_activities(user, community) -> bool:
 def can_view_activity(user, activity) -> bool:
     """An activity and its photos: whoever sees its group (leader, community and street staff, organizer)."""
     return can_view(user, activity.group)
+
+
 def can_view_hours(user, group) -> bool:
     """The members' volunteer hours and activities: whoever sees the group (leader, staff, street, organizer)."""
     return can_view(user, group)
