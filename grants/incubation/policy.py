@@ -45,3 +45,13 @@ def can_view_community_groups(user, community) -> bool:
 def can_create_group(user, community) -> bool:
     """A group that grew without a grant, or from a grant of this community: staff or organizer."""
     return community.id in policy.staff_community_ids(user) or policy.is_organizer(user, community.street.district_id)
+
+
+def can_view_street_groups(user, street) -> bool:
+    """A street's list of groups: its street staff and the district's organizer."""
+    return street.id in policy.staff_street_ids(user) or policy.is_organizer(user, street.district_id)
+
+
+def can_view_district_groups(user, district) -> bool:
+    """The district's list of groups: its organizer."""
+    return policy.is_organizer(user, district.id)

@@ -57,4 +57,9 @@ def refuse_unless(allowed: bool) -> None:
         abort(403)
 
 
-from grants.incubation.views import groups  # noqa: E402, F401
+from grants.incubation import applying  # noqa: E402, F401  (registers the groups a leader may apply for)
+from grants.incubation.views import (  # noqa: E402, F401
+    groups,
+    history,
+    lists,
+)
