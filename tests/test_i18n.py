@@ -217,11 +217,19 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
 
     from grants.incubation.models import Group, GroupMember
 
-    group = Group(community_id=community.id, name=names["text"], kind="volunteer", leader_id=organizer.id)
+    group = Group(
+        community_id=community.id,
+        name=names["text"],
+        kind="volunteer",
+        leader_id=organizer.id,
+        origin_grant_id=funding_grant.id,  # the group's page shows its history from the grant
+    )
     session.add(group)
     session.flush()
     member = GroupMember(group_id=group.id, name=names["staff"], mobile="13912345678", joined_on=date(2026, 6, 1))
     session.add(member)
+    proposal.group_id = group.id  # the proposal page and the judge's sheet show the group's record
+    _confirmed_activity(session, group, member, organizer, names)
     session.commit()
     return {
         "group": group,
@@ -247,6 +255,30 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "assignment": assignment,
         "scoring_round": scoring_round,
     }
+
+
+def _confirmed_activity(session, group, member, confirmer, names):
+    """A confirmed activity with volunteer hours, so the group's figures by year have a row."""
+    from datetime import UTC, datetime
+
+    from grants.incubation.models import Activity, VolunteerHours
+
+    activity = Activity(
+        group_id=group.id,
+        title=names["text"],
+        kind="service",
+        starts_at=datetime(2026, 7, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 7, 1, 3, tzinfo=UTC),
+        place=names["community"],
+        participants=8,
+        served=30,
+        status="confirmed",
+        confirmed_by_id=confirmer.id,
+        confirmed_at=datetime(2026, 7, 2, tzinfo=UTC),
+    )
+    session.add(activity)
+    session.flush()
+    session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
 
 
 ENGLISH_NAMES = {
