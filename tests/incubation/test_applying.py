@@ -47,7 +47,7 @@ def _proposal_row(session, proposal_id):
 def test_the_form_offers_the_groups_the_applicant_leads_and_saves_the_choice(
     session, client, login_as, make, next_edition, led
 ):
-    leader, group, other = led
+    leader, group, _other = led
     proposal = make.proposal(next_edition, leader)
     login_as(leader)
     form = client.get(f"/proposals/{proposal.id}/edit").get_data(as_text=True)

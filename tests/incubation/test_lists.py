@@ -77,7 +77,6 @@ def test_the_organizer_sees_the_districts_groups_and_filters_by_street(session, 
 
 
 def test_only_confirmed_activities_are_counted_in_the_rows(session, world, groups):
-    a1, *_ = groups
     rows = {r.name: r for r in listing.list_groups(session, listing.street_scope(world.street_a.id))}
     assert rows["甲一花友会"].activities == 1 and rows["甲一议事会"].activities == 0
 
