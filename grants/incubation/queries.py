@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grants.auth import policy
@@ -23,10 +23,7 @@ def community_groups(session: Session, community_id: int, *, kind: str = "", sta
 
 
 def status_counts(session: Session, community_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(Group.status, func.count(Group.id)).where(Group.community_id == community_id).group_by(Group.status)
-    )
-    return {status: n for status, n in rows}
+    return listing.counts(session, listing.community_scope(community_id)).by_status
 
 
 @dataclass(frozen=True)
