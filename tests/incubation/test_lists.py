@@ -163,4 +163,4 @@ def test_the_lists_issue_the_same_queries_for_10_and_1000_groups(
 def test_the_community_list_counts_its_groups_per_kind_and_status(client, login_as, world, groups):
     login_as(world.staff_a)
     page = client.get(f"/groups/communities/{world.community_a.id}").get_data(as_text=True)
-    assert "组织数量（共2个）：自治 1 · 自乐 0 · 志愿 1；培育中 2 · 已成立 0" in page
+    assert "组织数量（共2个） | 自治 1 · 自乐 0 · 志愿 1 | 培育中 2 · 已成立 0" in page
