@@ -234,7 +234,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         name=names["text"],
         kind="volunteer",
         leader_id=organizer.id,
-        origin_grant_id=funding_grant.id,
+        origin_grant_id=funding_grant.id,  # the group's page shows its history from the grant
     )
     session.add(group)
     session.flush()
@@ -261,6 +261,8 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
     session.flush()
     session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
     certificate = _volunteer_record(session, group, member, organizer, names)
+    proposal.group_id = group.id  # the proposal page and the judge's sheet show the group's record
+    _confirmed_activity(session, group, member, organizer, names)
     session.commit()
     star_nomination = _star_campaign(session, district, group, organizer, names)
     return {
@@ -290,6 +292,30 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "assignment": assignment,
         "scoring_round": scoring_round,
     }
+
+
+def _confirmed_activity(session, group, member, confirmer, names):
+    """A confirmed activity with volunteer hours, so the group's figures by year have a row."""
+    from datetime import UTC, datetime
+
+    from grants.incubation.models import Activity, VolunteerHours
+
+    activity = Activity(
+        group_id=group.id,
+        title=names["text"],
+        kind="service",
+        starts_at=datetime(2026, 7, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 7, 1, 3, tzinfo=UTC),
+        place=names["community"],
+        participants=8,
+        served=30,
+        status="confirmed",
+        confirmed_by_id=confirmer.id,
+        confirmed_at=datetime(2026, 7, 2, tzinfo=UTC),
+    )
+    session.add(activity)
+    session.flush()
+    session.add(VolunteerHours(activity_id=activity.id, member_id=member.id, halves=3))
 
 
 ENGLISH_NAMES = {

@@ -39,11 +39,23 @@ def is_finance(user, grant) -> bool:
 
 
 def can_view(user, grant) -> bool:
+    """Its district's organizer and finance, its community's staff, the team's lead."""
+    return may_view(
+        user,
+        district_id=_district_id(grant),
+        community_id=grant.proposal.community_id,
+        applicant_id=grant.proposal.applicant_id,
+    )
+
+
+def may_view(user, *, district_id: int, community_id: int | None, applicant_id: int) -> bool:
+    """can_view from a grant's columns (its edition's district, its proposal's community and applicant),
+    for pages that select columns rather than load grants."""
     return (
-        can_manage(user, grant)
-        or is_finance(user, grant)
-        or is_community_staff(user, grant)
-        or is_team_lead(user, grant)
+        policy.is_organizer(user, district_id)
+        or policy.is_finance(user, district_id)
+        or community_id in policy.staff_community_ids(user)
+        or (bool(getattr(user, "is_authenticated", False)) and applicant_id == user.id)
     )
 
 

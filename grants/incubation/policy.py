@@ -83,3 +83,13 @@ def can_issue_certificates(user, group) -> bool:
 def can_download_certificates(user, group) -> bool:
     """An issued certificate: its issuers, and the group's leader (who hands it to the member)."""
     return can_manage(user, group) or is_leader(user, group)
+
+
+def can_view_street_groups(user, street) -> bool:
+    """A street's list of groups: its street staff and the district's organizer."""
+    return street.id in policy.staff_street_ids(user) or policy.is_organizer(user, street.district_id)
+
+
+def can_view_district_groups(user, district) -> bool:
+    """The district's list of groups: its organizer."""
+    return policy.is_organizer(user, district.id)

@@ -3,82 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grants.auth import policy
-from grants.auth.models import User
 from grants.funding.models import Grant
+from grants.incubation import listing
+from grants.incubation.listing import GroupFilters, GroupRow
 from grants.incubation.models import Group, GroupMember
 from grants.incubation.service import GRANT_STATUSES_FOR_GROUP
 from grants.org.models import Community, Street
 from grants.proposals.models import Proposal
 
 
-@dataclass(frozen=True)
-class GroupRow:
-    id: int
-    name: str
-    kind: str
-    status: str
-    leader: str
-    founded_on: date | None
-    members: int  # current members (not left)
-    from_grant: bool
-
-
-def _active_members():
-    return (
-        select(func.count(GroupMember.id))
-        .where(GroupMember.group_id == Group.id, GroupMember.left_on.is_(None))
-        .correlate(Group)
-        .scalar_subquery()
-    )
-
-
 def community_groups(session: Session, community_id: int, *, kind: str = "", status: str = "") -> list[GroupRow]:
     """One query: the community's groups with their leader's name and current member count."""
-    query = (
-        select(
-            Group.id,
-            Group.name,
-            Group.kind,
-            Group.status,
-            User.display_name,
-            Group.founded_on,
-            _active_members(),
-            Group.origin_grant_id,
-        )
-        .outerjoin(User, User.id == Group.leader_id)
-        .where(Group.community_id == community_id)
-        .order_by(Group.name, Group.id)
-    )
-    if kind:
-        query = query.where(Group.kind == kind)
-    if status:
-        query = query.where(Group.status == status)
-    return [
-        GroupRow(
-            id=r[0],
-            name=r[1],
-            kind=r[2],
-            status=r[3],
-            leader=r[4] or "",
-            founded_on=r[5],
-            members=r[6],
-            from_grant=r[7] is not None,
-        )
-        for r in session.execute(query)
-    ]
+    return listing.list_groups(session, listing.community_scope(community_id), GroupFilters(kind=kind, status=status))
 
 
 def status_counts(session: Session, community_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(Group.status, func.count(Group.id)).where(Group.community_id == community_id).group_by(Group.status)
-    )
-    return {status: n for status, n in rows}
+    return listing.counts(session, listing.community_scope(community_id)).by_status
 
 
 @dataclass(frozen=True)

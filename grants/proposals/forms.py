@@ -56,6 +56,14 @@ def _text(label, limit: int = TEXT_MAX, **kw) -> TextAreaField:
     return TextAreaField(label, validators=[optional(), max_length(limit)], **kw)
 
 
+def _group_choice(value) -> int:
+    """A posted group id: 0 for none, -1 for anything that is not a number (refused by the service)."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return 0
+    return int(text) if text.isdigit() and len(text) < 12 else -1
+
+
 class ProposalForm(BaseForm):
     title = StringField(_l("项目名称"), validators=[optional(), max_length(100)])
     category_id = SelectField(_l("服务领域"), coerce=int, default=0)
@@ -90,13 +98,23 @@ class ProposalForm(BaseForm):
         description=_l("11位手机号，只有主办方和审查人员能看到，用于联系申报人。"),
         render_kw={"inputmode": "numeric", "autocomplete": "tel"},
     )
+    # Choices are the groups the applicant leads (grants/proposals/groups.py); anything else
+    # posted, a number or not, reaches save_draft, which refuses it with a message.
+    group_id = SelectField(
+        _l("以组织名义申报"),
+        coerce=_group_choice,
+        default=0,
+        validate_choice=False,
+        description=_l("您负责的三自组织可以在新一届大赛中申报，评委会看到组织以往的记录。"),
+    )
     commitment = BooleanField(_l("我承诺：所填内容真实；获得资助后专款专用，按要求接受监督和评估。"))
     team = FieldList(FormField(TeamMemberForm), min_entries=0, max_entries=40)
     activities = FieldList(FormField(ActivityForm), min_entries=0, max_entries=40)
     budget_lines = FieldList(FormField(BudgetLineForm), min_entries=0, max_entries=70)
 
-    def set_choices(self, categories, communities, budget_categories) -> None:
+    def set_choices(self, categories, communities, budget_categories, groups=()) -> None:
         self.category_id.choices = [(0, _("请选择"))] + [(c.id, c.name) for c in categories]
+        self.group_id.choices = [(0, _("不以组织名义（个人申报）")), *groups]
         self.community_id.choices = [(0, _("请选择"))] + [(c.id, c.full_name) for c in communities]
         self._budget_choices = [(0, _("请选择"))] + [(c.id, c.name) for c in budget_categories]
         for entry in self.budget_lines:
@@ -114,6 +132,7 @@ class ProposalForm(BaseForm):
         self.process(obj=proposal)
         self.category_id.data = proposal.category_id or 0
         self.community_id.data = proposal.community_id or 0
+        self.group_id.data = proposal.group_id or 0
         self.self_funds.data = fen_to_yuan_input(proposal.self_funds_fen)
         self.applicant_mobile.data = proposal.applicant_mobile or proposal.applicant.mobile or ""
         for line, entry in zip(proposal.budget_lines, self.budget_lines, strict=True):
@@ -159,6 +178,7 @@ class ProposalForm(BaseForm):
             self_funds_fen=getattr(self, "self_funds_fen", 0),
             commitment=bool(self.commitment.data),
             applicant_mobile=self.applicant_mobile.data or "",
+            group_id=self.group_id.data or None,
             team=[
                 TeamMemberData(
                     e.form.name.data or "",

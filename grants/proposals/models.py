@@ -70,6 +70,12 @@ class Proposal(db.Model):
     # The applicant's contact mobile for this proposal (private: only who may see the proposal);
     # asked on the form because an account may have a user name and no mobile.
     applicant_mobile: Mapped[str | None] = mapped_column(String(11))
+    # The resident group (incubation) this proposal is made for, by its leader; the group's record
+    # follows the proposal to the judges. Set only through save_draft, which checks the leader.
+    # use_alter: proposals → groups → grants → proposals is a cycle the table sort must break.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident_groups.id", ondelete="RESTRICT", use_alter=True), index=True
+    )
 
     version: Mapped[int] = mapped_column(default=0)  # number of submissions so far
     resubmissions: Mapped[int] = mapped_column(default=0)

@@ -9,23 +9,48 @@ from grants.auth import policy
 EDITABLE = ("draft", "returned")
 
 
-def _reviews_community(user, proposal) -> bool:
+def _reviews(user, *, district_id: int, community_id: int | None, street_id: int | None) -> bool:
     """Organizer of the edition's district, or staff of the proposal's community or its street."""
-    if policy.is_organizer(user, proposal.edition.district_id):
+    if policy.is_organizer(user, district_id):
         return True
-    community = proposal.community
-    if community is None:
+    if community_id is None:
         return False
-    return community.id in policy.staff_community_ids(user) or community.street_id in policy.staff_street_ids(user)
+    return community_id in policy.staff_community_ids(user) or street_id in policy.staff_street_ids(user)
+
+
+def _reviews_community(user, proposal) -> bool:
+    community = proposal.community
+    return _reviews(
+        user,
+        district_id=proposal.edition.district_id,
+        community_id=community.id if community is not None else None,
+        street_id=community.street_id if community is not None else None,
+    )
+
+
+def may_view(
+    user, *, applicant_id: int, version: int, district_id: int, community_id: int | None, street_id: int | None
+) -> bool:
+    """The applicant always; reviewers once it has been submitted (drafts stay private). From a
+    proposal's columns, for pages that select columns rather than load proposals."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.id == applicant_id:
+        return True
+    return version > 0 and _reviews(user, district_id=district_id, community_id=community_id, street_id=street_id)
 
 
 def can_view(user, proposal) -> bool:
     """The applicant always; reviewers once it has been submitted (drafts stay private)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.id == proposal.applicant_id:
-        return True
-    return proposal.version > 0 and _reviews_community(user, proposal)
+    community = proposal.community
+    return may_view(
+        user,
+        applicant_id=proposal.applicant_id,
+        version=proposal.version,
+        district_id=proposal.edition.district_id,
+        community_id=community.id if community is not None else None,
+        street_id=community.street_id if community is not None else None,
+    )
 
 
 def can_edit(user, proposal) -> bool:

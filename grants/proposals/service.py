@@ -20,6 +20,7 @@ from grants.money import format_fen
 from grants.notifications import events as notification_events
 from grants.org.models import Community, Street
 from grants.proposals import budget, policy
+from grants.proposals import groups as proposal_groups
 from grants.proposals.models import (
     ActivityPlanItem,
     BudgetCategory,
@@ -138,6 +139,7 @@ class ProposalData:
     self_funds_fen: int = 0
     commitment: bool = False
     applicant_mobile: str = ""
+    group_id: int | None = None  # the resident group applying through its leader
     team: list[TeamMemberData] = field(default_factory=list)
     activities: list[ActivityData] = field(default_factory=list)
     budget_lines: list[budget.Line] = field(default_factory=list)
@@ -357,6 +359,14 @@ def save_draft(session: Session, *, actor, proposal: Proposal, data: ProposalDat
         is None
     ):
         raise DomainError(_("请选择本区的社区。"), field="community_id")
+    if data.group_id is not None and data.group_id not in {
+        group_id
+        for group_id, _name in proposal_groups.eligible_groups(
+            session, user_id=actor.id, district_id=edition.district_id
+        )
+    }:
+        # The same refusal for another's group and a group that does not exist (no IDOR oracle).
+        raise DomainError(_("只能以您负责的、未注销的本区组织的名义申报。"), field="group_id")
     lines = [line for line in data.budget_lines if line.item.strip() or line.unit_price_fen or line.quantity]
     lines = [
         budget.Line(i, line.category_id, line.item.strip(), line.unit_price_fen, line.quantity)
@@ -368,6 +378,7 @@ def save_draft(session: Session, *, actor, proposal: Proposal, data: ProposalDat
         value = getattr(data, name)
         setattr(proposal, name, value.strip() if isinstance(value, str) else value)
     proposal.applicant_mobile = data.applicant_mobile.strip() or None
+    proposal.group_id = data.group_id
     proposal.team = [
         TeamMember(
             position=i,

@@ -34,7 +34,15 @@ def setup(session, world, make, make_group, make_grant, sign_grant):
 
 def _routes(group, member, grant, community_id):
     """Every route of the blueprint, with the ids of this test's objects (a new route fails the test)."""
-    args = {"group_id": group.id, "member_id": member.id, "grant_id": grant.id, "community_id": community_id}
+    community = group.community
+    args = {
+        "group_id": group.id,
+        "member_id": member.id,
+        "grant_id": grant.id,
+        "community_id": community_id,
+        "street_id": community.street_id,
+        "district_id": community.street.district_id,
+    }
     from flask import current_app
 
     routes = []
@@ -90,7 +98,7 @@ def test_the_route_table_covers_every_route(app, setup, world):
     group, member, grant, _people = setup
     endpoints = {endpoint for _m, _u, endpoint in _routes(group, member, grant, world.community_a.id)}
     assert endpoints == {rule.endpoint for rule in _rules()}
-    assert len(endpoints) == 10
+    assert len(endpoints) == 12
 
 
 @pytest.mark.parametrize(
@@ -133,10 +141,15 @@ def test_street_staff_see_but_may_not_change(session, client, login_as, world, s
     login_as(world.street_staff_a)
     for method, url, endpoint in _routes(group, member, grant, world.community_a.id):
         response = _call(client, method, url)
-        if endpoint in ("incubation.index", "incubation.community_groups", "incubation.group"):
+        if endpoint in (
+            "incubation.index",
+            "incubation.community_groups",
+            "incubation.group",
+            "incubation.street_groups",
+        ):
             expected = (200,)
-        elif endpoint == "incubation.from_grant":
-            expected = (404,)  # street staff do not see grants (grants.funding.policy)
+        elif endpoint in ("incubation.from_grant", "incubation.district_groups"):
+            expected = (404,)  # street staff see neither grants (grants.funding.policy) nor the district's list
         else:
             expected = (403,)
         assert response.status_code in expected, (method, url, response.status_code)

@@ -57,9 +57,12 @@ def refuse_unless(allowed: bool) -> None:
         abort(403)
 
 
-from grants.incubation.views import (  # noqa: E402
-    activities,  # noqa: F401
-    groups,  # noqa: F401
-    hours,  # noqa: F401
-    ratings,  # noqa: F401  (its own blueprint, registered in grants/setup.py)
+from grants.incubation import applying  # noqa: E402, F401  (registers the groups a leader may apply for)
+from grants.incubation.views import (  # noqa: E402, F401
+    activities,
+    groups,
+    history,
+    hours,
+    lists,
+    ratings,  # its own blueprint, registered in grants/setup.py
 )

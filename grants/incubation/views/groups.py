@@ -12,7 +12,7 @@ from grants.errors import DomainError
 from grants.forms import apply_domain_error
 from grants.funding import policy as funding_policy
 from grants.funding.models import Grant
-from grants.incubation import policy, queries, service
+from grants.incubation import listing, policy, queries, service
 from grants.incubation.forms import FilingForm, FromGrantForm, GroupForm, MemberForm
 from grants.incubation.models import GroupStatus
 from grants.incubation.states import GROUP_KIND_LABELS, GROUP_STATUS_LABELS, group_machine, group_status_label
@@ -42,7 +42,7 @@ def community_groups(community_id: int):
         "incubation/community.html",
         community=community,
         rows=queries.community_groups(db.session, community.id, kind=kind, status=status),
-        counts=queries.status_counts(db.session, community.id),
+        counts=listing.counts(db.session, listing.community_scope(community.id)),
         kind=kind,
         status=status,
         kinds=GROUP_KIND_LABELS,

@@ -11,6 +11,7 @@ from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
 from grants.errors import DomainError
 from grants.forms import apply_domain_error
+from grants.proposals import groups as proposal_groups
 from grants.proposals import policy, service, standing
 from grants.proposals.forms import ProposalForm, StartForm
 from grants.proposals.rendered import proposal_body
@@ -73,6 +74,7 @@ def _proposal_form(proposal) -> ProposalForm:
         proposal.edition.categories,
         service.communities_in_district(db.session, proposal.edition.district_id),
         service.budget_categories(db.session, proposal.edition_id),
+        proposal_groups.eligible_groups(db.session, user_id=current_user.id, district_id=proposal.edition.district_id),
     )
     if request.method == "GET":
         form.add_blank_rows()

@@ -1,0 +1,194 @@
+"""Lists of groups for their staff: a community's, a street's, the district's. Each is a fixed number
+of queries whatever its length (one for the rows, one for the counts per kind and status).
+
+Filters are one value object whose ``conditions()`` become the WHERE clause: a new filter (stars,
+once groups are rated) is one more field there and one more condition, nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grants.auth.models import User
+from grants.incubation.models import Activity, ActivityStatus, Group, GroupKind, GroupMember, GroupStatus
+from grants.org.models import Community, District, Street
+
+KINDS = tuple(k.value for k in GroupKind)
+STATUSES = tuple(s.value for s in GroupStatus)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    id: int
+    name: str
+    kind: str
+    status: str
+    leader: str
+    founded_on: date | None
+    members: int  # current members (not left)
+    from_grant: bool
+    community: str = ""
+    activities: int = 0  # confirmed activities
+
+
+def _id_arg(value: str | None, allowed) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 and int(text) in allowed else None
+
+
+@dataclass(frozen=True)
+class GroupFilters:
+    """What a list is narrowed to; unknown values are ignored (the whole list is shown)."""
+
+    kind: str = ""
+    status: str = ""
+    community_id: int | None = None
+    street_id: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], *, community_ids=(), street_ids=()) -> GroupFilters:
+        kind = args.get("kind", "")
+        status = args.get("status", "")
+        return cls(
+            kind=kind if kind in KINDS else "",
+            status=status if status in STATUSES else "",
+            community_id=_id_arg(args.get("community"), set(community_ids)),
+            street_id=_id_arg(args.get("street"), set(street_ids)),
+        )
+
+    def conditions(self) -> list:
+        conditions = []
+        if self.kind:
+            conditions.append(Group.kind == self.kind)
+        if self.status:
+            conditions.append(Group.status == self.status)
+        if self.community_id is not None:
+            conditions.append(Group.community_id == self.community_id)
+        if self.street_id is not None:
+            conditions.append(Community.street_id == self.street_id)
+        return conditions
+
+
+def community_scope(community_id: int):
+    return Group.community_id == community_id
+
+
+def street_scope(street_id: int):
+    return Community.street_id == street_id
+
+
+def district_scope(district_id: int):
+    return Street.district_id == district_id
+
+
+def _active_members():
+    return (
+        select(func.count(GroupMember.id))
+        .where(GroupMember.group_id == Group.id, GroupMember.left_on.is_(None))
+        .correlate(Group)
+        .scalar_subquery()
+    )
+
+
+def _confirmed_activities():
+    return (
+        select(func.count(Activity.id))
+        .where(Activity.group_id == Group.id, Activity.status == ActivityStatus.CONFIRMED.value)
+        .correlate(Group)
+        .scalar_subquery()
+    )
+
+
+def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters()) -> list[GroupRow]:
+    """One query: the groups in scope that pass the filters, with leader, community and counts."""
+    query = (
+        select(
+            Group.id,
+            Group.name,
+            Group.kind,
+            Group.status,
+            User.display_name,
+            Group.founded_on,
+            _active_members(),
+            Group.origin_grant_id,
+            Community.name,
+            _confirmed_activities(),
+        )
+        .join(Community, Community.id == Group.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .outerjoin(User, User.id == Group.leader_id)
+        .where(scope, *filters.conditions())
+        .order_by(Street.name, Community.name, Group.name, Group.id)
+    )
+    return [
+        GroupRow(
+            id=r[0],
+            name=r[1],
+            kind=r[2],
+            status=r[3],
+            leader=r[4] or "",
+            founded_on=r[5],
+            members=r[6],
+            from_grant=r[7] is not None,
+            community=r[8],
+            activities=r[9],
+        )
+        for r in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Groups in scope per kind and per status (before filtering), and in all."""
+
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+
+def counts(session: Session, scope) -> Counts:
+    """One query: the groups in scope per (kind, status)."""
+    by_kind: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    for kind, status, n in session.execute(
+        select(Group.kind, Group.status, func.count(Group.id))
+        .join(Community, Community.id == Group.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .where(scope)
+        .group_by(Group.kind, Group.status)
+    ):
+        by_kind[kind] += n
+        by_status[status] += n
+    return Counts(dict(by_kind), dict(by_status))
+
+
+def communities_of_street(session: Session, street_id: int) -> list[Community]:
+    return list(session.scalars(select(Community).where(Community.street_id == street_id).order_by(Community.name)))
+
+
+def streets_of_district(session: Session, district_id: int) -> list[Street]:
+    return list(session.scalars(select(Street).where(Street.district_id == district_id).order_by(Street.name)))
+
+
+def areas_of(session: Session, street_ids, district_ids) -> tuple[list[Street], list[District]]:
+    """The streets and districts named by these ids (two queries at most), for links to their lists."""
+    streets = (
+        list(session.scalars(select(Street).where(Street.id.in_(street_ids)).order_by(Street.name)))
+        if street_ids
+        else []
+    )
+    districts = (
+        list(session.scalars(select(District).where(District.id.in_(district_ids)).order_by(District.name)))
+        if district_ids
+        else []
+    )
+    return streets, districts
