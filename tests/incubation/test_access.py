@@ -57,13 +57,13 @@ def _routes(group, member, grant, community_id):
 def _rules():
     from flask import current_app
 
-    # The group and member routes (views/groups.py); activities have their own table
-    # (tests/incubation/test_activities_access.py).
+    # The group, member and list routes; activities and hours have their own tables
+    # (tests/incubation/test_activities_access.py, test_hours_access.py).
+    modules = {"grants.incubation.views.groups", "grants.incubation.views.lists", "grants.incubation.views.history"}
     return [
         rule
         for rule in current_app.url_map.iter_rules()
-        if rule.endpoint.startswith("incubation.")
-        and current_app.view_functions[rule.endpoint].__module__ == "grants.incubation.views.groups"
+        if rule.endpoint.startswith("incubation.") and current_app.view_functions[rule.endpoint].__module__ in modules
     ]
 
 
@@ -200,3 +200,25 @@ def test_nobody_else_ever_sees_a_members_full_mobile(session, client, login_as, 
 
     entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "GroupMember")).all()
     assert entries and all(MOBILE not in f"{e.before}{e.after}" for e in entries)
+
+
+def test_every_incubation_route_is_in_one_access_table(app):
+    """Groups, members and lists here; activities and hours in their own tables: none is left out."""
+    from flask import current_app
+
+    from tests.incubation.test_hours_access import ENDPOINTS as HOURS
+
+    tables = {
+        "grants.incubation.views.groups",
+        "grants.incubation.views.lists",
+        "grants.incubation.views.history",
+        "grants.incubation.views.activities",
+    }
+    left_out = {
+        rule.endpoint
+        for rule in current_app.url_map.iter_rules()
+        if rule.endpoint.startswith("incubation.")
+        and current_app.view_functions[rule.endpoint].__module__ not in tables
+        and rule.endpoint not in HOURS
+    }
+    assert left_out == set()
