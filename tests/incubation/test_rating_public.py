@@ -108,14 +108,16 @@ def test_a_group_below_three_stars_has_no_public_page(session, client, pipeline)
     assert client.get(f"/ratings/groups/{pipeline.group_a.id}").status_code == 200
 
 
-def _more_nominations(session, pipeline, world, n: int):
+def _more_nominations(session, pipeline, world, n: int, stars: int | None = None):
     from grants.incubation.models import Group
 
     for i in range(n):
         group = Group(community_id=world.community_a2.id, name=f"组织{i:03d}", kind="recreation", status="established")
         session.add(group)
         session.flush()
-        nomination = StarNomination(campaign_id=pipeline.campaign.id, group_id=group.id, evidence="x")
+        nomination = StarNomination(
+            campaign_id=pipeline.campaign.id, group_id=group.id, evidence="x", decided_stars=stars
+        )
         session.add(nomination)
         session.flush()
         session.add(
@@ -150,3 +152,18 @@ def test_the_campaign_page_issues_the_same_number_of_queries_for_2_and_62_groups
             html = client.get(url).get_data(as_text=True)
         assert "组织059" in html
         assert len(many) == len(few), (viewer.login_name, len(few), len(many))
+
+
+def test_the_public_notice_issues_the_same_number_of_queries_for_2_and_62_groups(
+    session, client, world, pipeline, query_counter
+):
+    pipeline.to_notice()
+    url = f"/ratings/{pipeline.campaign.id}/notice"
+    client.get(url)
+    with query_counter() as few:
+        assert client.get(url).status_code == 200
+    _more_nominations(session, pipeline, world, 60, stars=3)
+    with query_counter() as many:
+        html = client.get(url).get_data(as_text=True)
+    assert "组织059" in html
+    assert len(many) == len(few), (len(few), len(many))

@@ -60,3 +60,18 @@ def test_concurrent_answers_to_one_objection_store_one(app, session, world, pipe
 
     answers = session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "star_objection.dismiss"))
     assert answers == 1
+
+
+def test_concurrent_stage_moves_move_the_campaign_once(app, session, world, pipeline):
+    from grants.audit.models import AuditEntry
+
+    pipeline.create()
+    pipeline.move("recommending")
+    pipeline.recommend(pipeline.group_a)
+    forms = [{"target": "street_review"} for _ in range(RACERS)]
+    _fire(app, f"/ratings/{pipeline.campaign.id}/stage", forms, world.organizer_a)
+    session.commit()
+    session.expire_all()
+    assert pipeline.campaign.status == "street_review"
+    moves = session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "star_campaign.to_street"))
+    assert moves == 1

@@ -18,6 +18,7 @@ from grants.incubation.models import (
     SheetStage,
     StarAssessor,
     StarCampaign,
+    StarCriterion,
     StarNomination,
     StarObjection,
     StarObjectionStatus,
@@ -67,16 +68,15 @@ def _count(campaign: StarCampaign, query) -> int:
 
 
 def _system_ready(campaign: StarCampaign) -> str | None:
-    criteria = campaign.criteria if "criteria" in campaign.__dict__ else None
-    session = object_session(campaign)
-    if criteria is None:
-        from grants.incubation.models import StarCriterion
-
-        criteria = list(session.scalars(select(StarCriterion).where(StarCriterion.campaign_id == campaign.id)))
-    if not criteria:
+    maxima = list(
+        object_session(campaign).scalars(
+            select(StarCriterion.max_halves).where(StarCriterion.campaign_id == campaign.id)
+        )
+    )
+    if not maxima:
         return _("还没有评分指标。")
     cutoffs = scoring.Cutoffs(campaign.cut_three, campaign.cut_four, campaign.cut_five)
-    if cutoffs.problem(sum(c.max_halves for c in criteria)):
+    if cutoffs.problem(sum(maxima)):
         return _("星级分数线应依次升高，且五星分数线不超过指标总分。")
     return None
 

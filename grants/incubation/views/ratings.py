@@ -341,7 +341,13 @@ def street_sheet(nomination_id: int):
     form = SheetForm()
     comment = form.comment.data
     return _sheet_page(
-        {"campaign": nomination.campaign, "group": nomination.group, "stage": "street", "may_score": may},
+        {
+            "campaign": nomination.campaign,
+            "group": nomination.group,
+            "nomination": nomination,
+            "stage": "street",
+            "may_score": may,
+        },
         form,
         campaigns.criteria_of(db.session, nomination.campaign_id),
         lambda s, points: sheets.score_street(
@@ -365,6 +371,7 @@ def assess(nomination_id: int):
         {
             "campaign": nomination.campaign,
             "group": nomination.group,
+            "nomination": nomination,
             "stage": "district",
             "may_score": may,
             "conflict": policy.has_conflict(current_user, nomination.group),
