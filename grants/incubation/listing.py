@@ -1,15 +1,15 @@
 """Lists of groups for their staff: a community's, a street's, the district's. Each is a fixed number
-of queries whatever its length (one for the rows, one for the counts per kind and status).
+of queries whatever its length (the rows and their current stars; the counts per kind, status and stars).
 
-Filters are one value object whose ``conditions()`` become the WHERE clause: a new filter (stars,
-once groups are rated) is one more field there and one more condition, nothing else changes.
+Filters are one value object: ``conditions()`` become the WHERE clause; the stars filter applies to
+the current stars (the newest final rating not older than three years, a read rule of the ratings).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from grants.auth.models import User
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupKind, GroupMember, GroupStatus
+from grants.incubation.ratings import queries as rating_queries
 from grants.org.models import Community, District, Street
 
 KINDS = tuple(k.value for k in GroupKind)
 STATUSES = tuple(s.value for s in GroupStatus)
+STARS = ("5", "4", "3", "0")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class GroupRow:
     from_grant: bool
     community: str = ""
     activities: int = 0  # confirmed activities
+    stars: int = 0  # current stars (0: none)
 
 
 def _id_arg(value: str | None, allowed) -> int | None:
@@ -50,14 +53,17 @@ class GroupFilters:
     status: str = ""
     community_id: int | None = None
     street_id: int | None = None
+    stars: int | None = None  # 3, 4, 5, or 0 for groups without current stars
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], *, community_ids=(), street_ids=()) -> GroupFilters:
         kind = args.get("kind", "")
         status = args.get("status", "")
+        stars = args.get("stars", "")
         return cls(
             kind=kind if kind in KINDS else "",
             status=status if status in STATUSES else "",
+            stars=int(stars) if stars in STARS else None,
             community_id=_id_arg(args.get("community"), set(community_ids)),
             street_id=_id_arg(args.get("street"), set(street_ids)),
         )
@@ -106,7 +112,7 @@ def _confirmed_activities():
 
 
 def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters()) -> list[GroupRow]:
-    """One query: the groups in scope that pass the filters, with leader, community and counts."""
+    """Two queries: the groups in scope that pass the filters, with leader, community, counts and stars."""
     query = (
         select(
             Group.id,
@@ -126,7 +132,7 @@ def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters())
         .where(scope, *filters.conditions())
         .order_by(Street.name, Community.name, Group.name, Group.id)
     )
-    return [
+    rows = [
         GroupRow(
             id=r[0],
             name=r[1],
@@ -141,6 +147,9 @@ def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters())
         )
         for r in session.execute(query)
     ]
+    stars = rating_queries.current_stars_of(session, [row.id for row in rows])
+    rows = [replace(row, stars=stars[row.id].stars) if row.id in stars else row for row in rows]
+    return rows if filters.stars is None else [row for row in rows if row.stars == filters.stars]
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ class Counts:
 
     by_kind: dict[str, int]
     by_status: dict[str, int]
+    by_stars: dict[int, int]  # current stars (0: none)
 
     @property
     def total(self) -> int:
@@ -156,19 +166,19 @@ class Counts:
 
 
 def counts(session: Session, scope) -> Counts:
-    """One query: the groups in scope per (kind, status)."""
-    by_kind: Counter[str] = Counter()
-    by_status: Counter[str] = Counter()
-    for kind, status, n in session.execute(
-        select(Group.kind, Group.status, func.count(Group.id))
+    """Two queries: the groups in scope per kind, status and current stars."""
+    rows = session.execute(
+        select(Group.id, Group.kind, Group.status)
         .join(Community, Community.id == Group.community_id)
         .join(Street, Street.id == Community.street_id)
         .where(scope)
-        .group_by(Group.kind, Group.status)
-    ):
-        by_kind[kind] += n
-        by_status[status] += n
-    return Counts(dict(by_kind), dict(by_status))
+    ).all()
+    stars = rating_queries.current_stars_of(session, [r[0] for r in rows])
+    return Counts(
+        dict(Counter(r[1] for r in rows)),
+        dict(Counter(r[2] for r in rows)),
+        dict(Counter(stars[r[0]].stars if r[0] in stars else 0 for r in rows)),
+    )
 
 
 def communities_of_street(session: Session, street_id: int) -> list[Community]:

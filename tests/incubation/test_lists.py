@@ -164,3 +164,43 @@ def test_the_community_list_counts_its_groups_per_kind_and_status(client, login_
     login_as(world.staff_a)
     page = client.get(f"/groups/communities/{world.community_a.id}").get_data(as_text=True)
     assert "组织数量（共2个） | 自治 1 · 自乐 0 · 志愿 1 | 培育中 2 · 已成立 0" in page
+
+
+def _final_stars(session, world, year: int, final_on, stars_by_group):
+    """A final campaign of district A with these decided stars (rows made directly: the rating
+    pipeline is tested in test_rating_service.py)."""
+    from grants.incubation.models import StarCampaign, StarNomination
+
+    campaign = StarCampaign(
+        district_id=world.district_a.id, year=year, title=f"{year}年度", status="final", final_on=final_on
+    )
+    session.add(campaign)
+    session.flush()
+    for group, stars in stars_by_group.items():
+        session.add(StarNomination(campaign_id=campaign.id, group_id=group.id, decided_stars=stars))
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?stars=5", ["甲一花友会"]),
+        ("?stars=4", []),  # 甲二合唱团's four stars of 2022 have expired
+        ("?stars=3", ["甲一议事会"]),
+        ("?stars=0", ["甲二合唱团"]),
+        ("?stars=7", ["甲一花友会", "甲一议事会", "甲二合唱团"]),  # unknown: ignored
+    ],
+)
+def test_the_lists_filter_and_count_by_current_stars(session, client, login_as, world, groups, query, expected):
+    from datetime import date
+
+    from grants import timeutil
+
+    a1, a2, b, _far = groups
+    today = timeutil.today()
+    _final_stars(session, world, 2022, date(today.year - 4, 11, 1), {b: 4, a1: 3})
+    _final_stars(session, world, today.year - 1, today.replace(year=today.year - 1), {a1: 5, a2: 3})
+    login_as(world.street_staff_a)
+    page = client.get(f"/groups/streets/{world.street_a.id}{query}").get_data(as_text=True)
+    assert _names(page) == expected
+    assert "五星 1 · 四星 0 · 三星 1 · 无星级 1" in page
