@@ -250,7 +250,8 @@ def test_the_communitys_staff_or_the_organizer_confirm_once(session, world, team
         activities.return_activity(session, actor=actor, activity=activity, reason="晚了")
     session.rollback()
     assert snapshot(session) == before
-    assert session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "Activity")).all() == [
+    actions = select(AuditEntry.action).where(AuditEntry.object_type == "Activity").order_by(AuditEntry.id)
+    assert session.scalars(actions).all() == [
         "activity.log",
         "activity.confirm",
     ]
