@@ -17,8 +17,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from grants import audit
 from grants.errors import DomainError, InvalidTransition, NotAllowed
@@ -267,7 +268,7 @@ def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | 
     )
     if but is not None:
         query = query.where(Activity.id != but)
-    already = dict(session.execute(query).all())
+    already = dict(_committed_rows(session, query))
     names = dict(
         session.execute(select(GroupMember.id, GroupMember.name).where(GroupMember.id.in_(checked.halves))).all()
     )
@@ -285,6 +286,48 @@ def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | 
                 ),
                 field="volunteers",
             )
+
+
+_OWN_WRITES = "grants.incubation.activity_writes"
+
+
+def _transaction(session: Session):
+    return (session() if isinstance(session, scoped_session) else session).get_transaction()
+
+
+def _note_write(session: Session) -> None:
+    """Remember that this transaction changed activities (its own rows are then read in it)."""
+    session.info[_OWN_WRITES] = _transaction(session)
+
+
+def _committed_rows(session: Session, query) -> list:
+    """The day's hours as committed, read under the group's row lock.
+
+    Every transaction that adds hours to a group holds the group's row lock, so once we hold it,
+    what is committed is complete. On PostgreSQL the write transaction is SERIALIZABLE with a
+    snapshot taken before the lock was granted; read there, the sum would miss the hours of the
+    transaction we waited for, and the read's predicate locks (a small table is locked whole)
+    would make concurrent logs of unrelated groups fail each other. So the sum is read on a
+    READ COMMITTED connection of its own — unless this transaction changed activities already
+    (a batch), whose own rows only it can see: then it reads in it, and SSI guards the race.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or session.info.get(_OWN_WRITES) is _transaction(session):
+        return session.execute(query).all()
+    with _reader(bind).connect() as connection:
+        return connection.execute(query).all()
+
+
+_readers: dict[str, Engine] = {}
+
+
+def _reader(bind: Engine) -> Engine:
+    """An engine of its own for those reads: one that waits for the group's lock holds a pooled
+    connection, so the holder must never wait for the same pool (it would wait for them)."""
+    key = bind.url.render_as_string(hide_password=False)
+    if key not in _readers:
+        _readers[key] = create_engine(bind.url, isolation_level="READ COMMITTED", pool_size=2, max_overflow=-1)
+    return _readers[key]
 
 
 def hours_text(halves: int) -> str:
@@ -348,13 +391,13 @@ def log_activity(
 
     Raises: NotAllowed (not the group's leader); DomainError (a rule, naming the field).
     """
-    _check_leader(actor, group)
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
     group = lock_group(session, group)
     _check_leader(actor, group)  # as read under the lock
     checked = _check(session, group, data, logged_on=today())
     _check_cap(session, group, checked)
+    _note_write(session)
     activity = Activity(group_id=group.id, group=group, status=ActivityStatus.PENDING.value, logged_by_id=actor.id)
     _apply(activity, checked)
     session.add(activity)
@@ -389,9 +432,7 @@ def update_activity(
 
     Raises: NotAllowed; InvalidTransition (not returned); DomainError (a rule, naming the field).
     """
-    group = session.get(Group, activity.group_id)
-    _check_leader(actor, group)
-    group = lock_group(session, group)
+    group = lock_group(session, session.get(Group, activity.group_id))
     activity = lock_activity(session, activity)
     _check_leader(actor, group)
     if activity.status != ActivityStatus.RETURNED:
@@ -401,6 +442,7 @@ def update_activity(
         raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
     checked = _check(session, group, data, logged_on=to_local(activity.logged_at).date())
     _check_cap(session, group, checked, but=activity.id)
+    _note_write(session)
     before = _facts(activity, hours_of(session, activity.id), len(photos_of(session, activity.id)))
     _apply(activity, checked)
     for row in session.scalars(select(VolunteerHours).where(VolunteerHours.activity_id == activity.id)):
@@ -450,6 +492,7 @@ def return_activity(session: Session, *, actor, activity: Activity, reason: str)
     if len(reason) > REASON_MAX:
         raise DomainError(_("原因不能超过%(n)d个字符。", n=REASON_MAX), field="reason")
     activity = lock_activity(session, activity)
+    _note_write(session)
     activity_machine.transition(session, activity, ActivityStatus.RETURNED.value, actor=actor, reason=reason)
     activity.return_reason = reason
     session.flush()

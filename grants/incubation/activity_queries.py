@@ -158,6 +158,18 @@ def current_members(session: Session, group_id: int) -> list[GroupMember]:
     )
 
 
+def returned_to_leader(session: Session, user_id: int) -> list[tuple[int, str]]:
+    """One query: (activity id, title) of the returned activities of the groups this user leads."""
+    rows = session.execute(
+        select(Activity.id, Activity.title)
+        .join(Group, Group.id == Activity.group_id)
+        .where(Group.leader_id == user_id, Activity.status == ActivityStatus.RETURNED.value)
+        .order_by(Activity.id)
+        .limit(20)
+    )
+    return [(activity_id, title) for activity_id, title in rows]
+
+
 def waiting_by_community(session: Session, community_ids: set[int]) -> list[tuple[int, str, int]]:
     """One query: (community id, community name, activities waiting for confirmation) of these communities."""
     from grants.org.models import Community

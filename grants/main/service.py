@@ -129,7 +129,7 @@ def waiting_for(session: Session, user) -> list[Task]:
         if unsubmitted:
             tasks.append(Task(_("还有%(n)d张评分表等待您评分。", n=unsubmitted), "judging.queue"))
     tasks += _decisions(session, user)
-    tasks += _activities_to_confirm(session, user)
+    tasks += _activity_tasks(session, user)
     if finance := policy.finance_district_ids(user):
         from grants.funding import disbursement_queries  # funding sits above main's other domains
 
@@ -156,20 +156,29 @@ def _star_rating(session: Session, user) -> list[Task]:
     return tasks
 
 
-def _activities_to_confirm(session: Session, user) -> list[Task]:
-    """活动待核实: groups' activities waiting for the community staff (one query)."""
-    if not (ids := policy.staff_community_ids(user)):
-        return []
+def _activity_tasks(session: Session, user) -> list[Task]:
+    """活动待核实 for community staff; a returned activity to correct for a group's leader (one
+    query each)."""
     from grants.incubation import activity_queries  # incubation sits above main's other domains
 
-    return [
+    tasks = [
         Task(
-            _("%(community)s有%(n)d条组织活动待核实。", community=name, n=n),
-            "incubation.community_activities",
-            {"community_id": community_id, "status": "pending"},
+            _("%(title)s：活动记录被退回，请修改后重新提交。", title=title),
+            "incubation.edit_activity",
+            {"activity_id": activity_id},
         )
-        for community_id, name, n in activity_queries.waiting_by_community(session, ids)
+        for activity_id, title in activity_queries.returned_to_leader(session, user.id)
     ]
+    if ids := policy.staff_community_ids(user):
+        tasks += [
+            Task(
+                _("%(community)s有%(n)d条组织活动待核实。", community=name, n=n),
+                "incubation.community_activities",
+                {"community_id": community_id, "status": "pending"},
+            )
+            for community_id, name, n in activity_queries.waiting_by_community(session, ids)
+        ]
+    return tasks
 
 
 def _decisions(session: Session, user) -> list[Task]:

@@ -250,7 +250,8 @@ def test_the_communitys_staff_or_the_organizer_confirm_once(session, world, team
         activities.return_activity(session, actor=actor, activity=activity, reason="晚了")
     session.rollback()
     assert snapshot(session) == before
-    assert session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "Activity")).all() == [
+    actions = select(AuditEntry.action).where(AuditEntry.object_type == "Activity").order_by(AuditEntry.id)
+    assert session.scalars(actions).all() == [
         "activity.log",
         "activity.confirm",
     ]
@@ -420,3 +421,24 @@ def test_the_model_refuses_what_the_service_refuses(session, team):
     session.rollback()
     assert session.get(Activity, activity.id).served == 40
     assert session.scalar(select(Attachment.id)) is None
+
+
+def test_the_leader_sees_a_returned_activity_on_the_home_page_until_it_is_corrected(session, world, team):
+    activity = log(session, team)
+    assert not [t for t in waiting_for(session, team.leader) if t.endpoint == "incubation.edit_activity"]
+    activities.return_activity(session, actor=world.staff_a, activity=activity, reason="补照片")
+    session.commit()
+    tasks = [t for t in waiting_for(session, team.leader) if t.endpoint == "incubation.edit_activity"]
+    assert [t.args for t in tasks] == [{"activity_id": activity.id}] and "楼道清洁" in tasks[0].text
+    assert not [t for t in waiting_for(session, world.staff_a) if t.endpoint == "incubation.edit_activity"]
+    activities.update_activity(
+        session,
+        actor=team.leader,
+        activity=activity,
+        data=data(),
+        photos=[],
+        remove_photo_ids=[],
+        upload_dir=upload_dir(),
+    )
+    session.commit()
+    assert not [t for t in waiting_for(session, team.leader) if t.endpoint == "incubation.edit_activity"]

@@ -36,6 +36,7 @@ def test_concurrent_logs_for_one_member_and_day_never_pass_the_cap(app, session,
     stored = session.scalar(select(func.count(Activity.id)))
     halves = session.scalar(select(func.sum(VolunteerHours.halves)).where(VolunteerHours.member_id == member.id))
     assert stored == statuses[302] and 1 <= stored <= 8, statuses
+    assert stored == 8 or statuses[409], statuses  # the cap is reached unless a racer gave up (409)
     assert halves == 2 * stored <= 16  # 8 h, the district's default cap
     assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "activity.log")) == stored
 

@@ -1,0 +1,339 @@
+"""Benchmark: 200 group leaders submit an activity at the same moment, over HTTP, to a served app.
+
+    .venv/bin/python bench/activities.py [--submissions 200] [--groups 40] [--database URL | --pg]
+
+Builds, in a fresh database (a temporary SQLite file by default; the PostgreSQL database of
+--database, or of DATABASE_URL with --pg, whose tables are dropped and migrated again), one
+community with --groups groups, each with its leader and five members, and the community's staff.
+Serves the app with gunicorn as `make run` does (1 worker, 8 threads; --workers/--threads), then:
+
+1. one thread per submission signs in with its own session (GET /login for the CSRF token, POST
+   the form) and opens the log form for its own CSRF token (not timed);
+2. all threads, released together by a barrier, POST an activity (a photo, two volunteers with
+   1.5 h and 2 h, a submission's member never passing the daily cap) — timed per request;
+3. staff confirm every stored activity over HTTP, then the group pages' figures are read back.
+
+Checks: every submission answered 302 and is stored (none lost), no answer was a 500 and the
+server's log has no "database is locked"; Σ of the group pages' 已核实活动 equals the count of
+confirmed rows. Prints as its last line
+
+    activities_stored=<n> activities_lost=<n> p95_seconds=<s>
+
+Target (issue 14): all stored, p95 ≤ 1 s, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scaffold import fresh_database  # noqa: E402  (bench/ is the script's folder)
+
+PASSWORD = "bench-password-1"  # noqa: S105 (accounts of a throwaway database)
+MEMBERS = 5
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+FIGURE_RE = re.compile(r'data-figure="activities">(\d+)<')
+
+
+def _env(url: str, instance: str) -> dict:
+    """The served app's settings: the benchmark's database and instance folder; password hashing
+    as cheap as the test suite's and no sign-in rate limit (the sign-ins are not what is measured)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": instance,
+        "UPLOAD_DIR": str(Path(instance) / "uploads"),
+        "SECRET_KEY": "bench-activities",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "1024",
+        "ARGON2_PARALLELISM": "1",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # 200 sign-ins from one address in a few seconds are the benchmark's setup, not an attack.
+        "RATELIMIT_ENABLED": "0",
+    }
+
+
+def build(url: str, instance: str, groups: int) -> tuple[list[tuple[int, str, list[int]]], str]:
+    """Migrate and fill the database; returns ([(group id, leader login, member ids)], staff login)."""
+    os.environ.update(_env(url, instance))
+    from flask_migrate import upgrade
+
+    from grants import create_app
+    from grants.auth import service as auth_service
+    from grants.auth.models import Role
+    from grants.db import db
+    from grants.incubation import service as groups_service
+    from grants.org import service as org_service
+    from grants.timeutil import today
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench-activities"})
+    with app.app_context():
+        upgrade()
+        session = db.session
+        district = org_service.create_district(session, actor=None, name="基准区")
+        street = org_service.create_street(session, actor=None, district=district, name="基准街道")
+        community = org_service.create_community(session, actor=None, street=street, name="基准社区")
+        organizer = auth_service.register_user(session, login="bench_org", display_name="主办方", password=PASSWORD)
+        auth_service.grant_role(session, actor=None, user=organizer, role=Role.ORGANIZER, scope=district)
+        staff = auth_service.register_user(session, login="bench_staff", display_name="社工", password=PASSWORD)
+        auth_service.grant_role(session, actor=None, user=staff, role=Role.COMMUNITY_STAFF, scope=community)
+        made = []
+        for g in range(groups):
+            login = f"bench_lead{g}"
+            auth_service.register_user(session, login=login, display_name=f"负责人{g}", password=PASSWORD)
+            group = groups_service.create_group(
+                session,
+                actor=organizer,
+                community=community,
+                data=groups_service.GroupData(name=f"基准组织{g}", kind="volunteer", leader_login=login),
+            )
+            members = [
+                groups_service.add_member(
+                    session,
+                    actor=organizer,
+                    group=group,
+                    data=groups_service.MemberData(
+                        name=f"成员{g}-{m}", mobile="", role="member", joined_on=today() - timedelta(days=60)
+                    ),
+                ).id
+                for m in range(MEMBERS)
+            ]
+            made.append((group.id, login, members))
+        session.commit()
+        db.engine.dispose()
+    return made, "bench_staff"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str, instance: str, workers: int, threads: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    log = log_path.open("w")
+    server = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backlog",
+            "1024",
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=_env(url, instance),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    import requests
+
+    for _ in range(200):
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code < 500:
+                return server, base
+        except requests.RequestException:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit(f"the server did not start; see {log_path}")
+
+
+def _photo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (60, 140, 90)).save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def signed_in(base: str, login: str):
+    """A browser of its own: a requests session signed in as ``login``."""
+    import requests
+
+    browser = requests.Session()
+    # A new connection per request, as phones make them: a kept-alive connection left idle while
+    # the other threads sign in would be closed by the server just as the race starts.
+    browser.headers["Connection"] = "close"
+    token = CSRF_RE.search(browser.get(base + "/login").text).group(1)
+    for _attempt in range(5):
+        answer = browser.post(
+            base + "/login", data={"csrf_token": token, "login": login, "password": PASSWORD}, allow_redirects=False
+        )
+        if answer.status_code == 302:
+            return browser
+        # 409: the same account signing in from another thread at that instant (PostgreSQL); again.
+        time.sleep(0.2)
+    raise SystemExit(f"sign-in of {login} answered {answer.status_code}")
+
+
+def submit_all(base: str, plan: list[tuple[int, str, list[int]]], submissions: int) -> tuple[Counter, list[float]]:
+    """One thread per submission, each its own session and CSRF token; the POSTs start together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grants.timeutil import today
+
+    jobs = [(plan[i % len(plan)], i // len(plan)) for i in range(submissions)]
+    photo = _photo()
+    day = (today() - timedelta(days=1)).isoformat()
+
+    def prepare(job):
+        (group_id, login, _members), _n = job
+        browser = signed_in(base, login)
+        page = browser.get(f"{base}/groups/{group_id}/activities/new").text
+        return browser, CSRF_RE.search(page).group(1)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # sign-ins before the clock starts
+        prepared = list(pool.map(prepare, jobs))
+
+    barrier = threading.Barrier(submissions)
+    answers: list[object] = [None] * submissions
+    seconds: list[float] = [0.0] * submissions
+
+    def racer(i: int) -> None:
+        ((group_id, _login, members), n), (browser, token) = jobs[i], prepared[i]
+        # The n-th submission of a group: its own two members, so no one passes the daily cap.
+        first, second = members[(2 * n) % MEMBERS], members[(2 * n + 1) % MEMBERS]
+        form = {
+            "csrf_token": token,
+            "title": f"基准活动{i}",
+            "kind": "service",
+            "day": day,
+            "starts": "09:00",
+            "ends": "11:00",
+            "place": "社区活动室",
+            "participants": "10",
+            "served": "20",
+            "volunteer_member": [str(first), str(second)],
+            "volunteer_hours": ["1.5", "2"],
+        }
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            answer = browser.post(
+                f"{base}/groups/{group_id}/activities/new",
+                data=form,
+                files={"photos": ("活动.jpg", photo, "image/jpeg")},
+                allow_redirects=False,
+                timeout=120,
+            )
+            answers[i] = answer.status_code
+        except Exception as exc:  # counted as lost below
+            answers[i] = f"{type(exc).__name__}: {exc}"
+        seconds[i] = time.perf_counter() - started
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(submissions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Counter(answers), seconds
+
+
+def stored_ids(url: str, instance: str) -> tuple[list[int], int]:
+    """(ids of the stored activities, confirmed rows), read straight from the database."""
+    from sqlalchemy import func, select
+
+    from grants import create_app
+    from grants.db import db
+    from grants.incubation.models import Activity
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench-activities"})
+    with app.app_context():
+        ids = list(db.session.scalars(select(Activity.id).order_by(Activity.id)))
+        confirmed = db.session.scalar(select(func.count(Activity.id)).where(Activity.status == "confirmed"))
+        db.engine.dispose()
+    return ids, confirmed
+
+
+def confirm_all(base: str, staff_login: str, ids: list[int]) -> Counter:
+    staff = signed_in(base, staff_login)
+    answers = Counter()
+    for activity_id in ids:
+        token = CSRF_RE.search(staff.get(f"{base}/groups/activities/{activity_id}").text).group(1)
+        answer = staff.post(
+            f"{base}/groups/activities/{activity_id}/confirm", data={"csrf_token": token}, allow_redirects=False
+        )
+        answers[answer.status_code] += 1
+    return answers
+
+
+def figures_sum(base: str, staff_login: str, plan) -> int:
+    staff = signed_in(base, staff_login)
+    return sum(int(FIGURE_RE.search(staff.get(f"{base}/groups/{group_id}").text).group(1)) for group_id, _l, _m in plan)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--submissions", type=int, default=200)
+    parser.add_argument("--groups", type=int, default=40)
+    parser.add_argument("--database", default="", help="a PostgreSQL URL (its tables are dropped)")
+    parser.add_argument("--pg", action="store_true", help="use DATABASE_URL (PostgreSQL)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-activities-"))
+    url = args.database or (os.environ.get("DATABASE_URL", "") if args.pg else "")
+    if args.pg and not url.startswith("postgresql"):
+        raise SystemExit("--pg needs DATABASE_URL=postgresql+psycopg://…")
+    url = url or f"sqlite:///{work / 'bench.db'}"
+    fresh_database(url)
+    instance = str(work / "instance")
+    plan, staff_login = build(url, instance, args.groups)
+    log_path = work / "server.log"
+    server, base = serve(url, instance, args.workers, args.threads, log_path)
+    try:
+        answers, seconds = submit_all(base, plan, args.submissions)
+        ids, _confirmed = stored_ids(url, instance)
+        confirmations = confirm_all(base, staff_login, ids)
+        shown = figures_sum(base, staff_login, plan)
+        _ids, confirmed = stored_ids(url, instance)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    server_log = log_path.read_text(errors="replace")
+    locked = server_log.count("database is locked")
+    errors = sum(n for status, n in answers.items() if not isinstance(status, int) or status >= 500)
+    stored = len(ids)
+    lost = args.submissions - stored
+    p95 = statistics.quantiles(seconds, n=20)[-1] if len(seconds) > 1 else seconds[0]
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    print(f"backend={backend} submissions={args.submissions} groups={args.groups} answers={dict(answers)}")
+    print(f"median_seconds={statistics.median(seconds):.3f} max_seconds={max(seconds):.3f}")
+    print(f"confirm_answers={dict(confirmations)} confirmed_rows={confirmed} figures_shown={shown}")
+    print(f"server_errors={errors} database_is_locked={locked}")
+    problems = []
+    if answers.get(302, 0) != args.submissions or lost:
+        problems.append("not every submission was stored")
+    if errors or locked:
+        problems.append("server errors or a locked database")
+    if shown != confirmed or confirmed != stored:
+        problems.append("the figures do not equal the confirmed rows")
+    for problem in problems:
+        print(f"PROBLEM: {problem} (server log: {log_path})")
+    print(f"activities_stored={stored} activities_lost={lost} p95_seconds={p95:.3f}")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
