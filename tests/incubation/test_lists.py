@@ -204,3 +204,21 @@ def test_the_lists_filter_and_count_by_current_stars(session, client, login_as, 
     page = client.get(f"/groups/streets/{world.street_a.id}{query}").get_data(as_text=True)
     assert _names(page) == expected
     assert "五星 1 · 四星 0 · 三星 1 · 无星级 1" in page
+
+
+def test_the_group_page_lists_its_stars_by_year_current_and_expired(session, client, login_as, world, groups):
+    from datetime import date
+
+    from grants import timeutil
+
+    a1, _a2, b, _far = groups
+    today = timeutil.today()
+    old = date(today.year - 4, 11, 1)
+    recent = today.replace(year=today.year - 1)
+    _final_stars(session, world, old.year, old, {a1: 3})
+    _final_stars(session, world, recent.year, recent, {a1: 5})
+    login_as(world.staff_a)
+    page = client.get(f"/groups/{a1.id}").get_data(as_text=True)
+    assert f"{recent.year}年度：五星，{recent}确定" in page
+    assert f"{old.year}年度：三星，{old}确定" in page and f"已于{old.replace(year=old.year + 3)}到期" in page
+    assert "星级评定记录" not in client.get(f"/groups/{b.id}").get_data(as_text=True)

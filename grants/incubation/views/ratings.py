@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grants import timeutil
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
@@ -50,6 +51,10 @@ def _rating_labels():
         "star_mean": scoring.format_fraction,
         # The group page (templates/incubation/group.html) shows the group's current stars.
         "current_stars_of": lambda group: queries.current_stars(db.session, group),
+        # …and its final ratings by year, each with whether it is still current.
+        "star_history_of": lambda group: [
+            (r, r.is_current(timeutil.today())) for r in queries.final_ratings(db.session, [group.id])[group.id]
+        ],
     }
 
 
