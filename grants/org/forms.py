@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 
-from grants.forms import BaseForm, max_length, required
+from grants.forms import BaseForm, input_required, max_length, number_range, required
 
 
 class StreetForm(BaseForm):
@@ -23,6 +23,16 @@ class DistrictForm(BaseForm):
         _l("落款单位"),
         validators=[max_length(100)],
         description=_l("印在公示名单和证书上的单位名称，例如“某某区民政局”。"),
+    )
+    activity_log_days = IntegerField(
+        _l("活动记录期限（天）"),
+        validators=[input_required(), number_range(1, 365)],
+        description=_l("三自组织的活动须在活动日之后这么多天内记录。"),
+    )
+    daily_hours_cap = StringField(
+        _l("每人每日志愿服务时长上限（小时）"),
+        validators=[required(), max_length(5)],
+        description=_l("按半小时计，例如 8 或 7.5。"),
     )
 
 

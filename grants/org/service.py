@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -92,8 +93,31 @@ def all_communities(session: Session) -> list[Community]:
     )
 
 
-def update_district(session: Session, *, actor, district: District, office_name: str) -> District:
-    """Change the office name printed on notices and certificates.
+def _cap_halves(text: str) -> int:
+    """ "8" or "7.5" hours as half hours (16, 15).
+
+    Raises: DomainError unless it is 0.5 to 24 hours in half-hour steps.
+    """
+    try:
+        halves = Decimal((text or "").strip()) * 2
+    except InvalidOperation:
+        halves = Decimal("NaN")
+    if not halves.is_finite() or halves != halves.to_integral_value() or not 1 <= halves <= 48:
+        raise DomainError(_("请填写0.5到24之间的小时数，按半小时计，例如 8 或 7.5。"), field="daily_hours_cap")
+    return int(halves)
+
+
+def update_district(
+    session: Session,
+    *,
+    actor,
+    district: District,
+    office_name: str,
+    activity_log_days: int | None = None,
+    daily_hours_cap: str | None = None,
+) -> District:
+    """Change the office name printed on notices and certificates and the rules of the groups'
+    activities (how many days after an activity it may be logged; a member's hours per day).
 
     Raises: NotAllowed, DomainError.
     """
@@ -102,17 +126,26 @@ def update_district(session: Session, *, actor, district: District, office_name:
     office_name = (office_name or "").strip()
     if len(office_name) > 100:
         raise DomainError(_("落款单位名称不能超过100个字符。"), field="office_name")
-    if office_name != district.office_name:
+    after = {"office_name": office_name}
+    if activity_log_days is not None:
+        if not 1 <= activity_log_days <= 365:
+            raise DomainError(_("活动记录期限应为1到365天。"), field="activity_log_days")
+        after["activity_log_days"] = activity_log_days
+    if daily_hours_cap is not None:
+        after["daily_hours_cap_halves"] = _cap_halves(daily_hours_cap)
+    before = {name: getattr(district, name) for name in after}
+    if before != after:
         audit.record(
             session,
             actor=actor,
             action="district.update",
             obj=district,
             district_id=district.id,
-            before={"office_name": district.office_name},
-            after={"office_name": office_name},
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
         )
-        district.office_name = office_name
+        for name, value in after.items():
+            setattr(district, name, value)
         session.flush()
     return district
 

@@ -41,12 +41,17 @@ def index():
 def edit_district(district_id: int):
     district = get_or_404(District, district_id)
     _require(policy.can_manage_district(current_user, district))
-    form = DistrictForm(obj=district)
+    form = DistrictForm(obj=district, daily_hours_cap=f"{district.daily_hours_cap_halves / 2:g}")
     if form.validate_on_submit():
         try:
             with unit_of_work() as session:
                 service.update_district(
-                    session, actor=current_user, district=district, office_name=form.office_name.data
+                    session,
+                    actor=current_user,
+                    district=district,
+                    office_name=form.office_name.data,
+                    activity_log_days=form.activity_log_days.data,
+                    daily_hours_cap=form.daily_hours_cap.data,
                 )
         except DomainError as err:
             _refused(err, form)

@@ -163,7 +163,10 @@ def test_organizer_adds_renames_and_deletes_through_the_pages(client, login_as, 
     assert response.status_code == 400 and "已经存在" in response.get_data(as_text=True)
     response = client.post(f"/admin/org/streets/{street.id}/delete", follow_redirects=True)
     assert "还有1个社区" in response.get_data(as_text=True)
-    response = client.post(f"/admin/org/districts/{world.district_a.id}/edit", data={"office_name": "甲区民政局"})
+    response = client.post(
+        f"/admin/org/districts/{world.district_a.id}/edit",
+        data={"office_name": "甲区民政局", "activity_log_days": "30", "daily_hours_cap": "8"},
+    )
     assert response.status_code == 302
     session.refresh(world.district_a)
     assert world.district_a.office_name == "甲区民政局"
@@ -232,7 +235,11 @@ def test_org_page_issues_the_same_number_of_queries_for_3_and_60_communities(
 ROUTES = [
     ("GET", "/admin/org/", {}),
     ("GET", "/admin/org/districts/{district}/edit", {}),
-    ("POST", "/admin/org/districts/{district}/edit", {"office_name": "改"}),
+    (
+        "POST",
+        "/admin/org/districts/{district}/edit",
+        {"office_name": "改", "activity_log_days": "30", "daily_hours_cap": "8"},
+    ),
     ("GET", "/admin/org/districts/{district}/streets/new", {}),
     ("POST", "/admin/org/districts/{district}/streets/new", {"name": "入侵街道"}),
     ("GET", "/admin/org/streets/{street}/edit", {}),
@@ -290,3 +297,43 @@ def test_post_without_csrf_is_refused(client, login_as, world, session):
     )
     assert response.status_code == 400
     assert _count(session, Street, Street.name == "x街道") == 0
+
+
+def test_the_organizer_sets_the_groups_activity_rules_and_they_are_audited(client, login_as, world, session):
+    login_as(world.organizer_a)
+    url = f"/admin/org/districts/{world.district_a.id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="30"' in page and 'value="8"' in page  # the defaults: 30 days, 8 hours
+    response = client.post(url, data={"office_name": "", "activity_log_days": "45", "daily_hours_cap": "7.5"})
+    assert response.status_code == 302
+    session.refresh(world.district_a)
+    assert (world.district_a.activity_log_days, world.district_a.daily_hours_cap_halves) == (45, 15)
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "district.update")).one()
+    assert entry.before == {"activity_log_days": 30, "daily_hours_cap_halves": 16}
+    assert entry.after == {"activity_log_days": 45, "daily_hours_cap_halves": 15}
+
+
+@pytest.mark.parametrize(
+    ("days", "cap", "message"),
+    [
+        ("0", "8", "1"),
+        ("400", "8", "365"),
+        ("30", "8.3", "按半小时计"),
+        ("30", "25", "按半小时计"),
+        ("30", "0", "按半小时计"),
+        ("30", "八", "按半小时计"),
+        ("30", "nan", "按半小时计"),
+    ],
+)
+def test_bad_activity_rules_are_refused_with_a_message_and_change_nothing(
+    client, login_as, world, session, days, cap, message
+):
+    login_as(world.organizer_a)
+    response = client.post(
+        f"/admin/org/districts/{world.district_a.id}/edit",
+        data={"office_name": "新名", "activity_log_days": days, "daily_hours_cap": cap},
+    )
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    session.refresh(world.district_a)
+    assert (world.district_a.office_name, world.district_a.activity_log_days) == ("", 30)
+    assert world.district_a.daily_hours_cap_halves == 16
