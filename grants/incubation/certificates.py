@@ -13,6 +13,7 @@ from datetime import date
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from grants import audit, timeutil
@@ -89,8 +90,6 @@ def issue_certificate(
     if member.group_id != group.id:
         raise DomainError(_("这位成员不属于这个组织。"))
     start, end = _check_period(start, end)
-    if (existing := _issued(session, member.id, start, end)) is not None:
-        return existing, False
     lines = hours.member_activities(session, member.id, start, end)
     halves = sum(line.halves for line in lines)
     if not halves:
@@ -102,18 +101,27 @@ def issue_certificate(
                 end=end.isoformat(),
             )
         )
-    certificate = VolunteerCertificate(
-        member_id=member.id,
-        group_id=group.id,
-        community_id=group.community_id,
-        period_start=start,
-        period_end=end,
-        halves=halves,
-        activities=len(lines),
-        issued_by_id=actor.id,
+    # Insert first and read only when the period was issued already: on PostgreSQL a read of the
+    # certificates' index before the insert would make issues for different members (one index page)
+    # cancel each other at SERIALIZABLE; an insert that skips a conflict reads nothing.
+    row = {
+        "member_id": member.id,
+        "group_id": group.id,
+        "community_id": group.community_id,
+        "period_start": start,
+        "period_end": end,
+        "halves": halves,
+        "activities": len(lines),
+        "issued_by_id": actor.id,
+        "issued_at": timeutil.now(),
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    certificate_id = session.scalar(
+        insert(VolunteerCertificate).values(row).on_conflict_do_nothing().returning(VolunteerCertificate.id)
     )
-    session.add(certificate)
-    session.flush()  # a concurrent issue of the same period loses here (UNIQUE) and is run again
+    if certificate_id is None:
+        return _issued(session, member.id, start, end), False
+    certificate = session.get(VolunteerCertificate, certificate_id)
     certificate.number = certificate_number(timeutil.today().year, group.community_id, certificate.id)
     session.flush()
     audit.record(
