@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload, scoped_session
 from grants import audit
 from grants.errors import DomainError, InvalidTransition, NotAllowed
 from grants.incubation import policy
+from grants.incubation.hourmath import hours_number
 from grants.incubation.models import (
     Activity,
     ActivityKind,
@@ -280,9 +281,9 @@ def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | 
                     "%(name)s在%(day)s的志愿服务时长合计不能超过%(cap)s小时（已记录%(before)s小时，这次填写%(now)s小时）。",
                     name=names.get(member_id, ""),
                     day=day.isoformat(),
-                    cap=hours_text(cap),
-                    before=hours_text(before),
-                    now=hours_text(halves),
+                    cap=hours_number(cap),
+                    before=hours_number(before),
+                    now=hours_number(halves),
                 ),
                 field="volunteers",
             )
@@ -328,11 +329,6 @@ def _reader(bind: Engine) -> Engine:
     if key not in _readers:
         _readers[key] = create_engine(bind.url, isolation_level="READ COMMITTED", pool_size=2, max_overflow=-1)
     return _readers[key]
-
-
-def hours_text(halves: int) -> str:
-    """Half hours as hours: 3 → "1.5", 4 → "2"."""
-    return f"{halves // 2}.5" if halves % 2 else str(halves // 2)
 
 
 def _facts(activity: Activity, halves: dict[int, int], photos: int) -> dict:

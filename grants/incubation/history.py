@@ -24,17 +24,13 @@ from grants.funding import balances
 from grants.funding import policy as funding_policy
 from grants.funding.models import Grant, GrantEvaluation
 from grants.incubation import policy as group_policy
+from grants.incubation.hourmath import hours_number
 from grants.incubation.models import Activity, ActivityStatus, Group, VolunteerHours
 from grants.incubation.years import local_year
 from grants.judging.models import RoundResult
 from grants.org.models import Community
 from grants.proposals import policy as proposal_policy
 from grants.proposals.models import Proposal
-
-
-def hours_text(halves: int) -> str:
-    """Half hours as hours: 5 → "2.5", 4 → "2"."""
-    return f"{halves // 2}.5" if halves % 2 else str(halves // 2)
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ class YearLine:
 
     @property
     def hours(self) -> str:
-        return hours_text(self.halves)
+        return hours_number(self.halves)
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,7 @@ class Totals:
 
     @property
     def hours(self) -> str:
-        return hours_text(self.halves)
+        return hours_number(self.halves)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from grants.db import db, unit_of_work
 from grants.errors import DomainError
 from grants.incubation import activities, activity_queries, policy, queries
+from grants.incubation.hourmath import hours_number
 from grants.incubation.models import Activity, ActivityStatus, Group
 from grants.incubation.states import (
     ACTIVITY_KIND_LABELS,
@@ -42,7 +43,7 @@ def _activity_labels():
         "activity_section": _activity_section,
         "activity_status_label": activity_status_label,
         "activity_kind_label": activity_kind_label,
-        "hours_text": activities.hours_text,
+        "hours_text": hours_number,
         "local_time": format_local,
     }
 
@@ -120,7 +121,7 @@ def _volunteer_rows(activity: Activity | None) -> list[tuple[str, str]]:
             zip(request.form.getlist("volunteer_member"), request.form.getlist("volunteer_hours"), strict=False)
         )
     elif activity is not None:
-        rows = [(str(m), activities.hours_text(h)) for m, h in activities.hours_of(db.session, activity.id).items()]
+        rows = [(str(m), hours_number(h)) for m, h in activities.hours_of(db.session, activity.id).items()]
     else:
         rows = []
     return rows + [("", "")] * max(3, 6 - len(rows))

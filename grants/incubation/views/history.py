@@ -33,5 +33,4 @@ def _history_helpers():
         "evaluation_kind_label": _evaluation_kind_label,
         "group_history": _group_history,
         "proposal_group_record": _proposal_group_record,
-        "hours_text": history.hours_text,
     }
