@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from grants import PROJECT_ROOT, http_cache, money, timeutil
+from grants import PROJECT_ROOT, http_cache, money, templating, timeutil
 from grants.db import db
 from grants.errors import ConcurrentChange
 from grants.extensions import babel, csrf, limiter, login_manager, migrate
@@ -216,6 +216,7 @@ def register_template_helpers(app: Flask) -> None:
     from grants.reports.pdf import page_footer_content
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["url_for"] = templating.kept_url_for(app)
     app.jinja_env.globals["pdf_page_footer"] = page_footer_content
 
     app.jinja_env.filters["money"] = money.format_fen
