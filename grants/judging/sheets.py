@@ -236,7 +236,8 @@ _JUDGE_QUEUE = _judge_queue_query()
 def judge_queue(session: Session, judge: User) -> list[QueueRow]:
     """The judge's live sheets in open rounds of the editions they judge, by round then proposal, in one query."""
     edition_ids = sorted(auth_policy.judge_edition_ids(judge)) or [-1]
-    rows = session.execute(_JUDGE_QUEUE, {"judge_id": judge.id, "edition_ids": edition_ids})
+    # Columns only: run on the session's connection, without the ORM's result machinery.
+    rows = session.connection().execute(_JUDGE_QUEUE, {"judge_id": judge.id, "edition_ids": edition_ids})
     return [QueueRow(*row) for row in rows]
 
 
@@ -318,7 +319,7 @@ _REMINDERS = (
 
 def reminders_for(session: Session, judge_id: int) -> list[tuple[Reminder, int]]:
     """(round, missing sheets) for each open round whose organizer reminded this late judge."""
-    rows = session.execute(_REMINDERS, {"judge_id": judge_id}).all()
+    rows = session.connection().execute(_REMINDERS, {"judge_id": judge_id}).all()
     return [(Reminder(name, reminder), count) for name, reminder, count in rows]
 
 
