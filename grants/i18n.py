@@ -27,6 +27,21 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+_LOCALES: dict[str, object] = {}
+
+
+def select_babel_locale():
+    """Flask-Babel's locale selector: ``select_locale``'s choice as a Babel ``Locale`` parsed once per
+    worker (parsing one per request looks the locale's data file up on disk every time)."""
+    from babel import Locale
+
+    tag = select_locale()
+    locale = _LOCALES.get(tag)
+    if locale is None:
+        locale = _LOCALES.setdefault(tag, Locale.parse(tag))
+    return locale
+
+
 def html_lang(locale: str) -> str:
     return "zh-CN" if locale.startswith("zh") else locale
 

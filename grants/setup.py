@@ -10,11 +10,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from grants import PROJECT_ROOT, http_cache, money, timeutil
+from grants import PROJECT_ROOT, http_cache, money, templating, timeutil
 from grants.db import db
 from grants.errors import ConcurrentChange
 from grants.extensions import babel, csrf, limiter, login_manager, migrate
-from grants.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, select_locale
+from grants.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, select_babel_locale
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -37,7 +37,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    babel.init_app(app, locale_selector=select_babel_locale, default_translation_directories="translations")
     install_template_gettext(app)
     limiter.init_app(app)
 
@@ -218,6 +218,7 @@ def register_template_helpers(app: Flask) -> None:
     from grants.reports.pdf import page_footer_content
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["url_for"] = templating.kept_url_for(app)
     app.jinja_env.globals["pdf_page_footer"] = page_footer_content
 
     app.jinja_env.filters["money"] = money.format_fen

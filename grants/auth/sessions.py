@@ -15,6 +15,7 @@ from typing import NamedTuple
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from grants import timeutil
@@ -54,20 +55,45 @@ def _too_old(issued: int, at: int) -> bool:
     return at - issued > current_app.config["SESSION_ABSOLUTE_TIMEOUT"] or issued > at + 300
 
 
+_user_query = None
+
+
+def _user_with_unread_count():
+    """The signed-in user with roles and unread notification count: one statement, built once.
+
+    Every signed-in request loads the user: roles by their scope ids only, and not the user's own
+    community → street → district chain (joined by default); a page that shows a grant's or the
+    user's district, street, community or edition loads it when it does. The nav's unread count
+    comes in the same row, so a page's base costs one query."""
+    global _user_query
+    if _user_query is None:
+        from grants.auth.models import User
+        from grants.notifications.models import Notification
+
+        unread = (
+            select(func.count(Notification.id))
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+        _user_query = (
+            select(User, unread)
+            .options(lazyload(User.community), joinedload(User.grants).lazyload("*"))
+            .where(User.id == bindparam("user_id"))
+        )
+    return _user_query
+
+
 def load_user(value: str):
     """The user a session or remember-me value names, if it is still valid; else None."""
-    from grants.auth.models import User
-
     sid = parse_session_id(value)
     if sid is None or (sid.issued is not None and _too_old(sid.issued, now())):
         return None
-    # Every signed-in request loads the user: roles by their scope ids only, and not the user's own
-    # community → street → district chain (joined by default); a page that shows a grant's or the
-    # user's district, street, community or edition loads it when it does.
-    user = db.session.get(User, sid.user_id, options=[lazyload(User.community), joinedload(User.grants).lazyload("*")])
-    if user is None or user.session_version != sid.version:
+    row = db.session.execute(_user_with_unread_count(), {"user_id": sid.user_id}).unique().one_or_none()
+    if row is None or row[0].session_version != sid.version:
         return None
-    return user
+    # Read at the start of this request: the nav of a GET page shows it (grants/main/nav.py).
+    g.unread_notifications = (row[0].id, row[1])
+    return row[0]
 
 
 def start(user, *, remember: bool = False) -> None:

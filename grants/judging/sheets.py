@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from grants import audit
@@ -213,21 +213,31 @@ class QueueRow(NamedTuple):
     has_scores: bool
 
 
-def judge_queue(session: Session, judge: User) -> list[QueueRow]:
-    """The judge's live sheets in open rounds of the editions they judge, by round then proposal, in one query."""
+def _judge_queue_query():
     has_scores = select(Score.id).where(Score.assignment_id == Assignment.id).exists()
-    rows = session.execute(
+    return (
         select(Assignment.id, Assignment.status, Proposal.title, Round.name, has_scores)
         .join(Round, Round.id == Assignment.round_id)
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(
-            Assignment.judge_id == judge.id,
+            Assignment.judge_id == bindparam("judge_id"),
             Round.status == RoundStatus.OPEN.value,
-            Round.edition_id.in_(auth_policy.judge_edition_ids(judge) or {-1}),
+            Round.edition_id.in_(bindparam("edition_ids", expanding=True)),
             Assignment.status.in_([SheetStatus.ASSIGNED.value, SheetStatus.SUBMITTED.value]),
         )
         .order_by(Assignment.round_id, Assignment.proposal_id)
     )
+
+
+# Built once: the queue is what every judge opens the evening before a deadline (issue 12 item 9).
+_JUDGE_QUEUE = _judge_queue_query()
+
+
+def judge_queue(session: Session, judge: User) -> list[QueueRow]:
+    """The judge's live sheets in open rounds of the editions they judge, by round then proposal, in one query."""
+    edition_ids = sorted(auth_policy.judge_edition_ids(judge)) or [-1]
+    # Columns only: run on the session's connection, without the ORM's result machinery.
+    rows = session.connection().execute(_JUDGE_QUEUE, {"judge_id": judge.id, "edition_ids": edition_ids})
     return [QueueRow(*row) for row in rows]
 
 
@@ -293,20 +303,23 @@ class Reminder(NamedTuple):
     reminder: str
 
 
+_REMINDERS = (
+    select(Round.name, Round.reminder, func.count(Assignment.id))
+    .join(Assignment, Assignment.round_id == Round.id)
+    .where(
+        Assignment.judge_id == bindparam("judge_id"),
+        Assignment.status == SheetStatus.ASSIGNED.value,
+        Round.status == RoundStatus.OPEN.value,
+        Round.reminded_at.is_not(None),
+    )
+    .group_by(Round.id, Round.name, Round.reminder)
+    .order_by(Round.id)
+)
+
+
 def reminders_for(session: Session, judge_id: int) -> list[tuple[Reminder, int]]:
     """(round, missing sheets) for each open round whose organizer reminded this late judge."""
-    rows = session.execute(
-        select(Round.name, Round.reminder, func.count(Assignment.id))
-        .join(Assignment, Assignment.round_id == Round.id)
-        .where(
-            Assignment.judge_id == judge_id,
-            Assignment.status == SheetStatus.ASSIGNED.value,
-            Round.status == RoundStatus.OPEN.value,
-            Round.reminded_at.is_not(None),
-        )
-        .group_by(Round.id, Round.name, Round.reminder)
-        .order_by(Round.id)
-    ).all()
+    rows = session.connection().execute(_REMINDERS, {"judge_id": judge_id}).all()
     return [(Reminder(name, reminder), count) for name, reminder, count in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -16,7 +17,7 @@ def nav_items(user) -> list[tuple[str, str]]:
     if getattr(user, "is_authenticated", False):
         items.append(("proposals.mine", _l("我的申报")))
         items.append(("incubation.index", _l("三自组织")))
-        unread = notifications.unread_count(db.session, user.id)
+        unread = _unread_count(user)
         items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
     if policy.is_organizer(user) or policy.is_staff(user):
         items.append(("ratings.index", _l("星级评定")))
@@ -35,3 +36,11 @@ def nav_items(user) -> list[tuple[str, str]]:
             ("audit.security", _l("安全日志")),
         ]
     return items
+
+
+def _unread_count(user) -> int:
+    """The count the user loader read with the user (GET pages), else one query."""
+    loaded = g.get("unread_notifications")
+    if loaded is not None and loaded[0] == user.id and request.method in ("GET", "HEAD"):
+        return loaded[1]
+    return notifications.unread_count(db.session, user.id)

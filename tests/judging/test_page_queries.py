@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from grants.judging.models import Assignment
 
-# Every signed-in page: the user with their roles (one query) and the count of unread messages in the menu.
-USER = 2
+# Every signed-in page: the user with their roles and the count of unread messages in the menu, in one query.
+USER = 1
 
 
 def test_judge_queue_is_one_query_for_all_its_rows(client, login_as, session, world, assigned, query_counter):
