@@ -190,6 +190,25 @@ def notice_filename(publication: Publication) -> tuple[str, str]:
     return safe_filename(name), f"notice-{publication.edition_id}-{publication.number}"
 
 
+# --- public accounts (资金使用公开) ------------------------------------------------------------
+
+
+def accounts_html(accounts, base_url: str) -> str:
+    """An edition's public accounts (grants/funding/public_accounts.py) as HTML for the renderer."""
+    return render_template(
+        "pdf/public_accounts.html",
+        accounts=accounts,
+        edition=accounts.edition,
+        office=default_office(accounts.edition),
+        last_change=long_date(timeutil.to_local(accounts.last_change).date()) if accounts.last_change else "",
+        page_counter=_page_counter_css(),
+    )
+
+
+def accounts_pdf(accounts, base_url: str) -> bytes:
+    return render_pdf(accounts_html(accounts, base_url), base_url=base_url, stylesheets=STYLESHEETS)
+
+
 # --- certificates -----------------------------------------------------------------------------
 
 
