@@ -160,17 +160,22 @@ def cached_notice_pdf(
     publication: Publication, entries: list[PublicationEntry], base_url: str, cache_dir: Path
 ) -> bytes:
     """The notice PDF, rendered once per version for a public list (anyone may ask for it, and a
-    long list costs seconds of CPU): the version is the document's HTML (its data, status and
-    language) with the stylesheet and fonts it is printed with. A draft is always rendered."""
+    long list costs seconds of CPU). A draft is always rendered."""
     html = notice_html(publication, entries, base_url)
     if not policy.is_public(publication):
         return render_pdf(html, base_url=base_url, stylesheets=STYLESHEETS)
+    return cached_pdf(html, f"notice-{publication.id}", base_url, cache_dir)
+
+
+def cached_pdf(html: str, key: str, base_url: str, cache_dir: Path) -> bytes:
+    """A public document's PDF, rendered once per version: the version is the document's HTML
+    (its data, status and language) with the stylesheet and fonts it is printed with."""
     digest = hashlib.sha256(html.encode())
     static = Path(current_app.static_folder)
     for asset in [static / name for name in STYLESHEETS] + sorted((static / "fonts").glob("*.otf")):
         digest.update(f"{asset.name}:{asset.stat().st_mtime_ns}".encode())
     locale = str(get_locale() or "")
-    stem = f"notice-{publication.id}-{locale}"
+    stem = f"{key}-{locale}"
     path = cache_dir / f"{stem}-{digest.hexdigest()[:32]}.pdf"
     if path.is_file():
         return path.read_bytes()
@@ -205,8 +210,9 @@ def accounts_html(accounts, base_url: str) -> str:
     )
 
 
-def accounts_pdf(accounts, base_url: str) -> bytes:
-    return render_pdf(accounts_html(accounts, base_url), base_url=base_url, stylesheets=STYLESHEETS)
+def accounts_pdf(accounts, base_url: str, cache_dir: Path) -> bytes:
+    """Rendered once per version of the figures (anyone may ask for it; see cached_pdf)."""
+    return cached_pdf(accounts_html(accounts, base_url), f"accounts-{accounts.edition.id}", base_url, cache_dir)
 
 
 # --- certificates -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
-from grants import http_cache
+from grants import http_cache, jobs
 from grants.db import db
 from grants.editions.models import Edition
 from grants.funding import public_accounts
@@ -134,5 +134,6 @@ def accounts(edition_id: int):
 @bp.get("/<int:edition_id>/accounts.pdf")
 def accounts_pdf(edition_id: int):
     # Inline and without a file-name header: the same bytes for everyone, kept by shared caches.
-    body = documents.accounts_pdf(_edition_accounts(edition_id), request.url_root)
+    cache = jobs.documents_dir() / "accounts"
+    body = documents.accounts_pdf(_edition_accounts(edition_id), request.url_root, cache)
     return Response(body, mimetype="application/pdf")

@@ -153,3 +153,18 @@ def test_the_answers_match_the_openapi_description(app, funded):
             limiter.reset()
             statuses.append(operation.Case(path_parameters={"edition_id": edition_id}).call_and_validate().status_code)
     assert statuses == [200, 404, 200, 404]
+
+
+def test_the_pdf_follows_the_records_though_it_is_rendered_once_per_version(client, session, funded, world, tmp_path):
+    from grants.funding import ledger
+
+    books = funded(2, money=False)
+    url = _urls(books.edition.id)["pdf"]
+    first = client.get(url).get_data()
+    assert client.get(url).get_data() == first  # the same version: the stored rendering
+    ledger.record(
+        session, grant=books.grants[0], kind="disbursement", amount_fen=123_456, ref="PZ", actor=world.organizer_a
+    )
+    session.commit()
+    text = _compact(_pdf_text(client.get(url).get_data(), tmp_path))
+    assert "¥1,234.56" in text
