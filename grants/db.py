@@ -219,12 +219,15 @@ def retry_request(dispatch: Callable[[], T]) -> T:
     database that a service makes inside its transaction register an undo with ``on_rollback``;
     effects after a commit (an enqueued job) cannot repeat, as nothing is run again after one.
     """
-    http_session = request_ctx.session
-    # dict.get: the copy must not mark the session as accessed (that adds "Vary: Cookie").
-    flashes = list(dict.get(http_session, "_flashes", ()))
+    from grants.http_cache import peek_session
+
+    # Peeked, and dict.get: the copy must not mark the session as accessed (that adds "Vary: Cookie"
+    # to every answer, the anonymous API's included).
+    flashes = list(dict.get(peek_session() or {}, "_flashes", ()))
 
     def forget_lost_run() -> None:
         db.session.rollback()
+        http_session = request_ctx.session
         if flashes:
             http_session["_flashes"] = list(flashes)
         else:

@@ -5,9 +5,13 @@ for every anonymous visitor. Such a page carries no session (no cookie is set), 
 cache may keep it (``public, max-age``) and gives a validator (ETag), so that a proxy or the
 browser can serve it again or revalidate it with a 304.
 
-``Vary: Cookie`` stays on these pages on purpose: a signed-in visitor's copy of the same URL shows
-their name and the objection link, so a cache must not hand the anonymous copy to a request that
-carries a session cookie (requests without cookies, the chat-group case, all share one copy).
+``Vary: Cookie`` is set on the HTML pages on purpose: a signed-in visitor's copy of the same URL
+shows their name and the objection link, so a cache must not hand the anonymous copy to a request
+that carries a session cookie (requests without cookies, the chat-group case, all share one copy).
+The open-data API and PDFs are the same for everyone, so they do not vary on cookies. For that,
+nothing may open the session of an anonymous request just to look at it: Flask 3.1 marks the
+session accessed, and so adds ``Vary: Cookie``, on any use of ``flask.session`` (``peek_session``
+does not), and Flask-Login opens it to find the user unless grants.auth.sessions says there is none.
 ``Vary: Accept-Language``: without a language cookie the language follows the browser's.
 """
 
@@ -17,7 +21,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import current_app, g, request, session
+from flask import current_app, g, request
+from flask.globals import request_ctx
 from flask_babel import get_locale
 
 PUBLIC_MAX_AGE = 60  # seconds; published lists change rarely and a minute of delay is harmless
@@ -91,7 +96,16 @@ def _anonymous_without_session() -> bool:
     # a page that never read the session (the API) does not vary on cookies at all.
     cookies = request.cookies
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    return current_app.config["SESSION_COOKIE_NAME"] not in cookies and remember not in cookies and not session.modified
+    if current_app.config["SESSION_COOKIE_NAME"] in cookies or remember in cookies:
+        return False
+    opened = peek_session()
+    return opened is None or not opened.modified
+
+
+def peek_session():
+    """The request's session without marking it accessed (which would add ``Vary: Cookie``)."""
+    # RequestContext.session sets ``accessed`` on every read (Flask 3.1); the object itself does not.
+    return getattr(request_ctx._get_current_object(), "_session", None)
 
 
 def cache_public_response(response):
@@ -103,6 +117,9 @@ def cache_public_response(response):
         return response
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     response.vary.add("Accept-Language")
+    if response.mimetype == "text/html":
+        # Said, not left to chance: the same URL greets a signed-in visitor (see the module's note).
+        response.vary.add("Cookie")
     response.add_etag()
     seconds = current_app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0)
     if seconds > 0 and not g.get("page_from_cache"):

@@ -123,7 +123,11 @@ def enforce() -> object | None:
     if config["SESSION_COOKIE_NAME"] in request.cookies:
         _enforce_limits(has_remember)
     elif not has_remember:
-        return None  # an anonymous visitor: the session is not even read (no Vary: Cookie from here)
+        # An anonymous visitor without cookies: nobody to load. Telling Flask-Login so keeps it from
+        # opening the session (its template context loads the user on every render), so answers that
+        # do not depend on the visitor (open data, PDFs) carry no ``Vary: Cookie``.
+        g._login_user = current_app.login_manager.anonymous_user()
+        return None
     if (
         current_user.is_authenticated
         and current_user.must_change_password

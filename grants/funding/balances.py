@@ -83,3 +83,29 @@ def of_grants(session: Session, grant_ids: Iterable[int] | None = None, *, editi
 
 def of_grant(session: Session, grant_id: int) -> GrantFigures:
     return of_grants(session, [grant_id])[grant_id]
+
+
+@dataclass(frozen=True)
+class CategorySpending:
+    """Accepted expenses of one grant in one budget category (支出类别), in fen."""
+
+    grant_id: int
+    category: str
+    position: int  # the category's place in the edition's list
+    spent_fen: int
+
+
+def accepted_by_category(session: Session, *, edition_id: int) -> list[CategorySpending]:
+    """Accepted expenses of an edition's grants by budget category: the same rule as
+    ``accepted_expenses_fen`` (accepted only), split by the category of each expense's line."""
+    from grants.funding.models import BudgetItem
+    from grants.proposals.models import BudgetCategory
+
+    rows = session.execute(
+        select(Expense.grant_id, BudgetCategory.name, BudgetCategory.position, func.sum(Expense.amount_fen))
+        .join(BudgetItem, BudgetItem.id == Expense.item_id)
+        .join(BudgetCategory, BudgetCategory.id == BudgetItem.category_id)
+        .where(Expense.edition_id == edition_id, Expense.status == ExpenseStatus.ACCEPTED.value)
+        .group_by(Expense.grant_id, BudgetCategory.id, BudgetCategory.name, BudgetCategory.position)
+    )
+    return [CategorySpending(gid, name, position or 0, int(total)) for gid, name, position, total in rows]

@@ -82,6 +82,23 @@ def edition_results(edition_id: int):
     return _json(data)
 
 
+def _final_data(read, edition_id: int):
+    try:
+        return _json(read(db.session, edition_id, results_url=_results_url))
+    except NotFound as err:
+        return _error(404, str(err))
+
+
+@bp.get(f"/editions/<int(min=1, max={opendata.MAX_ID}):edition_id>/funded-projects")
+def edition_funded_projects(edition_id: int):
+    return _final_data(opendata.funded_projects, edition_id)
+
+
+@bp.get(f"/editions/<int(min=1, max={opendata.MAX_ID}):edition_id>/accounts")
+def edition_accounts(edition_id: int):
+    return _final_data(opendata.edition_accounts, edition_id)
+
+
 @bp.get("/openapi.json")
 def openapi():
     return _json(openapi_document())

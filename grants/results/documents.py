@@ -160,17 +160,22 @@ def cached_notice_pdf(
     publication: Publication, entries: list[PublicationEntry], base_url: str, cache_dir: Path
 ) -> bytes:
     """The notice PDF, rendered once per version for a public list (anyone may ask for it, and a
-    long list costs seconds of CPU): the version is the document's HTML (its data, status and
-    language) with the stylesheet and fonts it is printed with. A draft is always rendered."""
+    long list costs seconds of CPU). A draft is always rendered."""
     html = notice_html(publication, entries, base_url)
     if not policy.is_public(publication):
         return render_pdf(html, base_url=base_url, stylesheets=STYLESHEETS)
+    return cached_pdf(html, f"notice-{publication.id}", base_url, cache_dir)
+
+
+def cached_pdf(html: str, key: str, base_url: str, cache_dir: Path) -> bytes:
+    """A public document's PDF, rendered once per version: the version is the document's HTML
+    (its data, status and language) with the stylesheet and fonts it is printed with."""
     digest = hashlib.sha256(html.encode())
     static = Path(current_app.static_folder)
     for asset in [static / name for name in STYLESHEETS] + sorted((static / "fonts").glob("*.otf")):
         digest.update(f"{asset.name}:{asset.stat().st_mtime_ns}".encode())
     locale = str(get_locale() or "")
-    stem = f"notice-{publication.id}-{locale}"
+    stem = f"{key}-{locale}"
     path = cache_dir / f"{stem}-{digest.hexdigest()[:32]}.pdf"
     if path.is_file():
         return path.read_bytes()
@@ -188,6 +193,26 @@ def notice_filename(publication: Publication) -> tuple[str, str]:
     """(file name without extension, its ASCII fallback)."""
     name = _("公示名单-%(edition)s-第%(n)d号", edition=publication.edition.name, n=publication.number)
     return safe_filename(name), f"notice-{publication.edition_id}-{publication.number}"
+
+
+# --- public accounts (资金使用公开) ------------------------------------------------------------
+
+
+def accounts_html(accounts, base_url: str) -> str:
+    """An edition's public accounts (grants/funding/public_accounts.py) as HTML for the renderer."""
+    return render_template(
+        "pdf/public_accounts.html",
+        accounts=accounts,
+        edition=accounts.edition,
+        office=default_office(accounts.edition),
+        last_change=long_date(timeutil.to_local(accounts.last_change).date()) if accounts.last_change else "",
+        page_counter=_page_counter_css(),
+    )
+
+
+def accounts_pdf(accounts, base_url: str, cache_dir: Path) -> bytes:
+    """Rendered once per version of the figures (anyone may ask for it; see cached_pdf)."""
+    return cached_pdf(accounts_html(accounts, base_url), f"accounts-{accounts.edition.id}", base_url, cache_dir)
 
 
 # --- certificates -----------------------------------------------------------------------------

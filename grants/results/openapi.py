@@ -82,6 +82,43 @@ ENTRY = {
     },
 }
 
+FEN = {"type": "integer", "description": "Amount in fen (分)."}
+YUAN = {"type": "string", "pattern": TWO_DECIMALS, "description": "The same amount in yuan with two decimals."}
+
+
+def _money(name: str, description: str, *, minimum: int | None = 0) -> dict:
+    fen = {**FEN, "description": f"{description} in fen (分)."}
+    if minimum is not None:
+        fen["minimum"] = minimum
+    return {f"{name}_fen": fen, f"{name}_yuan": YUAN}
+
+
+FUNDED_PROJECT = {
+    "position": {"type": "integer", "minimum": 1, "description": "Place in the final list."},
+    "title": {"type": "string"},
+    "community": {"type": "string"},
+    "street": {"type": "string"},
+    "category": {"type": "string"},
+    "summary": {"type": "string"},
+    "team_size": {"type": "integer", "minimum": 1},
+    "tier": {"type": "string"},
+    **_money("approved", "Approved amount", minimum=1),
+}
+
+ACCOUNT = {
+    **_money("approved", "Approved amount"),
+    **_money("disbursed", "Paid out, less transfers the bank sent back,"),
+    **_money("spent", "Accepted expenses (pending and rejected ones are not counted)"),
+    **_money("returned", "Unspent money refunded"),
+    **_money("held", "Disbursed − returned − spent: not yet accounted for", minimum=None),
+    "spent_by_category": {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/CategorySpending"},
+        "description": "Accepted expenses by budget category, in the edition's order (categories without "
+        "accepted expenses are left out).",
+    },
+}
+
 SCHEMAS = {
     "Error": _object(
         {
@@ -116,6 +153,37 @@ SCHEMAS = {
         }
     ),
     "Entry": _object(ENTRY),
+    "FundedProject": _object(FUNDED_PROJECT),
+    "FundedProjects": _object(
+        {
+            "edition": {"$ref": "#/components/schemas/Edition"},
+            "projects": {"type": "array", "items": {"$ref": "#/components/schemas/FundedProject"}},
+        }
+    ),
+    "CategorySpending": _object({"category": {"type": "string"}, **_money("spent", "Accepted expenses")}),
+    "AccountFigures": _object(ACCOUNT),
+    "ProjectAccount": _object(
+        {
+            "position": {"type": "integer", "minimum": 1, "description": "Place in the final list."},
+            "title": {"type": "string"},
+            "community": {"type": "string"},
+            "street": {"type": "string"},
+            "tier": {"type": "string"},
+            **ACCOUNT,
+        }
+    ),
+    "Accounts": _object(
+        {
+            "edition": {"$ref": "#/components/schemas/Edition"},
+            "last_change": {
+                **NULLABLE_TIME,
+                "description": "Latest ledger entry or accepted expense decision; null when no money moved yet.",
+            },
+            "categories": {"type": "array", "items": {"type": "string"}, "description": "Budget categories spent in."},
+            "totals": {"$ref": "#/components/schemas/AccountFigures"},
+            "projects": {"type": "array", "items": {"$ref": "#/components/schemas/ProjectAccount"}},
+        }
+    ),
     "Results": _object(
         {
             "edition": {"$ref": "#/components/schemas/Edition"},
@@ -145,6 +213,29 @@ def _ok(description: str, schema: dict) -> dict:
 
 
 RATE_LIMITED = _error("Too many requests from this address; retry after a minute.")
+
+
+EDITION_ID = {
+    "name": "edition_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+
+
+def _final_operation(operation_id: str, summary: str, schema: str) -> dict:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [EDITION_ID],
+            "responses": {
+                "200": _ok(summary, {"$ref": f"#/components/schemas/{schema}"}),
+                "404": _error("No such edition, or its results are not final yet."),
+                "429": RATE_LIMITED,
+            },
+        }
+    }
 
 
 def openapi_document() -> dict:
@@ -203,6 +294,17 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/editions/{edition_id}/funded-projects": _final_operation(
+                "listFundedProjects",
+                "The projects funded in an edition (results final), public fields and approved amounts.",
+                "FundedProjects",
+            ),
+            "/editions/{edition_id}/accounts": _final_operation(
+                "getEditionAccounts",
+                "Public accounts (资金使用公开) of an edition whose results are final: per project and in total, "
+                "approved, disbursed, spent by budget category, returned.",
+                "Accounts",
+            ),
             "/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",

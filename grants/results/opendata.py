@@ -202,3 +202,90 @@ def edition_results(
         "publication": publication,
         "entries": [_entry(e) for e in entries],
     }
+
+
+# --- funded projects and public accounts (资金使用公开) ----------------------------------------
+
+
+def _not_final() -> str:
+    # An edition that does not exist and one whose results are not final look the same on purpose.
+    return _("没有这届大赛，或者它的评选结果还没有确定。")
+
+
+def _final(session: Session, edition_id: int) -> Publication:
+    """The edition's final awards list. Raises: NotFound (no such edition, results not final)."""
+    from grants.funding.public_accounts import final_publication
+
+    publication = final_publication(session, edition_id) if 1 <= edition_id <= MAX_ID else None
+    if publication is None:
+        raise NotFound(_not_final())
+    return publication
+
+
+def _money(name: str, fen: int) -> dict:
+    return {f"{name}_fen": fen, f"{name}_yuan": _yuan(fen)}
+
+
+def funded_projects(session: Session, edition_id: int, *, results_url: ResultsUrl) -> dict:
+    """The edition's funded projects as the final list published them, with the approved
+    amounts. Three queries. Raises: NotFound (no such edition, results not final)."""
+    from grants.funding.public_accounts import funded_projects as rows
+
+    publication = _final(session, edition_id)
+    projects = [
+        {
+            "position": entry.position,
+            "title": entry.title,
+            "community": entry.community,
+            "street": entry.street,
+            "category": entry.category,
+            "summary": entry.summary,
+            "team_size": entry.team_size,
+            "tier": entry.tier or grant.tier,
+            **_money("approved", grant.approved_fen),
+        }
+        for grant, entry in rows(session, edition_id)
+    ]
+    return {"edition": _edition(publication.edition, publication, results_url), "projects": projects}
+
+
+def _account(figures, categories: list[str]) -> dict:
+    return {
+        **_money("approved", figures.approved_fen),
+        **_money("disbursed", figures.disbursed_fen),
+        **_money("spent", figures.spent_fen),
+        **_money("returned", figures.returned_fen),
+        **_money("held", figures.held_fen),
+        "spent_by_category": [
+            {"category": name, **_money("spent", figures.spent_by_category[name])}
+            for name in categories
+            if name in figures.spent_by_category
+        ],
+    }
+
+
+def edition_accounts(session: Session, edition_id: int, *, results_url: ResultsUrl) -> dict:
+    """The edition's public accounts: per funded project and in total, approved, disbursed, spent
+    (accepted expenses, by budget category), returned. Raises: NotFound (results not final)."""
+    from grants.funding.public_accounts import edition_accounts as accounts_of
+
+    accounts = accounts_of(session, edition_id) if 1 <= edition_id <= MAX_ID else None
+    if accounts is None:
+        raise NotFound(_not_final())
+    return {
+        "edition": _edition(accounts.edition, accounts.publication, results_url),
+        "last_change": _iso(accounts.last_change),
+        "categories": list(accounts.categories),
+        "totals": _account(accounts.totals, accounts.categories),
+        "projects": [
+            {
+                "position": p.position,
+                "title": p.title,
+                "community": p.community,
+                "street": p.street,
+                "tier": p.tier,
+                **_account(p, accounts.categories),
+            }
+            for p in accounts.projects
+        ],
+    }

@@ -6,12 +6,13 @@ previews a draft on the organizer's own pages, never through these URLs.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
-from grants import http_cache
+from grants import http_cache, jobs
 from grants.db import db
 from grants.editions.models import Edition
+from grants.funding import public_accounts
 from grants.results import documents, objections, policy, queries, statistics
 from grants.results.queries import applicant_id_of, entries_of, window_is_open
 from grants.results.states import objection_status_label
@@ -114,3 +115,25 @@ def edition_statistics(edition_id: int):
     if stats is None:
         abort(404)
     return render_template("public/statistics.html", edition=edition, stats=stats)
+
+
+def _edition_accounts(edition_id: int) -> public_accounts.EditionAccounts:
+    """The edition's public accounts; 404 until its results are final."""
+    found = public_accounts.edition_accounts(db.session, edition_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/<int:edition_id>/accounts")
+def accounts(edition_id: int):
+    found = _edition_accounts(edition_id)
+    return render_template("public/accounts.html", accounts=found, edition=found.edition)
+
+
+@bp.get("/<int:edition_id>/accounts.pdf")
+def accounts_pdf(edition_id: int):
+    # Inline and without a file-name header: the same bytes for everyone, kept by shared caches.
+    cache = jobs.documents_dir() / "accounts"
+    body = documents.accounts_pdf(_edition_accounts(edition_id), request.url_root, cache)
+    return Response(body, mimetype="application/pdf")

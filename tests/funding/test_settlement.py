@@ -84,7 +84,9 @@ def test_a_refund_is_a_negative_ledger_entry_recorded_by_finance_and_audited(ses
     entry = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refund")).one()
     assert entry.amount_fen == -40_050 and entry.ref == "TH-9" and "2026-12-01" in entry.note
     assert entry.actor_id == world.finance_a.id
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "ledger.record").order_by(AuditEntry.id)).all()[-1]
+    audit = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "ledger.record").order_by(AuditEntry.id)
+    ).all()[-1]
     assert audit.after["kind"] == "refund" and audit.after["amount_fen"] == -40_050
     assert balances.of_grant(session, grant.id).unspent_fen == 100_000 - 40_050
 

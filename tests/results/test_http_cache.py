@@ -95,3 +95,10 @@ def test_the_home_page_is_public_for_strangers_and_private_for_the_signed_in(cli
     mine = client.get("/")
     assert mine.headers["Cache-Control"] == "private, no-store"
     assert world.resident.display_name in mine.get_data(as_text=True)
+
+
+def test_open_data_answers_do_not_vary_on_cookies(client, world, published):
+    for url in ("/api/v1/editions", f"/api/v1/editions/{world.edition_a.id}/results", "/api/v1/openapi.json"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == PUBLIC, url
+        assert "Cookie" not in response.headers.get("Vary", ""), url
