@@ -33,6 +33,29 @@ class Upload:
     max_pixels: int = MAX_PIXELS
 
 
+def objection_text(text: str) -> str:
+    """The objection's text, trimmed. Raises: DomainError unless it is MIN_TEXT to MAX_TEXT characters."""
+    text = (text or "").strip()
+    if not MIN_TEXT <= len(text) <= MAX_TEXT:
+        raise DomainError(
+            _("异议内容应为%(min)d到%(max)d个字，请写明事实和理由。", min=MIN_TEXT, max=MAX_TEXT), field="text"
+        )
+    return text
+
+
+def within_author_limit(session: Session, actor, filed_query) -> None:
+    """At most MAX_PER_AUTHOR objections by one person against one list (``filed_query`` counts
+    theirs). Counted under a lock of the author's row, so that concurrent filings are counted one
+    after another (SQLite: the write lock; PostgreSQL: this lock, and SERIALIZABLE behind it).
+
+    Raises: DomainError when the limit is reached.
+    """
+    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    filed = session.scalar(filed_query)
+    if filed >= MAX_PER_AUTHOR:
+        raise DomainError(_("您对这份公示已提出%(n)d条异议，不能再提出更多。", n=filed))
+
+
 def file_objection(
     session: Session,
     *,
@@ -55,21 +78,14 @@ def file_objection(
     publication = session.get(Publication, entry.publication_id)
     if publication.status != PublicationStatus.PUBLISHED.value or not window_is_open(publication, now):
         raise DomainError(_("这份公示不在异议期内，不能再提出异议。"))
-    text = (text or "").strip()
-    if not MIN_TEXT <= len(text) <= MAX_TEXT:
-        raise DomainError(
-            _("异议内容应为%(min)d到%(max)d个字，请写明事实和理由。", min=MIN_TEXT, max=MAX_TEXT), field="text"
-        )
-    # Count under a lock of the author's row, so that concurrent filings are counted one after
-    # another (SQLite: the write lock; PostgreSQL: this lock, and SERIALIZABLE behind it).
-    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
-    filed = session.scalar(
+    text = objection_text(text)
+    within_author_limit(
+        session,
+        actor,
         select(func.count(Objection.id)).where(
             Objection.publication_id == publication.id, Objection.author_id == actor.id
-        )
+        ),
     )
-    if filed >= MAX_PER_AUTHOR:
-        raise DomainError(_("您对这份公示已提出%(n)d条异议，不能再提出更多。", n=filed))
     attachment = None
     if upload is not None:
         mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)

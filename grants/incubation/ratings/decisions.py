@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants import audit, timeutil
-from grants.auth.models import User
 from grants.errors import DomainError, InvalidTransition, NotAllowed
 from grants.incubation.models import (
     CampaignStatus,
@@ -31,10 +30,10 @@ from grants.incubation.ratings import policy, scoring
 from grants.incubation.ratings.campaigns import lock
 from grants.incubation.ratings.states import campaign_machine, objection_machine
 from grants.results.holidays import window_close
+from grants.results.objections import objection_text, within_author_limit
 
 NOTE_MAX = 500
-MIN_TEXT, MAX_TEXT, MAX_REPLY = 10, 2000, 2000
-MAX_PER_AUTHOR = 5  # objections one person may file against one campaign's list
+MAX_REPLY = 2000
 
 
 def cutoffs_of(campaign: StarCampaign) -> scoring.Cutoffs:
@@ -135,20 +134,14 @@ def file_objection(
     campaign = nomination.campaign
     if not notice_is_open(campaign, now):
         raise DomainError(_("这份公示不在异议期内，不能再提出异议。"))
-    text = (text or "").strip()
-    if not MIN_TEXT <= len(text) <= MAX_TEXT:
-        raise DomainError(
-            _("异议内容应为%(min)d到%(max)d个字，请写明事实和理由。", min=MIN_TEXT, max=MAX_TEXT), field="text"
-        )
-    # Count under the author's row lock, so that concurrent filings are counted one after another.
-    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
-    filed = session.scalar(
+    text = objection_text(text)
+    within_author_limit(
+        session,
+        actor,
         select(func.count(StarObjection.id)).where(
             StarObjection.campaign_id == campaign.id, StarObjection.author_id == actor.id
-        )
+        ),
     )
-    if filed >= MAX_PER_AUTHOR:
-        raise DomainError(_("您对这份公示已提出%(n)d条异议，不能再提出更多。", n=filed))
     objection = StarObjection(
         campaign_id=campaign.id,
         nomination_id=nomination.id,

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from grants.forms import BaseForm, input_required, max_length, number_range, optional, required
 from grants.incubation.ratings import campaigns, decisions, scoring, sheets
 from grants.incubation.ratings.states import STAR_LABELS
+from grants.results import objections
 
 
 class CampaignForm(BaseForm):
@@ -84,7 +85,7 @@ class DecideForm(BaseForm):
 class ObjectionForm(BaseForm):
     text = TextAreaField(
         _l("异议内容"),
-        validators=[required(), max_length(decisions.MAX_TEXT)],
+        validators=[required(), max_length(objections.MAX_TEXT)],
         description=_l("请写明事实和理由（至少10个字）。"),
     )
 
