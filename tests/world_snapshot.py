@@ -82,12 +82,14 @@ def restore_postgres(snapshot: WorldSnapshot) -> None:
 
 
 def load(session, snapshot: WorldSnapshot) -> factories.World:
-    """The world's objects in the test's session, expired as after the fixture's last commit."""
+    """The world's objects in the test's session, committed and expired as the fixture left them."""
     by_model: dict[type, list[int]] = {}
     for model, pk in snapshot.ids.values():
         by_model.setdefault(model, []).append(pk)
     for model, pks in by_model.items():
         session.scalars(db.select(model).where(model.id.in_(pks))).all()
     world = factories.World(**{name: session.get(model, pk) for name, (model, pk) in snapshot.ids.items()})
-    session.expire_all()
+    # Ends the transaction the loading opened (a reader's snapshot held on SQLite would make the
+    # test's later writes fail as "database is locked"), and expires them as the fixture's commit did.
+    session.commit()
     return world
