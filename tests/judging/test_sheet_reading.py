@@ -83,7 +83,8 @@ def _open(session, world, rnd):
 def test_the_sheet_shows_the_whole_proposal_and_a_running_total(session, world, judged, login_as):
     rnd, proposal, photo = judged
     _open(session, world, rnd)
-    assignment = _sheets(session, rnd)[0]
+    # The sheet of the proposal with the photo (PostgreSQL returns the round's sheets in any order).
+    assignment = next(sheet for sheet in _sheets(session, rnd) if sheet.proposal_id == proposal.id)
     page = login_as(assignment.judge).get(f"/review/assignments/{assignment.id}").get_data(as_text=True)
     assert "花盆1号" in page and "花盆2号" in page  # budget lines
     assert "志愿者" in page  # the team's roles
