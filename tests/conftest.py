@@ -21,11 +21,13 @@ from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
+from werkzeug.routing import Rule
 
 from grants import create_app
 from grants.db import db
-from tests import factories
+from tests import factories, world_snapshot
 
 
 def _per_worker_services() -> None:
@@ -33,8 +35,8 @@ def _per_worker_services() -> None:
 
     Tests drop and recreate the schema of the database they run on and flush what they write
     to Redis, so two workers must never share either. Worker gwN runs on database <name>_gwN
-    (created here when missing) and on Redis database 15 - N; the environment is updated so
-    that subprocesses and helpers reading TEST_DATABASE_URL/TEST_REDIS_URL agree.
+    (created here when missing) and on Redis database B - N, B being TEST_REDIS_URL's; the
+    environment is updated so that subprocesses and helpers reading TEST_DATABASE_URL/TEST_REDIS_URL agree.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw"):
@@ -55,10 +57,13 @@ def _per_worker_services() -> None:
             conn.execute(text(f'ALTER DATABASE "{worker_name}" SET synchronous_commit = off'))
         engine.dispose()
         os.environ["TEST_DATABASE_URL"] = f"{base}/{worker_name}" + (f"?{query}" if query else "")
-    redis_url = os.environ.get("TEST_REDIS_URL", "")
-    if redis_url:
-        base, _slash, _db = redis_url.rpartition("/")
-        os.environ["TEST_REDIS_URL"] = f"{base}/{15 - index}"
+    # Counting down from TEST_REDIS_URL's database (the tests' default 15 when unset: gw0 on 15,
+    # gw1 on 14), so that runs given different databases (e.g. /15 and /7) never share one.
+    base, _slash, first = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")
+    number = int(first or 0) - index
+    if number < 0:
+        raise RuntimeError(f"TEST_REDIS_URL {base}/{first}: no Redis database left for worker {worker}")
+    os.environ["TEST_REDIS_URL"] = f"{base}/{number}"
 
 
 _per_worker_services()
@@ -125,6 +130,25 @@ def database_template(tmp_path_factory) -> str:
     return str(path)
 
 
+# The longest tests run first (browser walks, the stateful property tests, the concurrent-request
+# races), the rest after them in file order: a parallel run then ends on short tests, with every
+# worker busy to the end, instead of one worker still running a minute-long walk alone.
+_SLOW_FIRST = (
+    "tests/e2e/test_phone_a11y_e2e.py::test_every_page",
+    "tests/e2e/test_judging_e2e.py",
+    "test_stateful.py",
+    "tests/e2e/",
+    "_races.py",
+)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def rank(item) -> int:
+        return next((i for i, part in enumerate(_SLOW_FIRST) if part in item.nodeid), len(_SLOW_FIRST))
+
+    items.sort(key=rank)
+
+
 class CSRFClient(FlaskClient):
     """A test client that behaves like a browser between requests.
 
@@ -183,6 +207,49 @@ def _shared_engine(bind_key, options, app):
 db._make_engine = _shared_engine
 
 
+# Every test builds its own app (create_app), and with it ~160 URL rules and a Jinja environment
+# that starts with no compiled template. Two things are the same for every app of the run and are
+# kept for the whole run instead of being made again per test (~0.1 s of CPU a test each):
+#
+# - the Python functions werkzeug generates and compiles to build each rule's URLs (a pure function
+#   of the rule's text, parsed parts and defaults; the rule itself is passed in as `self`);
+# - the code each template compiles to (keyed by template, its source's checksum and the
+#   environment's extensions, which are the same for every test app).
+_rule_builders: dict[tuple, object] = {}
+_compile_builder = Rule._compile_builder
+
+
+def _kept_rule_builder(self: Rule, append_unknown: bool = True):
+    key = (self.rule, self.host, self.subdomain, tuple(self._trace), repr(sorted((self.defaults or {}).items())))
+    key += (append_unknown, self.merge_slashes)
+    if key not in _rule_builders:
+        _rule_builders[key] = _compile_builder(self, append_unknown)
+    return _rule_builders[key]
+
+
+Rule._compile_builder = _kept_rule_builder
+
+
+class _KeptTemplateCode(BytecodeCache):
+    """Compiled templates shared by the run's apps: code objects in memory, checked by source checksum."""
+
+    def __init__(self) -> None:
+        self._code: dict[tuple, object] = {}
+
+    def _key(self, bucket) -> tuple:
+        env = bucket.environment
+        return (bucket.key, bucket.checksum, tuple(sorted(env.extensions)), getattr(env, "newstyle_gettext", None))
+
+    def load_bytecode(self, bucket) -> None:
+        bucket.code = self._code.get(self._key(bucket))
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[self._key(bucket)] = bucket.code
+
+
+_template_code = _KeptTemplateCode()
+
+
 @pytest.fixture(scope="session")
 def sqlite_path(tmp_path_factory) -> Path:
     """The one SQLite file tests run on (a fresh copy of the migrated template for each test)."""
@@ -211,19 +278,42 @@ def _postgres_reset_sql(conn) -> str:
     return _reset_sql[0]
 
 
+_WORLD = pytest.StashKey[world_snapshot.WorldSnapshot]()
+
+
+@pytest.fixture(scope="session")
+def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldSnapshot:
+    """The `world` fixture's database, built once per test process (see tests/world_snapshot.py)."""
+    tmp = tmp_path_factory.mktemp("world")
+
+    def make_app(url: str):
+        return create_app(_base_config(tmp, url))
+
+    if IS_POSTGRES:
+        return world_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql)
+    return world_snapshot.build_sqlite(make_app, database_template, tmp / "world.db")
+
+
 @pytest.fixture
 def app(database_template, tmp_path, request):
+    # A test that uses `world` (directly or through other fixtures) starts from the world's rows.
+    world = request.getfixturevalue("world_template") if "world" in request.fixturenames else None
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
     else:
         path = request.getfixturevalue("sqlite_path")
         for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
-        shutil.copy(database_template, path)
+        shutil.copy(world.sqlite_path if world else database_template, path)
         url = f"sqlite:///{path}"
     app = create_app(_base_config(tmp_path, url))
+    app.jinja_env.bytecode_cache = _template_code
     app.test_client_class = CSRFClient
     with app.app_context():
+        if world:
+            if IS_POSTGRES:
+                world_snapshot.restore_postgres(world)
+            request.node.stash[_WORLD] = world
         yield app
         db.session.remove()
         if IS_POSTGRES:
@@ -264,9 +354,12 @@ def make(session):
 
 
 @pytest.fixture
-def world(make):
+def world(make, request):
     """Two districts with their own streets, communities, editions and role holders."""
-    return make.world()
+    snapshot = request.node.stash.get(_WORLD, None)
+    if snapshot is None:  # asked for while the test runs (getfixturevalue): built as it always was
+        return make.world()
+    return world_snapshot.load(make.session, snapshot)
 
 
 @contextmanager
