@@ -20,6 +20,8 @@ import pytest
 from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
@@ -28,6 +30,14 @@ from werkzeug.routing import Rule
 from grants import create_app
 from grants.db import db
 from tests import factories, world_snapshot
+
+# Property tests run on shared, loaded machines (two pytest-xdist workers, browsers beside them): a
+# draw that waits seconds for the CPU measures the machine, not the strategy. Hypothesis's checks on
+# what is generated stay; its wall-clock ones (deadline, too_slow) are off for the whole suite.
+hypothesis_settings.register_profile(
+    "shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+hypothesis_settings.load_profile("shared-machine")
 
 
 def _per_worker_services() -> None:
