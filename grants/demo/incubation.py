@@ -332,8 +332,14 @@ def _log(run: _Run, group: Group, story: Story, day: date, n: int) -> tuple[Acti
     photos = []
     if n % 2 == 0:
         photos = activities.check_photos(
-            [activities.Upload(f"活动照片{k + 1}.jpg", _photo(group.id * 1000 + n * 10 + k, title)) for k in range(2)],
-            max_bytes=run.config["ATTACHMENT_MAX_BYTES"],
+            [
+                activities.Upload(
+                    f"活动照片{k + 1}.jpg",
+                    _photo(group.id * 1000 + n * 10 + k, title),
+                    run.config["ATTACHMENT_MAX_BYTES"],
+                )
+                for k in range(2)
+            ]
         )
     logged = day + timedelta(days=run.rng.randint(0, 3))
     with timeutil.as_of(_at(logged, 21, run.rng.randint(0, 59))):

@@ -24,7 +24,7 @@ from grants.funding.models import (
     Grant,
     GrantStatus,
 )
-from grants.proposals.attachments import check_upload, store_upload
+from grants.proposals.attachments import Upload, store_checked_upload
 from grants.proposals.models import Attachment, BudgetCategory, BudgetLine
 from grants.results.documents import default_office
 from grants.states import StateMachine, Transition
@@ -146,16 +146,6 @@ def suggested_receiving_unit(grant: Grant) -> str:
     return _("%(community)s居民委员会", community=community.name) if community is not None else ""
 
 
-@dataclass(frozen=True)
-class Upload:
-    """An uploaded file as the view read it (at most ``max_bytes`` + 1 bytes)."""
-
-    filename: str
-    data: bytes
-    max_bytes: int
-    max_pixels: int
-
-
 def sign_agreement(
     session: Session,
     *,
@@ -185,10 +175,7 @@ def sign_agreement(
     service.check_account(receiving_unit, account_name, account_bank, account_no)
     if upload is None or not upload.data:
         raise DomainError(_("请上传签字盖章后的协议扫描件。"), field="scan")
-    mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
-    scan = store_upload(
-        session, actor=actor, filename=upload.filename, data=data, mime=mime, upload_dir=upload_dir, proposal_id=None
-    )
+    scan = store_checked_upload(session, actor=actor, upload=upload, upload_dir=upload_dir)
     audit.record(
         session,
         actor=actor,

@@ -20,6 +20,7 @@ from grants.proposals.attachments import file_path
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import attachment_headers
 from grants.timeutil import now
+from grants.uploads import uploaded
 
 
 @bp.app_context_processor
@@ -41,14 +42,6 @@ def agreement_pdf(grant_id: int):
     document = render_pdf(html, base_url=request.url_root)
     name = _("资助协议-%(number)s.pdf", number=terms.number)
     return Response(document, headers=attachment_headers(name, "application/pdf", ascii_name=f"{terms.number}.pdf"))
-
-
-def _upload() -> agreement.Upload | None:
-    file = request.files.get("scan")
-    if file is None or not file.filename:
-        return None
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    return agreement.Upload(file.filename, file.read(limit + 1), limit, current_app.config["IMAGE_MAX_PIXELS"])
 
 
 @bp.route("/grants/<int:grant_id>/sign", methods=["GET", "POST"])
@@ -74,7 +67,7 @@ def sign(grant_id: int):
                     grant=grant,
                     signed_on=form.signed_on.data,
                     **{name: form[name].data or "" for name in agreement.ACCOUNT_FIELDS},
-                    upload=_upload(),
+                    upload=uploaded("scan"),
                     upload_dir=Path(current_app.config["UPLOAD_DIR"]),
                 )
         except DomainError as err:

@@ -305,15 +305,11 @@ def record_expense(
     _check_budget_rules(session, grant, item, data)
     if invoice_taken(session, grant.edition_id, invoice):
         raise _duplicate(invoice)
-    mime, stored = attachments.check_upload(data.receipt, max_bytes, max_pixels)
-    receipt = attachments.store_upload(
+    receipt = attachments.store_checked_upload(
         session,
         actor=actor,
-        filename=data.filename,
-        data=stored,
-        mime=mime,
+        upload=attachments.Upload(data.filename, data.receipt, max_bytes, max_pixels),
         upload_dir=upload_dir,
-        proposal_id=None,
     )
     expense = Expense(
         grant_id=grant.id,

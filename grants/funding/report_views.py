@@ -18,6 +18,7 @@ from grants.funding.models import GrantReport
 from grants.funding.views import bp, grant_or_404
 from grants.proposals.attachments import file_path
 from grants.reports.responses import attachment_headers
+from grants.uploads import uploaded_all
 
 RUBRIC_ROWS = rubrics.MAX_INDICATORS
 
@@ -102,12 +103,7 @@ def new_report(grant_id: int):
         abort(404)
     status = 200
     if request.method == "POST":
-        limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-        photos = [
-            reports.Upload(f.filename or "", f.read(limit + 1), limit, current_app.config["IMAGE_MAX_PIXELS"])
-            for f in request.files.getlist("photos")
-            if f and f.filename
-        ]
+        photos = uploaded_all("photos")
         try:
             with unit_of_work() as session:
                 report = reports.submit_report(

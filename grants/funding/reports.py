@@ -36,7 +36,7 @@ from grants.funding.models import (
 )
 from grants.funding.service import lock
 from grants.funding.states import ReportStatus, grant_machine, report_machine
-from grants.proposals.attachments import MAX_PIXELS, check_upload, store_upload
+from grants.proposals.attachments import Upload, check, store_checked
 from grants.proposals.models import Attachment
 
 KINDS = (ReportKind.MIDTERM.value, ReportKind.FINAL.value)
@@ -44,14 +44,6 @@ MIN_SUMMARY = 10
 MAX_SUMMARY = 5000
 MAX_COUNT = 1_000_000
 MAX_PHOTOS = 6
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-    max_bytes: int
-    max_pixels: int = MAX_PIXELS
 
 
 def kind_label(kind: str) -> str:
@@ -147,12 +139,7 @@ def submit_report(
     photos = [p for p in photos if p.data or p.filename]
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("每份报告最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
-    checked = []
-    for photo in photos:
-        mime, data = check_upload(photo.data, photo.max_bytes, photo.max_pixels)
-        if not mime.startswith("image/"):
-            raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=photo.filename), field="photos")
-        checked.append((photo.filename, mime, data))
+    checked = [check(photo, photo=True) for photo in photos]
     rubrics.ensure_rubric(session, grant.edition_id, kind)  # the indicators it will be scored on exist from now
     report = GrantReport(
         grant_id=grant.id,
@@ -165,10 +152,8 @@ def submit_report(
     )
     session.add(report)
     session.flush()
-    for filename, mime, data in checked:
-        attachment = store_upload(
-            session, actor=actor, filename=filename, data=data, mime=mime, upload_dir=upload_dir, proposal_id=None
-        )
+    for photo in checked:
+        attachment = store_checked(session, actor=actor, checked=photo, upload_dir=upload_dir)
         session.add(GrantReportPhoto(report_id=report.id, attachment_id=attachment.id))
     session.flush()
     audit.record(

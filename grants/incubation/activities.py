@@ -36,7 +36,7 @@ from grants.incubation.models import (
     VolunteerHours,
 )
 from grants.incubation.states import activity_machine
-from grants.proposals.attachments import MAX_PIXELS, check_upload, store_upload
+from grants.proposals.attachments import CheckedUpload, Upload, check, store_checked
 from grants.timeutil import local_day_start, local_to_utc, now, to_local, today
 
 TITLE_MAX, PLACE_MAX, TEXT_MAX, REASON_MAX = 100, 100, 2000, 500
@@ -44,21 +44,6 @@ MAX_PHOTOS = 9
 MAX_VOLUNTEERS = 50
 MAX_COUNT = 100_000  # participants or residents served at one activity
 COUNTING = (ActivityStatus.PENDING.value, ActivityStatus.CONFIRMED.value)  # hours that use the day's cap
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class CheckedPhoto:
-    """A photo that passed the content checks, re-encoded without metadata, ready to store."""
-
-    filename: str
-    mime: str
-    data: bytes
 
 
 @dataclass
@@ -90,7 +75,7 @@ class _Checked:
     halves: dict[int, int]  # member id → half hours
 
 
-def check_photos(uploads: list[Upload], *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> list[CheckedPhoto]:
+def check_photos(uploads: list[Upload]) -> list[CheckedUpload]:
     """Check and re-encode the uploaded photos (before any transaction: it takes time).
 
     Raises: DomainError (too many, empty, too large, not a photo by its content).
@@ -101,12 +86,10 @@ def check_photos(uploads: list[Upload], *, max_bytes: int, max_pixels: int = MAX
     checked = []
     for upload in uploads:
         try:
-            mime, data = check_upload(upload.data, max_bytes, max_pixels)
+            checked.append(check(upload, photo=True))
         except DomainError as err:
-            raise DomainError(f"{upload.filename}：{err}", field="photos") from None
-        if not mime.startswith("image/"):
-            raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=upload.filename), field="photos")
-        checked.append(CheckedPhoto(upload.filename, mime, data))
+            named = err.field == "photos"  # "“x.pdf”不是照片…" names the file already
+            raise DomainError(str(err) if named else f"{upload.filename}：{err}", field="photos") from None
     return checked
 
 
@@ -364,24 +347,16 @@ def _apply(activity: Activity, checked: _Checked) -> None:
 
 
 def _store_photos(
-    session: Session, *, actor, activity: Activity, photos: list[CheckedPhoto], upload_dir: Path, first: int
+    session: Session, *, actor, activity: Activity, photos: list[CheckedUpload], upload_dir: Path, first: int
 ) -> None:
     for position, photo in enumerate(photos, start=first):
-        attachment = store_upload(
-            session,
-            actor=actor,
-            filename=photo.filename,
-            data=photo.data,
-            mime=photo.mime,
-            upload_dir=upload_dir,
-            proposal_id=None,
-        )
+        attachment = store_checked(session, actor=actor, checked=photo, upload_dir=upload_dir)
         session.add(ActivityPhoto(activity_id=activity.id, attachment_id=attachment.id, position=position))
     session.flush()
 
 
 def log_activity(
-    session: Session, *, actor, group: Group, data: ActivityData, photos: list[CheckedPhoto], upload_dir: Path
+    session: Session, *, actor, group: Group, data: ActivityData, photos: list[CheckedUpload], upload_dir: Path
 ) -> Activity:
     """The leader logs an activity of the group; it waits for its community's staff to confirm it.
 
@@ -419,7 +394,7 @@ def update_activity(
     actor,
     activity: Activity,
     data: ActivityData,
-    photos: list[CheckedPhoto],
+    photos: list[CheckedUpload],
     remove_photo_ids: list[int],
     upload_dir: Path,
 ) -> Activity:

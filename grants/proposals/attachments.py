@@ -34,6 +34,26 @@ class Limits:
     max_pixels: int = MAX_PIXELS
 
 
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file as a view read it (at most ``max_bytes`` + 1 bytes), with the limits it is
+    held to (see grants/uploads.py, which reads them from the request and the settings)."""
+
+    filename: str
+    data: bytes
+    max_bytes: int
+    max_pixels: int = MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the content checks: a photo re-encoded without metadata, ready to store."""
+
+    filename: str
+    mime: str
+    data: bytes
+
+
 class ImageTooLarge(DomainError):
     """An image that declares more pixels than the limit (a decompression bomb, or a huge scan)."""
 
@@ -141,6 +161,37 @@ def check_upload(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> t
         except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file") from exc
     return mime, data
+
+
+def check(upload: Upload, *, photo: bool = False) -> CheckedUpload:
+    """``upload`` checked by content (``check_upload``); with ``photo``, anything but a photo is
+    refused by name. Raises: DomainError."""
+    mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
+    if photo and not mime.startswith("image/"):
+        raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=upload.filename), field="photos")
+    return CheckedUpload(upload.filename, mime, data)
+
+
+def store_checked(
+    session: Session, *, actor, checked: CheckedUpload, upload_dir: Path, proposal_id: int | None = None
+) -> Attachment:
+    """Store an upload that passed ``check`` (its row is flushed; the file goes if the transaction rolls back)."""
+    return store_upload(
+        session,
+        actor=actor,
+        filename=checked.filename,
+        data=checked.data,
+        mime=checked.mime,
+        upload_dir=upload_dir,
+        proposal_id=proposal_id,
+    )
+
+
+def store_checked_upload(
+    session: Session, *, actor, upload: Upload, upload_dir: Path, proposal_id: int | None = None
+) -> Attachment:
+    """Check an upload by content, then store it. Raises: DomainError (see ``check_upload``)."""
+    return store_checked(session, actor=actor, checked=check(upload), upload_dir=upload_dir, proposal_id=proposal_id)
 
 
 def store_upload(

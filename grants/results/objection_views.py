@@ -18,6 +18,7 @@ from grants.results import objections, policy, queries
 from grants.results.forms import AnswerForm, ObjectionForm
 from grants.results.models import Objection, PublicationEntry
 from grants.results.views import _edition_for_organizer, bp
+from grants.uploads import uploaded
 
 
 def _public_entry(entry_id: int) -> PublicationEntry:
@@ -42,16 +43,8 @@ def object(entry_id: int):
     form = ObjectionForm()
     status = 200
     if form.is_submitted():
-        upload = request.files.get("file")
         if form.validate():
-            limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-            attached = (
-                objections.Upload(
-                    upload.filename, upload.read(limit + 1), limit, current_app.config["IMAGE_MAX_PIXELS"]
-                )
-                if upload is not None and upload.filename
-                else None
-            )
+            attached = uploaded("file")
             try:
                 with unit_of_work() as session:
                     objection = objections.file_objection(

@@ -3,7 +3,6 @@ the organizer (upheld or dismissed, with a public reply)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from grants import audit, timeutil
 from grants.auth.models import User
 from grants.errors import DomainError, InvalidTransition, NotAllowed
-from grants.proposals.attachments import MAX_PIXELS, check_upload, store_upload
+from grants.proposals.attachments import Upload, store_checked_upload
 from grants.results import policy
 from grants.results.models import Objection, Publication, PublicationEntry
 from grants.results.queries import window_is_open
@@ -23,14 +22,6 @@ from grants.results.states import ObjectionStatus, PublicationStatus, objection_
 MIN_TEXT, MAX_TEXT, MAX_REPLY = 10, 2000, 2000
 # One person may not flood a list: at most this many objections per publication.
 MAX_PER_AUTHOR = 5
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-    max_bytes: int
-    max_pixels: int = MAX_PIXELS
 
 
 def objection_text(text: str) -> str:
@@ -88,16 +79,7 @@ def file_objection(
     )
     attachment = None
     if upload is not None:
-        mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
-        attachment = store_upload(
-            session,
-            actor=actor,
-            filename=upload.filename,
-            data=data,
-            mime=mime,
-            upload_dir=upload_dir,
-            proposal_id=None,
-        )
+        attachment = store_checked_upload(session, actor=actor, upload=upload, upload_dir=upload_dir)
     objection = Objection(
         publication_id=publication.id,
         entry_id=entry.id,

@@ -80,7 +80,7 @@ def upload_dir() -> Path:
 def log(session, team: Team, *, actor=None, photos=(), **overrides) -> Activity:
     """Log an activity through the service and commit."""
     checked = activities.check_photos(
-        [activities.Upload(f"照片{i}.jpg", p) for i, p in enumerate(photos)], max_bytes=10 * 1024 * 1024
+        [activities.Upload(f"照片{i}.jpg", p, 10 * 1024 * 1024) for i, p in enumerate(photos)]
     )
     activity = activities.log_activity(
         session,

@@ -223,7 +223,7 @@ def test_more_than_nine_photos_are_refused_and_no_file_is_left(session, team):
 def test_a_file_that_is_not_a_photo_by_its_content_is_refused(session, team, content):
     before = snapshot(session)
     with pytest.raises(DomainError) as err:
-        activities.check_photos([activities.Upload("活动.jpg", content)], max_bytes=1024 * 1024)
+        activities.check_photos([activities.Upload("活动.jpg", content, 1024 * 1024)])
     assert err.value.field == "photos" and snapshot(session) == before
 
 
@@ -297,7 +297,7 @@ def test_a_returned_activity_is_corrected_and_logged_again(session, world, team)
         actor=team.leader,
         activity=activity,
         data=data(served="25", volunteers=_hours(team, (0, "1"), (1, "1.5"))),
-        photos=activities.check_photos([activities.Upload("新.jpg", photo())], max_bytes=1024 * 1024),
+        photos=activities.check_photos([activities.Upload("新.jpg", photo(), 1024 * 1024)]),
         remove_photo_ids=[first_photo.id],
         upload_dir=upload_dir(),
     )

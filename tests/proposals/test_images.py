@@ -124,3 +124,31 @@ def test_a_bomb_is_refused_as_an_objection_photo(client, login_as, session, worl
     assert response.status_code == 400 and "图片尺寸太大" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(Objection.id))) == 0
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_every_upload_path_checks_through_one_function():
+    """The services that take files (objection, star-rating evidence, agreement scan, expense
+    receipt, report and activity photos) store them through ``store_checked_upload`` or
+    ``check`` + ``store_checked``: the content check cannot be skipped on one path."""
+    from pathlib import Path
+
+    callers = {
+        path.as_posix()
+        for path in Path("grants").rglob("*.py")
+        if "store_upload(" in path.read_text(encoding="utf-8") and path.name != "attachments.py"
+    }
+    assert callers == set()
+
+
+def test_a_photo_only_check_refuses_a_pdf_by_its_name():
+    pdf = attachments.Upload("会议纪要.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF", 1024 * 1024)
+    assert attachments.check(pdf).mime == "application/pdf"
+    with pytest.raises(attachments.DomainError) as err:
+        attachments.check(pdf, photo=True)
+    assert "会议纪要.pdf" in str(err.value) and err.value.field == "photos"
+
+
+def test_a_checked_photo_is_re_encoded_without_its_metadata():
+    checked = attachments.check(attachments.Upload("花园.jpg", photo(1200, 900), 5 * 1024 * 1024))
+    with Image.open(io.BytesIO(checked.data)) as stored:
+        assert checked.mime == "image/jpeg" and not stored.getexif()

@@ -30,8 +30,7 @@ from grants.incubation.models import (
 from grants.incubation.ratings import policy, scoring
 from grants.incubation.ratings.campaigns import assessor_ids, criteria_of, lock
 from grants.incubation.ratings.states import campaign_status_label
-from grants.proposals.attachments import check_upload, store_upload
-from grants.results.objections import Upload
+from grants.proposals.attachments import Upload, store_checked_upload
 
 EVIDENCE_MAX, COMMENT_MAX = 2000, 1000
 # Only a group that exists in earnest is rated: one being set up (培育中), asleep or dissolved is not.
@@ -144,16 +143,7 @@ def recommend(
         raise Conflict(_("这个组织已经推荐过了。"))
     attachment = None
     if upload is not None:
-        mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
-        attachment = store_upload(
-            session,
-            actor=actor,
-            filename=upload.filename,
-            data=data,
-            mime=mime,
-            upload_dir=upload_dir,
-            proposal_id=None,
-        )
+        attachment = store_checked_upload(session, actor=actor, upload=upload, upload_dir=upload_dir)
     nomination = StarNomination(
         campaign_id=campaign.id,
         group_id=group.id,

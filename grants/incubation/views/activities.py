@@ -27,6 +27,7 @@ from grants.incubation.views import bp, community_or_404, group_or_404, refuse_u
 from grants.proposals.attachments import file_path
 from grants.reports.responses import attachment_headers
 from grants.timeutil import format_local, to_local, today
+from grants.uploads import uploaded_all
 
 
 def _activity_section(group: Group) -> dict:
@@ -75,11 +76,9 @@ def _data() -> activities.ActivityData:
     )
 
 
-def _photos() -> list[activities.CheckedPhoto]:
+def _photos() -> list[activities.CheckedUpload]:
     """The uploaded photos, checked and re-encoded before the write transaction. Raises: DomainError."""
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    uploads = [activities.Upload(f.filename or "", f.read(limit + 1)) for f in request.files.getlist("photos") if f]
-    return activities.check_photos(uploads, max_bytes=limit, max_pixels=current_app.config["IMAGE_MAX_PIXELS"])
+    return activities.check_photos(uploaded_all("photos"))
 
 
 def _form_page(group: Group, activity: Activity | None, status: int = 200):

@@ -34,9 +34,9 @@ from grants.incubation.ratings.forms import (
     posted_points,
 )
 from grants.incubation.ratings.states import campaign_machine, campaign_status_label, star_objection_label, stars_label
-from grants.proposals.attachments import file_path
+from grants.proposals.attachments import Upload, file_path
 from grants.reports.responses import attachment_headers
-from grants.results.objections import Upload
+from grants.uploads import uploaded
 
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
@@ -313,11 +313,7 @@ def recommend(campaign_id: int, group_id: int):
 
 def _upload() -> Upload | None:
     """The evidence file posted with a recommendation, read up to one byte over the limit."""
-    file = request.files.get("file")
-    if request.method != "POST" or file is None or not file.filename:
-        return None
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    return Upload(file.filename, file.read(limit + 1), limit, current_app.config["IMAGE_MAX_PIXELS"])
+    return uploaded("file") if request.method == "POST" else None
 
 
 @bp.get("/nominations/<int:nomination_id>/evidence")
