@@ -291,39 +291,58 @@ def _postgres_reset_sql(conn) -> str:
 _WORLD = pytest.StashKey[world_snapshot.WorldSnapshot]()
 
 
-@pytest.fixture(scope="session")
-def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldSnapshot:
-    """The `world` fixture's database, built once per test process (see tests/world_snapshot.py)."""
-    tmp = tmp_path_factory.mktemp("world")
+def _snapshot(database_template, tmp_path_factory, name: str, builder) -> world_snapshot.WorldSnapshot:
+    tmp = tmp_path_factory.mktemp(name)
 
     def make_app(url: str):
         return create_app(_base_config(tmp, url))
 
     if IS_POSTGRES:
-        return world_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql)
-    return world_snapshot.build_sqlite(make_app, database_template, tmp / "world.db")
+        return world_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql, tmp, builder)
+    return world_snapshot.build_sqlite(make_app, database_template, tmp / f"{name}.db", builder)
+
+
+@pytest.fixture(scope="session")
+def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldSnapshot:
+    """The `world` fixture's database, built once per test process (see tests/world_snapshot.py)."""
+    return _snapshot(database_template, tmp_path_factory, "world", world_snapshot.build_world)
+
+
+@pytest.fixture(scope="session")
+def demo_template(database_template, tmp_path_factory) -> world_snapshot.WorldSnapshot:
+    """The demo's database and files, seeded once per test process (see tests/world_snapshot.py)."""
+    return _snapshot(database_template, tmp_path_factory, "demo", world_snapshot.build_demo)
 
 
 @pytest.fixture
 def app(database_template, tmp_path, request):
-    # A test that uses `world` (directly or through other fixtures) starts from the world's rows.
-    world = request.getfixturevalue("world_template") if "world" in request.fixturenames else None
+    # A test that uses `demo` starts from the demo's rows and files; one that uses `world`
+    # (directly or through other fixtures) from the world's rows.
+    if "demo" in request.fixturenames:
+        snapshot = request.getfixturevalue("demo_template")
+    elif "world" in request.fixturenames:
+        snapshot = request.getfixturevalue("world_template")
+    else:
+        snapshot = None
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
     else:
         path = request.getfixturevalue("sqlite_path")
         for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
-        shutil.copy(world.sqlite_path if world else database_template, path)
+        shutil.copy(snapshot.sqlite_path if snapshot else database_template, path)
         url = f"sqlite:///{path}"
+    if snapshot:
+        world_snapshot.restore_files(snapshot, tmp_path)
     app = create_app(_base_config(tmp_path, url))
     app.jinja_env.bytecode_cache = _template_code
     app.test_client_class = CSRFClient
     with app.app_context():
-        if world:
+        if snapshot:
             if IS_POSTGRES:
-                world_snapshot.restore_postgres(world)
-            request.node.stash[_WORLD] = world
+                world_snapshot.restore_postgres(snapshot)
+            if snapshot.ids:
+                request.node.stash[_WORLD] = snapshot
         yield app
         db.session.remove()
         if IS_POSTGRES:
@@ -361,6 +380,13 @@ def login_as(client):
 def make(session):
     """Factories bound to the test session: make.user(...), make.edition(...), ..."""
     return factories.Factories(session)
+
+
+@pytest.fixture
+def demo(app):
+    """The demo (`flask seed-demo`), as seeded into an empty database: the test's database and
+    folders start from it (see the `app` fixture)."""
+    return app
 
 
 @pytest.fixture

@@ -1,17 +1,20 @@
-"""The `world` fixture's rows, built once per test process and put back for each test that uses it.
+"""Databases that many tests start from, built once per test process and put back for each test.
 
 Most tests start from `world` (two districts, their editions and eight users with roles): ~110
-statements through the services on every test. It is built once through the same services into an
-empty database, and what it left there is kept: on SQLite the database file itself (tests that use
-`world` start from a copy of it instead of the empty one), on PostgreSQL every row as JSON and every
-sequence's position, put back in one round trip. Either way a test starts from exactly the
-database the fixture would have built, and gets the same objects (loaded by id in its session).
+statements through the services on every test. The demo (`flask seed-demo`: three editions,
+grants, groups and their activities) takes seconds. Each is built once through the same services
+into an empty database, and what it left there is kept: on SQLite the database file itself (a test
+starts from a copy of it instead of the empty one), on PostgreSQL every row as JSON and every
+sequence's position, put back in one round trip; the files it wrote (uploads, documents) are
+copied into the test's own folders. Either way a test starts from exactly the database and files
+the fixture would have built, and gets the same objects (loaded by id in its session).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,36 +24,56 @@ from tests import factories
 DOLLAR_QUOTE = "$world_rows$"
 
 
+FILE_FOLDERS = ("instance", "uploads")  # under the folder of the app's settings (tests/conftest.py)
+
+
 @dataclass(frozen=True)
 class WorldSnapshot:
-    ids: dict[str, tuple[type, int]]  # World field -> (model, primary key)
-    sqlite_path: str | None = None  # a database file holding the world (SQLite)
+    ids: dict[str, tuple[type, int]]  # World field -> (model, primary key); empty for the demo
+    sqlite_path: str | None = None  # a database file holding the rows (SQLite)
     restore_sql: str | None = None  # statements that put the rows back into an empty database (PostgreSQL)
+    files: str | None = None  # the folder holding what the builder wrote under FILE_FOLDERS
 
 
-def _build(app) -> dict[str, tuple[type, int]]:
+Builder = Callable[[], dict[str, tuple[type, int]]]  # runs in the app's context, returns ids to load
+
+
+def build_world() -> dict[str, tuple[type, int]]:
     """Build the world through the factories (as the fixture does) and note its objects' ids."""
+    world = factories.Factories(db.session).world()
+    objects = {field.name: getattr(world, field.name) for field in dataclasses.fields(world)}
+    return {name: (type(obj), obj.id) for name, obj in objects.items()}
+
+
+def build_demo() -> dict[str, tuple[type, int]]:
+    """The demo, as `flask seed-demo` makes it."""
+    from grants.demo import seed_demo
+
+    seed_demo(db.session)
+    db.session.commit()
+    return {}
+
+
+def _build(app, builder: Builder) -> dict[str, tuple[type, int]]:
     with app.app_context():
-        world = factories.Factories(db.session).world()
-        objects = {field.name: getattr(world, field.name) for field in dataclasses.fields(world)}
-        ids = {name: (type(obj), obj.id) for name, obj in objects.items()}
+        ids = builder()
         db.session.remove()
     return ids
 
 
-def build_sqlite(make_app, template: str, path: Path) -> WorldSnapshot:
+def build_sqlite(make_app, template: str, path: Path, builder: Builder = build_world) -> WorldSnapshot:
     shutil.copy(template, path)
     app = make_app(f"sqlite:///{path}")
-    ids = _build(app)
+    ids = _build(app, builder)
     with app.app_context():
         db.engine.dispose()
-    return WorldSnapshot(ids=ids, sqlite_path=str(path))
+    return WorldSnapshot(ids=ids, sqlite_path=str(path), files=str(path.parent))
 
 
-def build_postgres(make_app, url: str, reset_sql) -> WorldSnapshot:
-    """Build the world in the (empty) test database, keep its rows and sequences, empty it again."""
+def build_postgres(make_app, url: str, reset_sql, folder: Path, builder: Builder = build_world) -> WorldSnapshot:
+    """Build in the (empty) test database, keep its rows and sequences, empty it again."""
     app = make_app(url)
-    ids = _build(app)
+    ids = _build(app, builder)
     statements = ["SET LOCAL synchronous_commit = off", "SET LOCAL session_replication_role = replica"]
     with app.app_context(), db.engine.begin() as conn:
         for table in db.metadata.sorted_tables:
@@ -71,7 +94,15 @@ def build_postgres(make_app, url: str, reset_sql) -> WorldSnapshot:
                 "SELECT " + ", ".join(f"setval('\"{name}\"', {value}, true)" for name, value in sequences)
             )
         conn.exec_driver_sql(reset_sql(conn))
-    return WorldSnapshot(ids=ids, restore_sql="; ".join(statements))
+    return WorldSnapshot(ids=ids, restore_sql="; ".join(statements), files=str(folder))
+
+
+def restore_files(snapshot: WorldSnapshot, folder: Path) -> None:
+    """Copy the files the builder wrote into a test's folder (the settings' folder of tests/conftest.py)."""
+    for name in FILE_FOLDERS:
+        source = Path(snapshot.files) / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name, dirs_exist_ok=True)
 
 
 def restore_postgres(snapshot: WorldSnapshot) -> None:

@@ -112,19 +112,17 @@ def _walk(page, base: str, role: str, shots, shared: set[str], first: list[str])
 
 
 @pytest.fixture
-def demo(app, session) -> dict[str, list[str]]:
+def first_pages(demo, session) -> dict[str, list[str]]:
     """The demo, plus a draft notice of the current edition; returns the pages to walk first for a
     role (the past edition's, whose tables are full, stand for the current edition's pages)."""
     from sqlalchemy import select
 
     from grants.auth.models import User
-    from grants.demo import seed_demo
     from grants.editions.models import Edition
     from grants.editions.service import rounds_of
     from grants.funding.models import Grant
     from grants.results import service as results_service
 
-    seed_demo(session)
     past, *_middle, current = session.scalars(select(Edition).order_by(Edition.number)).all()
     organizer = session.scalar(select(User).where(User.username == "organizer"))
     draft = results_service.prepare(
@@ -160,7 +158,7 @@ def demo(app, session) -> dict[str, list[str]]:
     }
 
 
-def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(demo, live_server, browser, artifacts_dir):
+def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(first_pages, live_server, browser, artifacts_dir):
     assert AXE_JS.exists(), f"{AXE_JS} is missing: `make test` installs axe-core from the npm registry"
     shots = artifacts_dir / "phone"
     shutil.rmtree(shots, ignore_errors=True)
@@ -174,7 +172,7 @@ def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(demo, live_se
         page.on("dialog", lambda dialog: dialog.dismiss())
         if role != "anonymous":
             _sign_in(page, live_server, role)
-        seen, found = _walk(page, live_server, role, shots, shared, demo.get(role, []))
+        seen, found = _walk(page, live_server, role, shots, shared, first_pages.get(role, []))
         walked[role] = sorted(seen)
         problems += found
         context.close()
