@@ -314,16 +314,30 @@ def demo_template(database_template, tmp_path_factory) -> world_snapshot.WorldSn
     return _snapshot(database_template, tmp_path_factory, "demo", world_snapshot.build_demo)
 
 
+# Fixtures built on one another (tests/judging/conftest.py, tests/results/conftest.py), the
+# furthest last: a test's database starts from the furthest of them it uses, once one test of this
+# process has built it (see `chained`).
+CHAIN = ("scoring", "assigned", "final_closed", "awarded", "published")
+_CHAIN = pytest.StashKey[tuple[str | None, world_snapshot.WorldSnapshot | None, dict]]()
+_chain_snapshots: dict[str, world_snapshot.WorldSnapshot] = {}
+
+
 @pytest.fixture
 def app(database_template, tmp_path, request):
-    # A test that uses `demo` starts from the demo's rows and files; one that uses `world`
-    # (directly or through other fixtures) from the world's rows.
+    # A test that uses `demo` starts from the demo's rows and files; one that uses a fixture of
+    # CHAIN from that fixture's rows and files (once built); one that uses `world` (directly or
+    # through other fixtures) from the world's rows.
+    target = next((name for name in reversed(CHAIN) if name in request.fixturenames), None)
+    chained = _chain_snapshots.get(target)
     if "demo" in request.fixturenames:
         snapshot = request.getfixturevalue("demo_template")
+    elif chained is not None:
+        snapshot = chained
     elif "world" in request.fixturenames:
         snapshot = request.getfixturevalue("world_template")
     else:
         snapshot = None
+    request.node.stash[_CHAIN] = (target, chained, {})
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
     else:
@@ -343,6 +357,8 @@ def app(database_template, tmp_path, request):
                 world_snapshot.restore_postgres(snapshot)
             if snapshot.ids:
                 request.node.stash[_WORLD] = snapshot
+            elif chained is not None:  # built on the world: its objects have the world's ids
+                request.node.stash[_WORLD] = request.getfixturevalue("world_template")
         yield app
         db.session.remove()
         if IS_POSTGRES:
@@ -380,6 +396,28 @@ def login_as(client):
 def make(session):
     """Factories bound to the test session: make.user(...), make.edition(...), ..."""
     return factories.Factories(session)
+
+
+@pytest.fixture
+def chained(request, session, tmp_path):
+    """chained(name, build): the value of the CHAIN fixture ``name`` — loaded from the snapshot the
+    test's database started from, or built; the furthest one a test uses, once built and committed,
+    is kept (database, files, the values of the chain's fixtures) for the next tests that use it.
+    Fixture values are made of rows, lists, tuples and dataclasses."""
+
+    def run(name: str, build):
+        target, snapshot, built = request.node.stash[_CHAIN]
+        if snapshot is not None and name in snapshot.values:
+            return world_snapshot.load_value(session, snapshot.values[name])
+        value = build()
+        built[name] = value
+        if name == target and name not in _chain_snapshots:
+            session.commit()
+            folder = tmp_path.parent / f"chain-{name}-{os.getpid()}"
+            _chain_snapshots[name] = world_snapshot.take(folder, tmp_path, built)
+        return value
+
+    return run
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class WorldSnapshot:
     sqlite_path: str | None = None  # a database file holding the rows (SQLite)
     restore_sql: str | None = None  # statements that put the rows back into an empty database (PostgreSQL)
     files: str | None = None  # the folder holding what the builder wrote under FILE_FOLDERS
+    values: dict[str, object] = dataclasses.field(default_factory=dict)  # fixture name -> value as ids
 
 
 Builder = Callable[[], dict[str, tuple[type, int]]]  # runs in the app's context, returns ids to load
@@ -74,27 +76,84 @@ def build_postgres(make_app, url: str, reset_sql, folder: Path, builder: Builder
     """Build in the (empty) test database, keep its rows and sequences, empty it again."""
     app = make_app(url)
     ids = _build(app, builder)
-    statements = ["SET LOCAL synchronous_commit = off", "SET LOCAL session_replication_role = replica"]
     with app.app_context(), db.engine.begin() as conn:
-        for table in db.metadata.sorted_tables:
-            rows = conn.exec_driver_sql(f'SELECT json_agg(t)::text FROM "{table.name}" AS t').scalar()  # noqa: S608 (our table names)
-            if rows is None:
-                continue
-            if DOLLAR_QUOTE in rows:
-                raise RuntimeError(f"the world's rows in {table.name} contain {DOLLAR_QUOTE}")
-            statements.append(
-                f'INSERT INTO "{table.name}" SELECT * FROM json_populate_recordset(NULL::"{table.name}", '  # noqa: S608
-                f"{DOLLAR_QUOTE}{rows}{DOLLAR_QUOTE})"
-            )
-        sequences = conn.exec_driver_sql(
-            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
-        ).all()
-        if sequences:
-            statements.append(
-                "SELECT " + ", ".join(f"setval('\"{name}\"', {value}, true)" for name, value in sequences)
-            )
+        restore_sql = _postgres_rows(conn)
         conn.exec_driver_sql(reset_sql(conn))
-    return WorldSnapshot(ids=ids, restore_sql="; ".join(statements), files=str(folder))
+    return WorldSnapshot(ids=ids, restore_sql=restore_sql, files=str(folder))
+
+
+def _postgres_rows(conn) -> str:
+    """Statements that put every row and sequence position back into the emptied database."""
+    statements = ["SET LOCAL synchronous_commit = off", "SET LOCAL session_replication_role = replica"]
+    for table in db.metadata.sorted_tables:
+        rows = conn.exec_driver_sql(f'SELECT json_agg(t)::text FROM "{table.name}" AS t').scalar()  # noqa: S608 (our table names)
+        if rows is None:
+            continue
+        if DOLLAR_QUOTE in rows:
+            raise RuntimeError(f"the rows in {table.name} contain {DOLLAR_QUOTE}")
+        statements.append(
+            f'INSERT INTO "{table.name}" SELECT * FROM json_populate_recordset(NULL::"{table.name}", '  # noqa: S608
+            f"{DOLLAR_QUOTE}{rows}{DOLLAR_QUOTE})"
+        )
+    sequences = conn.exec_driver_sql(
+        "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+    ).all()
+    if sequences:
+        statements.append("SELECT " + ", ".join(f"setval('\"{name}\"', {value}, true)" for name, value in sequences))
+    return "; ".join(statements)
+
+
+def take(folder: Path, files_from: Path, values: dict[str, object]) -> WorldSnapshot:
+    """A snapshot of the test's database as it is now (committed), its files and fixture values."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in FILE_FOLDERS:
+        if (files_from / name).is_dir():
+            shutil.copytree(files_from / name, folder / name)
+    kept = {name: _ids_of(value) for name, value in values.items()}
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            return WorldSnapshot(ids={}, restore_sql=_postgres_rows(conn), files=str(folder), values=kept)
+    path = folder / "database.db"
+    source = db.engine.raw_connection()
+    try:
+        target = sqlite3.connect(path)
+        source.driver_connection.backup(target)  # consistent, WAL included
+        target.close()
+    finally:
+        source.close()
+    return WorldSnapshot(ids={}, sqlite_path=str(path), files=str(folder), values=kept)
+
+
+def _ids_of(value):
+    """A fixture's value with every row object replaced by (model, primary key)."""
+    if isinstance(value, db.Model):
+        return _Row(type(value), value.id)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value), {f.name: _ids_of(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    if isinstance(value, list | tuple):
+        return type(value)(_ids_of(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _ids_of(v) for k, v in value.items()}
+    return value
+
+
+def load_value(session, kept):
+    """The fixture's value again, its row objects loaded in the test's session."""
+    if isinstance(kept, _Row):
+        return session.get(kept.model, kept.pk)
+    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], type) and dataclasses.is_dataclass(kept[0]):
+        return kept[0](**{name: load_value(session, v) for name, v in kept[1].items()})
+    if isinstance(kept, list | tuple):
+        return type(kept)(load_value(session, v) for v in kept)
+    if isinstance(kept, dict):
+        return {k: load_value(session, v) for k, v in kept.items()}
+    return kept
+
+
+@dataclass(frozen=True)
+class _Row:
+    model: type
+    pk: int
 
 
 def restore_files(snapshot: WorldSnapshot, folder: Path) -> None:

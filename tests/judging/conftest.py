@@ -12,8 +12,12 @@ from tests.judging.helpers import all_items, end_submission, score_round
 
 
 @pytest.fixture
-def scoring(world, session, make):
+def scoring(world, session, make, chained):
     """Edition A with 6 eligible proposals, 4 judges and round 2 (k=3) still pending."""
+    return chained("scoring", lambda: _scoring(world, session, make))
+
+
+def _scoring(world, session, make):
     edition = world.edition_a
     edition_machine.transition(session, edition, "open", actor=None)
     session.commit()
@@ -38,8 +42,12 @@ def scoring(world, session, make):
 
 
 @pytest.fixture
-def assigned(session, world, scoring):
+def assigned(session, world, scoring, chained):
     """The scoring fixture's round 2 with its sheets assigned and the round open."""
+    return chained("assigned", lambda: _assigned(session, world, scoring))
+
+
+def _assigned(session, world, scoring):
     rnd, proposals, judges = scoring
     sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
     eligibility.open_round(session, actor=world.organizer_a, rnd=rnd)
@@ -48,8 +56,12 @@ def assigned(session, world, scoring):
 
 
 @pytest.fixture
-def final_closed(session, world, scoring):
+def final_closed(session, world, scoring, chained):
     """Round 2 sends 4 of 6 proposals on; the final round ranks them 1–4 by their index."""
+    return chained("final_closed", lambda: _final_closed(session, world, scoring))
+
+
+def _final_closed(session, world, scoring):
     rnd, proposals, _judges = scoring
     index = {p.id: i for i, p in enumerate(proposals)}
     rnd.advancement, rnd.advance_top_n = "top_n", 4

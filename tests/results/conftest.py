@@ -14,8 +14,12 @@ from tests.judging.conftest import final_closed, scoring  # noqa: F401  (fixture
 
 
 @pytest.fixture
-def awarded(session, world, final_closed):  # noqa: F811
+def awarded(session, world, final_closed, chained):  # noqa: F811
     """The final round closed with 一等奖 ×1 and 二等奖 ×2; amounts default to the requests."""
+    return chained("awarded", lambda: _awarded(session, world, final_closed))
+
+
+def _awarded(session, world, final_closed):  # noqa: F811
     edition, final, proposals = final_closed
     awards.set_tiers(
         session,
@@ -31,8 +35,12 @@ def awarded(session, world, final_closed):  # noqa: F811
 
 
 @pytest.fixture
-def published(session, world, awarded):
+def published(session, world, awarded, chained):
     """The awards list published now (window of 5 working days, open)."""
+    return chained("published", lambda: _published(session, world, awarded))
+
+
+def _published(session, world, awarded):
     edition, final, proposals = awarded
     publication = service.prepare(
         session,
