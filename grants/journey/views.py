@@ -13,6 +13,7 @@ from flask_login import current_user
 from grants import http_cache
 from grants.db import db
 from grants.journey import policy, service
+from grants.journey.timeline import StepKind
 
 bp = Blueprint("journey", __name__)
 bp.before_request(http_cache.public_page)
@@ -35,4 +36,4 @@ def journey(proposal_id: int):
     found = service.journey_for(db.session, proposal_id, current_user)
     if found is None:
         abort(404)
-    return render_template("journey/journey.html", journey=found, StepKind=service.StepKind)
+    return render_template("journey/journey.html", journey=found, StepKind=StepKind)

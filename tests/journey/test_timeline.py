@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from grants.journey.service import Step, StepKind, in_time_order, local_day
+from grants.journey.timeline import Step, StepKind, in_time_order, local_day
 
 
 def _kinds(steps):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from grants.journey import service
 from grants.journey.policy import Audience
+from grants.journey.timeline import StepKind
 from grants.proposals.models import Proposal
 from grants.results.models import Publication, PublicationEntry
 from grants.results.states import PUBLIC_STATUSES
@@ -143,25 +144,24 @@ def test_the_service_chooses_the_version_and_reads_no_private_part_for_the_publi
 
     public = service.journey_for(session, story.proposal.id, AnonymousUserMixin())
     assert public.audience == Audience.PUBLIC and public.grant_id is None
-    proposal_step = next(s for s in public.steps if s.kind == service.StepKind.PROPOSAL)
+    proposal_step = next(s for s in public.steps if s.kind == StepKind.PROPOSAL)
     assert proposal_step.item.team == [] and proposal_step.item.applicant_mobile == ""
-    assert not [s for s in public.steps if s.kind == service.StepKind.ROUND]
-    money = next(s for s in public.steps if s.kind == service.StepKind.MONEY).item
+    assert not [s for s in public.steps if s.kind == StepKind.ROUND]
+    money = next(s for s in public.steps if s.kind == StepKind.MONEY).item
     assert money.pending_fen is None and all(line.pending_fen == line.rejected_fen == 0 for line in money.lines)
     organizer = service.journey_for(session, story.proposal.id, world.organizer_a)
     assert organizer.audience == Audience.ORGANIZER and organizer.grant_id == story.grant.id
-    rounds = [s.item for s in organizer.steps if s.kind == service.StepKind.ROUND]
+    rounds = [s.item for s in organizer.steps if s.kind == StepKind.ROUND]
     assert [r.outcome for r in rounds] == ["passed", "advanced", "advanced"]
     assert rounds[1].score is not None and rounds[1].rank == 1
 
 
 def test_the_timeline_reads_in_order(session, world, story):
     kinds = [s.kind for s in service.journey_for(session, story.proposal.id, world.organizer_a).steps]
-    K = service.StepKind
-    assert kinds[:5] == [K.PROPOSAL, K.ROUND, K.ROUND, K.ROUND, K.NOTICE]
-    assert kinds.index(K.AWARD) < kinds.index(K.SIGNING) < kinds.index(K.MONEY)
-    assert kinds.index(K.GROUP) < kinds.index(K.ACTIVITIES)
-    assert kinds[-1] == K.TRANCHE  # the tranche still to be paid comes last
+    assert kinds[:5] == [StepKind.PROPOSAL, StepKind.ROUND, StepKind.ROUND, StepKind.ROUND, StepKind.NOTICE]
+    assert kinds.index(StepKind.AWARD) < kinds.index(StepKind.SIGNING) < kinds.index(StepKind.MONEY)
+    assert kinds.index(StepKind.GROUP) < kinds.index(StepKind.ACTIVITIES)
+    assert kinds[-1] == StepKind.TRANCHE  # the tranche still to be paid comes last
     days = [s.day for s in service.journey_for(session, story.proposal.id, world.organizer_a).steps[5:] if s.done]
     assert days == sorted(d for d in days)
 
