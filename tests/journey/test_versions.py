@@ -171,3 +171,45 @@ def test_a_later_proposal_links_to_its_own_journey(client, story):
     assert f'href="/projects/{story.later_public.id}/journey"' in main
     later = _main(_page(client, story.url(story.later_public)))
     assert "甲区第二届资格审查结果公示" in later and "甲一社区花友会" in later
+
+
+def test_the_applicant_learns_why_the_eligibility_check_failed_once_the_round_is_closed(
+    client, session, login_as, world, make
+):
+    from grants.editions import service as edition_service
+    from grants.judging import eligibility
+    from tests.judging.helpers import end_submission
+
+    edition = world.edition_b
+    proposal = make.proposal(edition, submit=True, community_id=world.community_b.id)
+    first = edition_service.rounds_of(session, edition.id)[0]
+    eligibility.open_round(session, actor=None, rnd=first)
+    reason = "团队成员不在本区居住，不符合申报条件"
+    eligibility.decide(
+        session, actor=world.organizer_b, rnd=first, proposal=proposal, outcome="fail", reason=reason, checked=[]
+    )
+    session.commit()
+    url = f"/projects/{proposal.id}/journey"
+    login_as(world.organizer_b)
+    assert reason in _main(_page(client, url))  # the organizer sees the decision at once
+    login_as(proposal.applicant)
+    assert reason not in _main(_page(client, url))  # the applicant once the round is closed
+    end_submission(session, edition)
+    eligibility.close_round(session, actor=world.organizer_b, rnd=first)
+    session.commit()
+    main = _main(_page(client, url))
+    assert "未通过" in main and reason in main
+    assert client.get(url).status_code == 200
+    login_as(world.resident)
+    assert client.get(url).status_code == 404  # never listed: nobody else finds it
+
+
+def test_a_withdrawn_proposal_says_so_to_its_applicant(client, session, login_as, world, make):
+    from grants.proposals import service as proposal_service
+
+    proposal = make.proposal(world.edition_b, submit=True, community_id=world.community_b.id)
+    proposal_service.withdraw_proposal(session, actor=proposal.applicant, proposal=proposal)
+    session.commit()
+    login_as(proposal.applicant)
+    main = _main(_page(client, f"/projects/{proposal.id}/journey"))
+    assert "已撤回" in main and "撤回于" in main
