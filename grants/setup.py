@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.funding.views import bp as funding_bp
     from grants.incubation.views import bp as incubation_bp
     from grants.incubation.views.ratings import bp as ratings_bp
+    from grants.journey.views import bp as journey_bp
     from grants.judging.views import bp as judging_bp
     from grants.main.views import bp as main_bp
     from grants.notifications.views import bp as notifications_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
         funding_bp,
         incubation_bp,
         ratings_bp,
+        journey_bp,
     ):
         app.register_blueprint(blueprint)
 
