@@ -112,6 +112,7 @@ def _route_args(world) -> dict[str, int | str]:
         "campaign_id": world["star_nomination"].campaign_id,
         "nomination_id": world["star_nomination"].id,
         "certificate_id": world["certificate"].id,
+        "year": 2026,
     }
 
 
