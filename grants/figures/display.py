@@ -29,8 +29,8 @@ def helpers() -> dict:
 
 def _month_ticks(months: list[MonthCount]) -> list[tuple[int, str]]:
     """Which columns are named under the axis: each month of one year, else each January (and the first)."""
-    if len(months) <= 12:
-        return [(i, _("%(month)d月", month=m.month)) for i, m in enumerate(months)]
+    if len(months) <= 12:  # the months' numbers (the chart's name says they are months)
+        return [(i, str(m.month)) for i, m in enumerate(months)]
     step = 1 if len(months) <= 48 else 2
     ticks = [(i, str(m.year)) for i, m in enumerate(months) if m.month == 1 and (m.year % step == 0 or i == 0)]
     if not ticks or ticks[0][0] > 2:
