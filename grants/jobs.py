@@ -109,11 +109,12 @@ def documents_dir(app: Flask | None = None) -> Path:
     return Path((app or current_app).instance_path) / DOCUMENTS_FOLDER
 
 
-def stored_path(job: DocumentJob) -> Path | None:
-    """Where a finished job's file is (None while there is none)."""
+def stored_path(job: DocumentJob, suffix: str | None = None) -> Path | None:
+    """Where a finished job's file is (None while there is none). A job of several files stores
+    their common stem: ``suffix`` names the one wanted ("pdf", "xlsx")."""
     if not job.stored_name:
         return None
-    path = documents_dir() / job.stored_name
+    path = documents_dir() / (job.stored_name if suffix is None else f"{job.stored_name}.{suffix}")
     return path if path.is_file() else None
 
 
