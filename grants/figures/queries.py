@@ -271,7 +271,9 @@ def _count_proposals(session: Session, scope: Scope, editions: dict, communities
         _community_row(communities, community_id).proposals += count
 
 
-def _grants(scope: Scope) -> list:
+def grant_conditions(scope: Scope) -> list:
+    """The grants a scope counts (joined to their proposal), whatever the period: the period applies
+    to what happened to them (made, money moved, money spent)."""
     return [of_editions(Grant.edition_id, scope), *_proposal_place(scope)]
 
 
@@ -279,7 +281,7 @@ def _count_grants(session: Session, scope: Scope, editions: dict, communities: d
     funded = session.execute(
         select(Grant.edition_id, Proposal.community_id, func.count(Grant.id), func.sum(Grant.approved_fen))
         .join(Proposal, Proposal.id == Grant.proposal_id)
-        .where(*_grants(scope), *_within(Grant.created_at, scope))
+        .where(*grant_conditions(scope), *_within(Grant.created_at, scope))
         .group_by(Grant.edition_id, Proposal.community_id)
     )
     approved: dict[int, int] = defaultdict(int)
@@ -292,7 +294,7 @@ def _count_grants(session: Session, scope: Scope, editions: dict, communities: d
     grants = (
         select(Grant.id.label("grant_id"), Grant.edition_id.label("edition_id"))
         .join(Proposal, Proposal.id == Grant.proposal_id)
-        .where(*_grants(scope))
+        .where(*grant_conditions(scope))
         .subquery()
     )
     moved = balances.sums_by(session, grants, ("edition_id",), moved=scope.moments, spent=scope.days)
