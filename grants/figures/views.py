@@ -4,21 +4,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from grants import http_cache, params
-from grants.db import db, get_or_404
+from grants import http_cache, jobs, params
+from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
+from grants.errors import DomainError, NotAllowed
 from grants.figures import choices, display, links, policy, queries, summary
+from grants.figures.annual import jobpage
+from grants.figures.annual import policy as annual_policy
+from grants.figures.annual import service as annual
 from grants.figures.scope import Scope
 from grants.org.models import Community, District, Street
+from grants.results import documents
 
 bp = Blueprint("figures", __name__, url_prefix="/figures")
 public_bp = Blueprint("public_figures", __name__, url_prefix="/results")
 # The same page for every anonymous visitor: no session, cacheable by shared caches (grants/http_cache.py).
 public_bp.before_request(http_cache.public_page)
+jobpage.register()  # the job page shows the annual reports' jobs
 
 
 def _period(district: District) -> dict:
@@ -35,15 +42,29 @@ def _period(district: District) -> dict:
     return {"edition": edition}
 
 
+def _annual_offer(scope: Scope, chooser: choices.Chooser) -> dict | None:
+    """The annual report's form, for a district or a street this user may report on."""
+    if scope.community is not None or not annual_policy.can_make(current_user, scope.district, scope.street):
+        return None
+    years = [args["year"] for value, _label in chooser.periods if "year" in (args := choices.period_args(value) or {})]
+    if scope.street is not None:
+        action = url_for(".street_report", street_id=scope.street.id)
+    else:
+        action = url_for(".district_report", district_id=scope.district.id)
+    return {"action": action, "years": years, "year": scope.year or (years[0] if years else None)}
+
+
 def _render(scope: Scope):
     figures = queries.figures(db.session, scope)
+    chooser = choices.for_user(db.session, current_user, scope)
     return render_template(
         "figures/page.html",
         figures=figures,
         summary=summary.sentence(figures),
         charts=display.build(figures),
         links=links.links_for(figures, current_user),
-        chooser=choices.for_user(db.session, current_user, scope),
+        chooser=chooser,
+        annual=_annual_offer(scope, chooser),
         **display.helpers(),
     )
 
@@ -87,6 +108,54 @@ def community(community_id: int):
         abort(403)
     district = community.street.district
     return _render(Scope(district, street=community.street, community=community, **_period(district)))
+
+
+def _form_year() -> int | None:
+    raw = (request.form.get("year") or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
+
+
+def _request_report(district: District, street: Street | None, back: str):
+    """Queue the place's annual report for the year the form names, and show the job's page."""
+    year = _form_year()
+    if year is None:
+        flash(_("请选择年份。"), "error")
+        return redirect(back)
+    try:
+        with unit_of_work() as session:
+            job = annual.request_report(
+                session, actor=current_user, district=district, street=street, year=year, locale=str(get_locale())
+            )
+    except NotAllowed:
+        abort(403)
+    except DomainError as err:
+        flash(str(err), "error")
+        return redirect(back)
+    try:
+        jobs.queue_for(current_app).annual_report(job.id)
+    except Exception:  # the queue is down (e.g. Redis): the job fails visibly, the log says why
+        current_app.logger.exception("could not enqueue annual report job %s", job.id)
+        with unit_of_work() as session:
+            documents.fail_job(session, job=job, message=_("任务队列暂时不可用，请稍后重试。"))
+    return redirect(url_for("documents.job", job_id=job.id))
+
+
+@bp.post("/districts/<int:district_id>/annual-report")
+@login_required
+def district_report(district_id: int):
+    district = get_or_404(District, district_id)
+    if not annual_policy.can_make(current_user, district):
+        abort(403)
+    return _request_report(district, None, url_for(".district", district_id=district.id))
+
+
+@bp.post("/streets/<int:street_id>/annual-report")
+@login_required
+def street_report(street_id: int):
+    street = get_or_404(Street, street_id)
+    if not annual_policy.can_make(current_user, street.district, street):
+        abort(403)
+    return _request_report(street.district, street, url_for(".street", street_id=street.id))
 
 
 @public_bp.get("/districts/<int:district_id>/figures")
