@@ -67,6 +67,12 @@ class JobQueue:
 
         self.funding_export = huey.task(name="grants.funding_export", retries=0)(funding_export)
 
+        def annual_report(job_id: int) -> None:
+            with self.app().app_context():
+                run_annual_report_job(job_id)
+
+        self.annual_report = huey.task(name="grants.annual_report", retries=0)(annual_report)
+
     def app(self) -> Flask:
         if has_app_context():
             return current_app._get_current_object()
@@ -109,11 +115,12 @@ def documents_dir(app: Flask | None = None) -> Path:
     return Path((app or current_app).instance_path) / DOCUMENTS_FOLDER
 
 
-def stored_path(job: DocumentJob) -> Path | None:
-    """Where a finished job's file is (None while there is none)."""
+def stored_path(job: DocumentJob, suffix: str | None = None) -> Path | None:
+    """Where a finished job's file is (None while there is none). A job of several files stores
+    their common stem: ``suffix`` names the one wanted ("pdf", "xlsx")."""
     if not job.stored_name:
         return None
-    path = documents_dir() / job.stored_name
+    path = documents_dir() / (job.stored_name if suffix is None else f"{job.stored_name}.{suffix}")
     return path if path.is_file() else None
 
 
@@ -311,5 +318,63 @@ def run_funding_export_job(job_id: int) -> None:
             str(err)
             if isinstance(err, JobError | DomainError)
             else _("导出时出错，请稍后重试；如仍失败，请联系管理员。")
+        )
+        _set(job_id, status="failed", error=message, finished_at=now())
+
+
+# --- annual statistics reports (年度统计报表: PDF and XLSX) ----------------------------------------
+
+
+def _set_apart(job_id: int, **values) -> None:
+    """Change the job on a connection of its own (the session's read transaction stays as it is)."""
+    with db.engine.begin() as conn:
+        conn.execute(update(DocumentJob).where(DocumentJob.id == job_id).values(**values))
+
+
+def run_annual_report_job(job_id: int) -> None:
+    """The task body: write the report's PDF and XLSX side by side (one stem), recording each step."""
+    from grants.errors import DomainError
+    from grants.figures.annual import service as annual
+
+    claimed = run_in_transaction(
+        lambda work: (
+            work.execute(
+                update(DocumentJob)
+                .where(DocumentJob.id == job_id, DocumentJob.status == "queued")
+                .values(status="running")
+            ).rowcount
+        )
+    )
+    if not claimed:
+        log.warning("annual report job %s is not queued: nothing to do", job_id)
+        return
+    session = db.session
+    written: list[Path] = []
+    try:
+        job = session.get(DocumentJob, job_id)
+        document, book = annual.make_files(
+            session, job, base_url=RENDER_BASE_URL, on_step=lambda done: _set_apart(job_id, done=done)
+        )
+        session.rollback()  # a read transaction: nothing to keep
+        folder = documents_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = secrets.token_hex(16)
+        for suffix, data in (("pdf", document), ("xlsx", book)):
+            target = folder / f"{stem}.{suffix}"
+            partial = folder / f"{stem}.{suffix}.part"
+            written += [partial, target]
+            partial.write_bytes(data)
+            partial.replace(target)
+        _set(job_id, status="done", done=annual.STEPS, stored_name=stem, finished_at=now())
+        log.info("annual report job %s: %s.pdf and %s.xlsx", job_id, stem, stem)
+    except Exception as err:  # the job fails; the user sees a plain message, the log the traceback
+        session.rollback()
+        log.exception("annual report job %s failed", job_id)
+        for path in written:
+            path.unlink(missing_ok=True)
+        message = (
+            str(err)
+            if isinstance(err, JobError | DomainError)
+            else _("生成报表时出错，请稍后重试；如仍失败，请联系管理员。")
         )
         _set(job_id, status="failed", error=message, finished_at=now())

@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000  # far beyond any list; keeps OFFSET = page × per page a small number
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # calendar years a filter may name
 
 
 class BadParameter(ValueError):
@@ -43,6 +44,17 @@ def int_arg(name: str, *, label: str | None = None, maximum: int = MAX_ID) -> in
     value = _digits(raw)
     if value is None or not 1 <= value <= maximum:
         raise BadParameter(_("参数“%(name)s”应为1到%(max)d之间的整数。", name=label or name, max=maximum))
+    return value
+
+
+def year_arg(name: str = "year") -> int | None:
+    """An optional calendar year (2000 … 2100) from the query string. Raises: BadParameter."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    value = _digits(raw)
+    if value is None or not FIRST_YEAR <= value <= LAST_YEAR:
+        raise BadParameter(_("年份应为%(first)d到%(last)d之间的整数。", first=FIRST_YEAR, last=LAST_YEAR))
     return value
 
 

@@ -59,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     from grants.auth.roles_views import bp as roles_bp
     from grants.auth.views import bp as auth_bp
     from grants.editions.views import bp as editions_bp
+    from grants.figures.views import bp as figures_bp
+    from grants.figures.views import public_bp as public_figures_bp
     from grants.funding.views import bp as funding_bp
     from grants.incubation.views import bp as incubation_bp
     from grants.incubation.views.ratings import bp as ratings_bp
@@ -91,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
         incubation_bp,
         ratings_bp,
         journey_bp,
+        figures_bp,
+        public_figures_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -49,6 +49,11 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
+def local_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The calendar year in Beijing as a half-open UTC range [1 January 00:00, next 1 January 00:00)."""
+    return local_day_start(date(year, 1, 1)), local_day_start(date(year + 1, 1, 1))
+
+
 def format_deadline(value: datetime | None) -> str:
     """The end of a period as people say it, the one form used everywhere (pages, notices,
     refusals): a period ending at local midnight ends at "24:00" of the day before."""

@@ -112,6 +112,7 @@ def _route_args(world) -> dict[str, int | str]:
         "campaign_id": world["star_nomination"].campaign_id,
         "nomination_id": world["star_nomination"].id,
         "certificate_id": world["certificate"].id,
+        "year": 2026,
     }
 
 
@@ -136,6 +137,11 @@ def _walk(app, client, world) -> dict[str, str]:
         assert response.status_code == 200, f"{url} answered {response.status_code}"
         if response.mimetype == "text/html":
             pages[url] = _visible_text(response.get_data(as_text=True))
+    # The one job page speaks of each kind of job in its own words: the annual report's too.
+    url = f"/jobs/{world['annual_job'].id}"
+    response = client.get(url)
+    if response.status_code == 200:
+        pages[url] = _visible_text(response.get_data(as_text=True))
     return pages
 
 
@@ -276,6 +282,7 @@ def _build_world(make, session, names: dict[str, str]) -> dict:
         "account_change": account_change,
         "job": job,
         "export_job": _finished_export_job(session, edition, organizer),
+        "annual_job": _finished_annual_job(session, district, organizer),
         "publication": publication,
         "entry": entry,
         "objection": objection,
@@ -574,6 +581,31 @@ def _finished_export_job(session, edition, organizer):
         total=0,
         stored_name="walk-export.csv",
         filename="expenses.csv",
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def _finished_annual_job(session, district, organizer):
+    """A finished annual statistics report of the district (its PDF and XLSX on disk)."""
+    from grants import jobs
+    from grants.reports.models import DocumentJob
+
+    folder = jobs.documents_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "walk-annual.pdf").write_bytes(b"%PDF-1.4 test")
+    (folder / "walk-annual.xlsx").write_bytes(b"PK")
+    job = DocumentJob(
+        kind="annual_report",
+        district_id=district.id,
+        year=2026,
+        requested_by_id=organizer.id,
+        status="done",
+        done=4,
+        total=4,
+        stored_name="walk-annual",
+        filename="annual",
     )
     session.add(job)
     session.commit()

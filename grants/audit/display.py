@@ -106,6 +106,7 @@ FIELD_LABELS = {
     "streets_created": _l("新建街道数"),
     "communities_created": _l("新建社区数"),
     "already_present": _l("已存在"),
+    "year": _l("年度"),
 }
 
 # Fields whose value is the id of an object (a list of ids for "judges"), shown by its name.

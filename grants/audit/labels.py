@@ -158,6 +158,7 @@ ACTION_LABELS = {
     "volunteer_certificate.issue": _l("开具志愿服务证明"),
     "document_job.certificates": _l("批量生成获奖证书"),
     "document_job.funding_export": _l("导出资金报表"),
+    "document_job.annual_report": _l("生成年度统计报表"),
     "ledger.record": _l("记入资金台账"),
     "tranche_plan.update": _l("修改拨付计划"),
     "grant.sign": _l("登记资助协议签订"),

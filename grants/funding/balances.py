@@ -5,8 +5,9 @@ of grants (a page of 20 or an edition of 2,000 issues the same queries)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
@@ -109,3 +110,53 @@ def accepted_by_category(session: Session, *, edition_id: int) -> list[CategoryS
         .group_by(Expense.grant_id, BudgetCategory.id, BudgetCategory.name, BudgetCategory.position)
     )
     return [CategorySpending(gid, name, position or 0, int(total)) for gid, name, position, total in rows]
+
+
+def sums_by(
+    session: Session,
+    grants,
+    keys: Sequence[str],
+    *,
+    moved: tuple[datetime, datetime] | None = None,
+    spent: tuple[date, date] | None = None,
+) -> dict[tuple, GrantFigures]:
+    """The figures of many grants summed by some of their columns, by the rules of ``of_grants``
+    (corrections under the kind they reverse; spent = accepted expenses), in two grouped queries.
+
+    ``grants`` is a subquery with a ``grant_id`` column and the ``keys`` columns (e.g. the edition
+    and the community of each grant). ``moved`` keeps the ledger entries made within [start, end)
+    (a correction counts on its own date); ``spent`` keeps the expenses spent within [first, last).
+    """
+    original = aliased(LedgerEntry)
+    kind = func.coalesce(original.kind, LedgerEntry.kind)
+    columns = [grants.c[key] for key in keys]
+    ledger = (
+        select(*columns, kind, func.sum(LedgerEntry.amount_fen))
+        .join(grants, grants.c.grant_id == LedgerEntry.grant_id)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .group_by(*columns, kind)
+    )
+    expenses = (
+        select(*columns, func.sum(Expense.amount_fen))
+        .join(grants, grants.c.grant_id == Expense.grant_id)
+        .where(Expense.status == ExpenseStatus.ACCEPTED.value)
+        .group_by(*columns)
+    )
+    if moved is not None:
+        ledger = ledger.where(LedgerEntry.at >= moved[0], LedgerEntry.at < moved[1])
+    if spent is not None:
+        expenses = expenses.where(Expense.spent_on >= spent[0], Expense.spent_on < spent[1])
+    paid: dict[tuple, int] = defaultdict(int)
+    refunded: dict[tuple, int] = defaultdict(int)
+    width = len(keys)
+    for row in session.execute(ledger):
+        key, entry_kind, total = tuple(row[:width]), row[width], int(row[width + 1])
+        if entry_kind == LedgerKind.REFUND.value:
+            refunded[key] -= total
+        else:
+            paid[key] += total
+    accepted = {tuple(row[:width]): int(row[width]) for row in session.execute(expenses)}
+    return {
+        key: GrantFigures(paid[key], refunded[key], accepted.get(key, 0))
+        for key in set(paid) | set(refunded) | set(accepted)
+    }

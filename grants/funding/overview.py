@@ -31,6 +31,7 @@ from grants.funding.models import (
 )
 from grants.funding.states import grant_status_label
 from grants.org.models import Community
+from grants.params import FIRST_YEAR, LAST_YEAR
 from grants.proposals.models import Proposal
 
 PER_PAGE = 50
@@ -45,16 +46,27 @@ class Filters:
     q: str = ""
     late_only: bool = False
     page: int = 1
+    street_id: int | None = None
+    year: int | None = None  # grants made (results finalized) in this calendar year, Beijing
+
+    @property
+    def narrowed_by_figures(self) -> bool:
+        """Filters only the district figures' links set (no field of the form shows them)."""
+        return self.street_id is not None or self.year is not None
 
     @classmethod
     def parse(cls, args) -> Filters:
         """Filters from the query string; anything malformed is ignored (an unfiltered list)."""
         status = args.get("status", "")
         community = args.get("community", "")
+        street = args.get("street", "")
+        year = args.get("year", "")
         page = args.get("page", "1")
         return cls(
             status=status if status in {s.value for s in GrantStatus} else "",
             community_id=int(community) if community.isascii() and community.isdigit() else None,
+            street_id=int(street) if street.isascii() and street.isdigit() and len(street) < 11 else None,
+            year=int(year) if year.isascii() and year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR else None,
             q=args.get("q", "").strip()[:MAX_QUERY],
             late_only=args.get("late") == "1",
             page=max(1, min(int(page), 100_000)) if page.isascii() and page.isdigit() else 1,
@@ -122,6 +134,12 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
         conditions.append(Grant.status == filters.status)
     if filters.community_id is not None:
         conditions.append(Proposal.community_id == filters.community_id)
+    if filters.street_id is not None:
+        conditions.append(Community.street_id == filters.street_id)
+    if filters.year is not None:
+        start, end = timeutil.local_year_bounds(filters.year)
+        conditions.append(Grant.created_at >= start)
+        conditions.append(Grant.created_at < end)
     if filters.q:
         pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(

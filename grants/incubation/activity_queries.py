@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from grants import timeutil
+from grants.funding.models import Grant
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupMember, VolunteerHours
 from grants.incubation.models import ActivityPhoto as Photo
 
@@ -90,8 +92,12 @@ def group_activities(session: Session, group_id: int) -> list[ActivityRow]:
     )
 
 
-def community_activities(session: Session, community_id: int, *, status: str = "") -> list[ActivityRow]:
-    """One query: the community's activities, those waiting for confirmation first, then newest first."""
+def community_activities(
+    session: Session, community_id: int, *, status: str = "", year: int | None = None, edition_id: int | None = None
+) -> list[ActivityRow]:
+    """One query: the community's activities, those waiting for confirmation first, then newest first;
+    optionally only those that started in a calendar year (Beijing) or of the groups grown from an
+    edition's grants (the district figures' links)."""
     waiting_first = case((Activity.status == ActivityStatus.PENDING.value, 0), else_=1)
     query = (
         _base()
@@ -101,6 +107,11 @@ def community_activities(session: Session, community_id: int, *, status: str = "
     )
     if status:
         query = query.where(Activity.status == status)
+    if year is not None:
+        start, end = timeutil.local_year_bounds(year)
+        query = query.where(Activity.starts_at >= start, Activity.starts_at < end)
+    if edition_id is not None:
+        query = query.where(Group.origin_grant_id.in_(select(Grant.id).where(Grant.edition_id == edition_id)))
     return _rows(session, query)
 
 

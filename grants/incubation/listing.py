@@ -3,6 +3,8 @@ of queries whatever its length (the rows and their current stars; the counts per
 
 Filters are one value object: ``conditions()`` become the WHERE clause; the stars filter applies to
 the current stars (the newest final rating not older than three years, a read rule of the ratings).
+The edition and year filters are the district figures' (grants/figures/queries.py): the groups grown
+from an edition's grants, the groups with a confirmed activity in a calendar year (Beijing).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants import params, timeutil
 from grants.auth.models import User
+from grants.funding.models import Grant
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupKind, GroupMember, GroupStatus
 from grants.incubation.ratings import queries as rating_queries
 from grants.org.models import Community, District, Street
@@ -54,19 +58,33 @@ class GroupFilters:
     community_id: int | None = None
     street_id: int | None = None
     stars: int | None = None  # 3, 4, 5, or 0 for groups without current stars
+    edition_id: int | None = None  # grown from a grant of this edition
+    year: int | None = None  # held a confirmed activity in this calendar year (Beijing)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], *, community_ids=(), street_ids=()) -> GroupFilters:
         kind = args.get("kind", "")
         status = args.get("status", "")
         stars = args.get("stars", "")
+        edition = (args.get("edition") or "").strip()
+        year = (args.get("year") or "").strip()
         return cls(
             kind=kind if kind in KINDS else "",
             status=status if status in STATUSES else "",
             stars=int(stars) if stars in STARS else None,
             community_id=_id_arg(args.get("community"), set(community_ids)),
             street_id=_id_arg(args.get("street"), set(street_ids)),
+            edition_id=int(edition)
+            if edition.isascii() and edition.isdigit() and int(edition) <= params.MAX_ID
+            else None,
+            year=int(year)
+            if year.isascii() and year.isdigit() and params.FIRST_YEAR <= int(year) <= params.LAST_YEAR
+            else None,
         )
+
+    @property
+    def narrowed_by_figures(self) -> bool:
+        return self.edition_id is not None or self.year is not None
 
     def conditions(self) -> list:
         conditions = []
@@ -78,7 +96,32 @@ class GroupFilters:
             conditions.append(Group.community_id == self.community_id)
         if self.street_id is not None:
             conditions.append(Community.street_id == self.street_id)
+        if self.edition_id is not None:
+            conditions.append(grown_in_edition(self.edition_id))
+        if self.year is not None:
+            conditions.append(active_in_year(self.year))
         return conditions
+
+
+def grown_in_edition(edition_id: int):
+    """The group grew from a grant of this edition."""
+    return Group.origin_grant_id.in_(select(Grant.id).where(Grant.edition_id == edition_id))
+
+
+def active_in_year(year: int):
+    """The group held at least one confirmed activity that started in this calendar year (Beijing)."""
+    start, end = timeutil.local_year_bounds(year)
+    return (
+        select(Activity.id)
+        .where(
+            Activity.group_id == Group.id,
+            Activity.status == ActivityStatus.CONFIRMED.value,
+            Activity.starts_at >= start,
+            Activity.starts_at < end,
+        )
+        .correlate(Group)
+        .exists()
+    )
 
 
 def community_scope(community_id: int):

@@ -10,16 +10,10 @@ from sqlalchemy.orm import Session
 from grants.auth import policy
 from grants.funding.models import Grant
 from grants.incubation import listing
-from grants.incubation.listing import GroupFilters, GroupRow
 from grants.incubation.models import Group, GroupMember
 from grants.incubation.service import GRANT_STATUSES_FOR_GROUP
 from grants.org.models import Community, Street
 from grants.proposals.models import Proposal
-
-
-def community_groups(session: Session, community_id: int, *, kind: str = "", status: str = "") -> list[GroupRow]:
-    """One query: the community's groups with their leader's name and current member count."""
-    return listing.list_groups(session, listing.community_scope(community_id), GroupFilters(kind=kind, status=status))
 
 
 def status_counts(session: Session, community_id: int) -> dict[str, int]:

@@ -30,6 +30,9 @@ GROUP_KIND_LABELS = {
     GroupKind.VOLUNTEER: _l("志愿"),
 }
 
+# The stars filter's choices: current stars, or none (never rated, below three stars, or expired).
+STAR_FILTERS = ((5, _l("五星")), (4, _l("四星")), (3, _l("三星")), (0, _l("无星级")))
+
 MEMBER_ROLE_LABELS = {
     MemberRole.LEADER: _l("负责人"),
     MemberRole.CORE: _l("骨干"),

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from grants.auth import policy
 from grants.db import db
+from grants.figures import policy as figures_policy
 from grants.notifications import service as notifications
 
 
@@ -21,6 +22,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
     if policy.is_organizer(user) or policy.is_staff(user):
         items.append(("ratings.index", _l("星级评定")))
+    if figures_policy.can_view_any(user):
+        items.append(("figures.index", _l("数据总览")))
     if policy.is_judge(user):
         items.append(("judging.queue", _l("评审任务")))
     if policy.is_finance(user):

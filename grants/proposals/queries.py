@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from grants import timeutil
 from grants.auth import policy
 from grants.org.models import Community
 from grants.proposals.models import Proposal
+from grants.proposals.states import RECEIVED, RECEIVED_STATUSES
 
 
 @dataclass
 class ProposalFilter:
-    status: str | None = None
+    status: str | None = None  # a status, or RECEIVED for every received one (not withdrawn)
     community_id: int | None = None
     category_id: int | None = None
     search: str | None = None
+    street_id: int | None = None
+    year: int | None = None  # first submitted in this calendar year (Beijing)
 
 
 def _scope(user, edition):
@@ -34,10 +38,17 @@ def _scope(user, edition):
 def edition_proposals(session: Session, user, edition, flt: ProposalFilter, *, page: int, per_page: int):
     """(rows, total) of one page; every row's links are loaded with the model's eager options."""
     query = _scope(user, edition)
-    if flt.status:
+    if flt.status == RECEIVED:
+        query = query.where(Proposal.status.in_(RECEIVED_STATUSES))
+    elif flt.status:
         query = query.where(Proposal.status == flt.status)
     if flt.community_id:
         query = query.where(Proposal.community_id == flt.community_id)
+    if flt.street_id:
+        query = query.where(Proposal.community_id.in_(select(Community.id).where(Community.street_id == flt.street_id)))
+    if flt.year:
+        start, end = timeutil.local_year_bounds(flt.year)
+        query = query.where(Proposal.submitted_at >= start, Proposal.submitted_at < end)
     if flt.category_id:
         query = query.where(Proposal.category_id == flt.category_id)
     if flt.search:

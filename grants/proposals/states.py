@@ -20,6 +20,18 @@ class ProposalStatus(StrEnum):
     INELIGIBLE = "ineligible"
 
 
+# Proposals the district has received (收到申报): submitted at least once and not withdrawn — waiting
+# for round 1, returned for correction, or decided in round 1. Drafts were never sent; a withdrawn
+# proposal was taken back by its applicant. The district figures and the proposal list's
+# "received" filter count exactly these.
+RECEIVED_STATUSES = (
+    ProposalStatus.SUBMITTED.value,
+    ProposalStatus.RETURNED.value,
+    ProposalStatus.ELIGIBLE.value,
+    ProposalStatus.INELIGIBLE.value,
+)
+RECEIVED = "received"  # the list filter's value for RECEIVED_STATUSES
+
 PROPOSAL_STATUS_LABELS = {
     ProposalStatus.DRAFT: _l("草稿"),
     ProposalStatus.SUBMITTED: _l("已提交"),

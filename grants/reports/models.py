@@ -1,4 +1,5 @@
-"""Documents made in the background (e.g. every certificate of an edition in one zip)."""
+"""Documents made in the background (e.g. every certificate of an edition in one zip, a place's
+annual statistics report)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class DocumentJob(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
         CheckConstraint("done >= 0 AND done <= total", name="progress_range"),
+        CheckConstraint("year IS NULL OR (year >= 2000 AND year <= 2100)", name="year_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,10 +26,16 @@ class DocumentJob(db.Model):
     edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The place and year a statistics report counts (the district's, or one street's of it).
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id", ondelete="CASCADE"))
+    year: Mapped[int | None]
+    locale: Mapped[str] = mapped_column(String(20), default="", server_default="")  # the document's language
     status: Mapped[str] = mapped_column(String(20), default="queued")
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
-    stored_name: Mapped[str | None] = mapped_column(String(64))  # under instance/documents/
+    # Under instance/documents/; a job of several files (PDF and XLSX) stores their common stem.
+    stored_name: Mapped[str | None] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(200), default="")  # offered to the browser
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

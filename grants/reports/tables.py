@@ -12,7 +12,7 @@ import io
 import itertools
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO, ClassVar
@@ -31,6 +31,8 @@ FORMATS = {
 AMOUNT = "#,##0.00"  # yuan with two decimals
 POINTS = "0.00"  # scores (criterion points are stored with two decimals)
 INTEGER = "0"
+COUNT = "#,##0"  # counts in a statistics table (12,345 人次)
+HOURS = "#,##0.0"  # hours counted in half hours (12.5)
 MIN_WIDTH, MAX_WIDTH = 6, 60
 
 
@@ -149,47 +151,89 @@ def write_xlsx(
     formula), numbers as numeric cells with their number format, the header row bold and frozen,
     columns sized from the header and the first ``sample`` rows."""
     formats = formats or {}
+    styles = _Styles(formats.values())
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        for path, body in _xlsx_parts([_sheet_name(title)], styles).items():
+            book.writestr(path, body)
+        _write_sheet(book, 1, headers, rows, formats, styles, sample=sample, on_row=on_row)
+
+
+def write_workbook(out: BinaryIO, sheets: Sequence[Table]) -> None:
+    """Write an XLSX of several sheets to ``out``, one per table (in order), each with the cells of
+    ``to_xlsx``: text neutralised, numbers numeric with their format, its header row frozen, its
+    columns sized to fit. Sheet names are the tables' titles, made valid and unique."""
+    styles = _Styles(f for table in sheets for f in table.formats.values())
+    names: list[str] = []
+    for table in sheets:
+        name, n = _sheet_name(table.title), 1
+        while name.casefold() in (taken.casefold() for taken in names):  # Excel ignores case here
+            n += 1
+            name = f"{_sheet_name(table.title)[: 31 - len(str(n)) - 1]}_{n}"
+        names.append(name)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        for path, body in _xlsx_parts(names, styles).items():
+            book.writestr(path, body)
+        for number, table in enumerate(sheets, start=1):
+            _write_sheet(book, number, table.headers, table.rows, table.formats, styles, sample=len(table.rows))
+
+
+def to_workbook(sheets: Sequence[Table]) -> bytes:
+    out = io.BytesIO()
+    write_workbook(out, sheets)
+    return out.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    """A valid sheet name: no []:*?/\\, at most 31 characters, never empty."""
+    return "".join("_" if c in "[]:*?/\\" else c for c in spreadsheet_text(title))[:31] or "Sheet1"
+
+
+def _write_sheet(
+    book: zipfile.ZipFile,
+    number: int,
+    headers: list[str],
+    rows: Iterable[list],
+    formats: dict[int, str],
+    styles: _Styles,
+    *,
+    sample: int,
+    on_row: Callable[[int], None] | None = None,
+) -> None:
+    """Stream sheet ``number``'s XML into the book (see ``write_xlsx``)."""
     rows = iter(rows)
     head = list(itertools.islice(rows, sample))
-    name = "".join("_" if c in "[]:*?/\\" else c for c in spreadsheet_text(title))[:31] or "Sheet1"
-    styles = _Styles(formats)
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        for path, body in _xlsx_parts(name, styles).items():
-            book.writestr(path, body)
-        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
-            sheet = io.BufferedWriter(raw, buffer_size=1 << 16)
-            widths = _widths(headers, head, formats)
-            sheet.write(_SHEET_START.encode())
-            sheet.write(
-                (
-                    "<cols>"
-                    + "".join(
-                        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)
-                    )
-                    + "</cols><sheetData>"
-                ).encode()
-            )
-            letters = [get_column_letter(i) for i in range(1, max(len(headers), 1) + 64)]
-            header_cells = "".join(_text_cell(f"{letters[i]}1", _text(h), ' s="1"') for i, h in enumerate(headers))
-            sheet.write(f'<row r="1">{header_cells}</row>'.encode())
-            style_of = {i: styles.style(f) for i, f in formats.items()}
-            for number, row in enumerate(itertools.chain(head, rows), start=2):
-                cells = []
-                for i, value in enumerate(row):
-                    ref = f"{letters[i] if i < len(letters) else get_column_letter(i + 1)}{number}"
-                    if _is_number(value):
-                        style = style_of.get(i)
-                        cells.append(
-                            f'<c r="{ref}"{f" s={chr(34)}{style}{chr(34)}" if style else ""}><v>{value}</v></c>'
-                        )
-                    elif value is not None and value != "":
-                        cells.append(_text_cell(ref, _text(value), ""))
-                sheet.write(f'<row r="{number}">{"".join(cells)}</row>'.encode())
-                if on_row:
-                    on_row(number - 1)
-            sheet.write(b"</sheetData></worksheet>")
-            sheet.flush()
-            sheet.detach()
+    with book.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as raw:
+        sheet = io.BufferedWriter(raw, buffer_size=1 << 16)
+        widths = _widths(headers, head, formats)
+        sheet.write(_SHEET_START.encode())
+        sheet.write(
+            (
+                "<cols>"
+                + "".join(
+                    f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)
+                )
+                + "</cols><sheetData>"
+            ).encode()
+        )
+        letters = [get_column_letter(i) for i in range(1, max(len(headers), 1) + 64)]
+        header_cells = "".join(_text_cell(f"{letters[i]}1", _text(h), ' s="1"') for i, h in enumerate(headers))
+        sheet.write(f'<row r="1">{header_cells}</row>'.encode())
+        style_of = {i: styles.style(f) for i, f in formats.items()}
+        for line, row in enumerate(itertools.chain(head, rows), start=2):
+            cells = []
+            for i, value in enumerate(row):
+                ref = f"{letters[i] if i < len(letters) else get_column_letter(i + 1)}{line}"
+                if _is_number(value):
+                    style = style_of.get(i)
+                    cells.append(f'<c r="{ref}"{f" s={chr(34)}{style}{chr(34)}" if style else ""}><v>{value}</v></c>')
+                elif value is not None and value != "":
+                    cells.append(_text_cell(ref, _text(value), ""))
+            sheet.write(f'<row r="{line}">{"".join(cells)}</row>'.encode())
+            if on_row:
+                on_row(line - 1)
+        sheet.write(b"</sheetData></worksheet>")
+        sheet.flush()
+        sheet.detach()
 
 
 def _text_cell(ref: str, text: str, style: str) -> str:
@@ -203,8 +247,8 @@ class _Styles:
 
     BUILTIN: ClassVar[dict[str, int]] = {"0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4}
 
-    def __init__(self, formats: dict[int, str]):
-        self.formats = list(dict.fromkeys(formats.values()))
+    def __init__(self, formats: Iterable[str]):
+        self.formats = list(dict.fromkeys(formats))
 
     def style(self, number_format: str) -> int:
         return 2 + self.formats.index(number_format)
@@ -261,28 +305,40 @@ _SHEET_START = (
 )
 
 
-def _xlsx_parts(sheet_name: str, styles: _Styles) -> dict[str, str]:
+def _xlsx_parts(sheet_names: Sequence[str], styles: _Styles) -> dict[str, str]:
     xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     pkg = "http://schemas.openxmlformats.org/package/2006"
     office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    numbers = range(1, len(sheet_names) + 1)
     return {
         "[Content_Types].xml": xml + f'<Types xmlns="{pkg}/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/xl/workbook.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
+        + "".join(
+            f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for n in numbers
+        )
+        + '<Override PartName="/xl/styles.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
         "</Types>",
         "_rels/.rels": xml + f'<Relationships xmlns="{pkg}/relationships">'
         f'<Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": xml + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheets>'
-        f'<sheet name="{xml_escape(sheet_name, {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": xml + f'<Relationships xmlns="{pkg}/relationships">'
-        f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/>'
-        f'<Relationship Id="rId2" Type="{office}/styles" Target="styles.xml"/></Relationships>',
+        "xl/workbook.xml": xml
+        + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheets>'
+        + "".join(
+            f'<sheet name="{xml_escape(name, {chr(34): "&quot;"})}" sheetId="{n}" r:id="rId{n}"/>'
+            for n, name in zip(numbers, sheet_names, strict=True)
+        )
+        + "</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": xml
+        + f'<Relationships xmlns="{pkg}/relationships">'
+        + "".join(
+            f'<Relationship Id="rId{n}" Type="{office}/worksheet" Target="worksheets/sheet{n}.xml"/>' for n in numbers
+        )
+        + f'<Relationship Id="rId{len(sheet_names) + 1}" Type="{office}/styles" Target="styles.xml"/></Relationships>',
         "xl/styles.xml": styles.xml(),
     }
 

@@ -16,13 +16,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from grants import jobs
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions.models import Edition
 from grants.errors import DomainError, NotAllowed
-from grants.reports import tables
+from grants.reports import jobpages, tables
 from grants.reports.models import DocumentJob
 from grants.reports.responses import attachment_headers
 from grants.results import documents, policy
@@ -94,22 +95,60 @@ def request_certificates(publication_id: int):
     return redirect(url_for(".job", job_id=job.id))
 
 
-def _job_for_viewer(job_id: int) -> DocumentJob:
-    job = get_or_404(DocumentJob, job_id)
+def _certificates_text(job: DocumentJob) -> jobpages.JobText:
+    publication = db.session.get(Publication, job.publication_id) if job.publication_id else None
+    if publication is None:
+        return jobpages.JobText(_("批量生成获奖证书"))
+    return jobpages.JobText(
+        _("批量生成获奖证书"),
+        subtitle=" · ".join([publication.edition.name, _("第%(n)d号公示", n=publication.number), publication.title]),
+        back_url=url_for("results.publication", publication_id=publication.id),
+        back_label=_("返回公示"),
+    )
+
+
+def _may_view_certificates(user, job: DocumentJob) -> bool:
     edition = db.session.get(Edition, job.edition_id) if job.edition_id else None
-    if not policy.can_view_job(current_user, job, edition):
+    return policy.can_view_job(user, job, edition)
+
+
+jobpages.register(
+    documents.CERTIFICATES_JOB,
+    jobpages.JobKind(
+        may_view=_may_view_certificates,
+        text=_certificates_text,
+        count=lambda job: _("已生成%(done)d份，共%(total)d份", done=job.done, total=job.total),
+        pending=lambda: _("证书正在后台生成，可以离开本页，稍后回来刷新查看。"),
+        files=(jobpages.JobFile("zip", _l("下载证书压缩包"), "application/zip"),),
+    ),
+)
+
+
+def _job_for_viewer(job_id: int) -> tuple[DocumentJob, jobpages.JobKind]:
+    """The job and how the page shows it, when this user may see it. Raises: 404, 403."""
+    job = get_or_404(DocumentJob, job_id)
+    kind = jobpages.kind_of(job)
+    if kind is None:
+        abort(404)
+    if not kind.may_view(current_user, job):
         abort(403)
-    return job
+    return job, kind
 
 
-def _job_state(job: DocumentJob) -> dict:
+def _download_url(job: DocumentJob, kind: jobpages.JobKind, file: jobpages.JobFile) -> str:
+    if kind.stored_suffix(file) is None:
+        return url_for(".download", job_id=job.id)
+    return url_for(".download", job_id=job.id, file=file.suffix)
+
+
+def _job_state(job: DocumentJob, kind: jobpages.JobKind) -> dict:
     return {
         "status": job.status,
         "label": documents.job_status_label(job.status),
         "done": job.done,
         "total": job.total,
-        "count": _("已生成%(done)d份，共%(total)d份", done=job.done, total=job.total),
-        "download_url": url_for(".download", job_id=job.id) if job.status == "done" else None,
+        "count": kind.count(job),
+        "download_url": _download_url(job, kind, kind.files[0]) if job.status == "done" else None,
         "error": job.error if job.status == "failed" else None,
     }
 
@@ -117,15 +156,22 @@ def _job_state(job: DocumentJob) -> dict:
 @bp.get("/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    job = _job_for_viewer(job_id)
-    publication = db.session.get(Publication, job.publication_id) if job.publication_id else None
-    return render_template("results/job.html", job=job, state=_job_state(job), publication=publication)
+    job, kind = _job_for_viewer(job_id)
+    downloads = [(file.label, _download_url(job, kind, file)) for file in kind.files]
+    return render_template(
+        "results/job.html",
+        job=job,
+        state=_job_state(job, kind),
+        text=kind.text(job),
+        pending=kind.pending(),
+        downloads=downloads,
+    )
 
 
 @bp.get("/jobs/<int:job_id>.json")
 @login_required
 def job_status(job_id: int):
-    response = jsonify(_job_state(_job_for_viewer(job_id)))
+    response = jsonify(_job_state(*_job_for_viewer(job_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -133,12 +179,17 @@ def job_status(job_id: int):
 @bp.get("/jobs/<int:job_id>/download")
 @login_required
 def download(job_id: int):
-    job = _job_for_viewer(job_id)
-    path = jobs.stored_path(job) if job.status == "done" else None
+    """A finished job's file (?file=pdf|xlsx names one when the job makes several)."""
+    job, kind = _job_for_viewer(job_id)
+    file = kind.file(request.args.get("file"))
+    path = jobs.stored_path(job, kind.stored_suffix(file)) if file is not None and job.status == "done" else None
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="application/zip", conditional=False, max_age=0)
+    name = job.filename if kind.stored_suffix(file) is None else f"{job.filename}.{file.suffix}"
+    response = send_file(path, mimetype=file.mimetype, conditional=False, max_age=0)
     response.headers.update(
-        attachment_headers(job.filename or "documents.zip", "application/zip", ascii_name=f"documents-{job.id}.zip")
+        attachment_headers(
+            name or f"documents.{file.suffix}", file.mimetype, ascii_name=f"documents-{job.id}.{file.suffix}"
+        )
     )
     return response

@@ -6,6 +6,7 @@ operation against real data and validates each response against these schemas.
 
 from __future__ import annotations
 
+from grants.params import MAX_PAGE
 from grants.results.opendata import MAX_ID
 
 ISO_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset, Beijing time"}
@@ -119,6 +120,16 @@ ACCOUNT = {
     },
 }
 
+COUNT = {"type": "integer", "minimum": 0}
+HOURS = {"type": "string", "pattern": r"^\d+(\.5)?$", "description": "Volunteer hours (whole or half hours)."}
+MONEY_MOVED = {
+    **_money("approved", "Approved amounts of the grants"),
+    **_money("disbursed", "Paid out, less transfers the bank sent back,"),
+    **_money("spent", "Accepted expenses (pending and rejected ones are not counted)"),
+    **_money("returned", "Unspent money refunded"),
+}
+GROUP_KINDS = ["self_governing", "recreation", "volunteer"]
+
 SCHEMAS = {
     "Error": _object(
         {
@@ -184,6 +195,108 @@ SCHEMAS = {
             "projects": {"type": "array", "items": {"$ref": "#/components/schemas/ProjectAccount"}},
         }
     ),
+    "Money": _object(MONEY_MOVED),
+    "EditionFigures": _object(
+        {
+            "id": ID,
+            "number": {"type": "integer", "minimum": 1},
+            "name": {"type": "string"},
+            "held": {
+                "type": "boolean",
+                "description": "Counted among the editions held (in a year: its submissions opened that year).",
+            },
+            "proposals_received": COUNT,
+            "projects_funded": COUNT,
+            **MONEY_MOVED,
+        }
+    ),
+    "CommunityFigures": _object(
+        {
+            "community": {"type": ["string", "null"], "description": "null: proposals that name no community."},
+            "street": {"type": ["string", "null"]},
+            "proposals_received": COUNT,
+            "projects_funded": COUNT,
+            **_money("approved", "Approved amounts"),
+            "activities_confirmed": COUNT,
+            "residents_served": COUNT,
+            "volunteer_hours": HOURS,
+            "groups": COUNT,
+        }
+    ),
+    "DistrictFigures": _object(
+        {
+            "district": _object({"id": ID, "name": {"type": "string"}}),
+            "edition_id": {**ID, "type": ["integer", "null"], "description": "The edition counted, if one."},
+            "year": {"type": ["integer", "null"], "description": "The calendar year counted (Beijing), if one."},
+            "summary": _object(
+                {"zh": {"type": "string"}, "en": {"type": "string"}},
+                description="The figures in one sentence, in the district's own words.",
+            ),
+            "editions_held": COUNT,
+            "proposals_received": {
+                **COUNT,
+                "description": "Submitted, returned for correction, passed or failed round 1; never drafts or "
+                "withdrawn proposals.",
+            },
+            "projects_funded": COUNT,
+            "money": {"$ref": "#/components/schemas/Money"},
+            "activities_confirmed": {**COUNT, "description": "Confirmed activities only."},
+            "residents_served": {**COUNT, "description": "Σ residents served (人次) by confirmed activities."},
+            "volunteer_hours": HOURS,
+            "groups": _object(
+                {
+                    "total": COUNT,
+                    "by_kind": _object({kind: COUNT for kind in GROUP_KINDS}),
+                    "by_stars": _object(
+                        {level: COUNT for level in ("5", "4", "3", "0")},
+                        description="By current stars; 0: none (never rated, below three stars, or expired).",
+                    ),
+                }
+            ),
+            "by_edition": {"type": "array", "items": {"$ref": "#/components/schemas/EditionFigures"}},
+            "by_community": {"type": "array", "items": {"$ref": "#/components/schemas/CommunityFigures"}},
+            "activities_by_month": {
+                "type": "array",
+                "items": _object({"month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "activities": COUNT}),
+                "description": "Confirmed activities per month (Beijing), every month from the first to the last.",
+            },
+        }
+    ),
+    "PublicGroup": _object(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "kind": {"type": "string", "enum": GROUP_KINDS},
+            "community": {"type": "string"},
+            "street": {"type": "string"},
+            "district": {"type": "string"},
+            "current_stars": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "stars": {"type": "integer", "enum": [3, 4, 5]},
+                            "year": {"type": "integer"},
+                            "expires_on": {"type": "string", "format": "date"},
+                        }
+                    ),
+                ],
+                "description": "The newest final rating not older than three years; null when none.",
+            },
+            "activities_confirmed": COUNT,
+            "residents_served": COUNT,
+            "links": _object({"page": {"type": "string", "description": "Path of the group's public page."}}),
+        }
+    ),
+    "PublicGroups": _object(
+        {
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "total": COUNT,
+            "next_page": {"type": ["integer", "null"], "minimum": 2},
+            "groups": {"type": "array", "items": {"$ref": "#/components/schemas/PublicGroup"}},
+        }
+    ),
     "Results": _object(
         {
             "edition": {"$ref": "#/components/schemas/Edition"},
@@ -238,6 +351,30 @@ def _final_operation(operation_id: str, summary: str, schema: str) -> dict:
     }
 
 
+DISTRICT_ID = {
+    "name": "district_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+
+
+def _figures_operation(operation_id: str, period: str, parameters: list[dict]) -> dict:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": f"A district's figures (数据总览) {period}, counted from the records: editions, proposals, "
+            "funded projects, money, confirmed activities, residents served, volunteer hours, groups.",
+            "parameters": [DISTRICT_ID, *parameters],
+            "responses": {
+                "200": _ok("The figures.", {"$ref": "#/components/schemas/DistrictFigures"}),
+                "404": _error("No such district, or no such edition in it."),
+                "429": RATE_LIMITED,
+            },
+        }
+    }
+
+
 def openapi_document() -> dict:
     """The OpenAPI 3.1 document of /api/v1 (paths relative to the server URL /api/v1)."""
     return {
@@ -246,7 +383,8 @@ def openapi_document() -> dict:
             "title": "公益微创投平台 open data API",
             "version": "1.0.0",
             "description": "Published results (公示) of the micro-grant competitions: public lists only, "
-            "applicants' names masked. No authentication. Times are ISO 8601 in Beijing time; money is "
+            "applicants' names masked; the districts' figures and their rated resident groups (aggregates and "
+            "public facts only). No authentication. Times are ISO 8601 in Beijing time; money is "
             "integer fen plus a yuan string; scores are strings with two decimals.",
         },
         "servers": [{"url": "/api/v1"}],
@@ -305,6 +443,62 @@ def openapi_document() -> dict:
                 "approved, disbursed, spent by budget category, returned.",
                 "Accounts",
             ),
+            "/districts/{district_id}/figures": _figures_operation("getDistrictFigures", "over all time", []),
+            "/districts/{district_id}/figures/editions/{edition_id}": _figures_operation(
+                "getDistrictEditionFigures",
+                "in one of its editions (activities and groups: those grown from its funded projects)",
+                [EDITION_ID],
+            ),
+            "/districts/{district_id}/figures/years/{year}": _figures_operation(
+                "getDistrictYearFigures",
+                "in one calendar year, Beijing time (each record by its own date)",
+                [
+                    {
+                        "name": "year",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                    }
+                ],
+            ),
+            "/groups": {
+                "get": {
+                    "operationId": "listPublicGroups",
+                    "summary": "Resident groups (三自组织) a final star-rating list named: public facts, current "
+                    "stars, confirmed activities and residents served. Never a member or a phone number.",
+                    "parameters": [
+                        {
+                            "name": "district",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                        },
+                        {
+                            "name": "community",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                        },
+                        {
+                            "name": "kind",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": GROUP_KINDS},
+                        },
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                        },
+                    ],
+                    "responses": {
+                        "200": _ok("A page of groups.", {"$ref": "#/components/schemas/PublicGroups"}),
+                        "400": _error("A query parameter is not valid."),
+                        "429": RATE_LIMITED,
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",

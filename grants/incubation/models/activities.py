@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import UTCDateTime, db, utcnow
@@ -42,10 +42,13 @@ class Activity(db.Model):
         CheckConstraint("served >= 0", name="served_not_negative"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("status <> 'confirmed' OR confirmed_by_id IS NOT NULL", name="confirmed_has_confirmer"),
+        # Covers the figures' sums (grants/figures/queries.py): a group's confirmed activities, their
+        # dates and residents served are read from the index alone, never from the wide rows.
+        Index("ix_group_activities_group_status_start", "group_id", "status", "starts_at", "served"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("resident_groups.id", ondelete="RESTRICT"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("resident_groups.id", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -92,10 +95,12 @@ class VolunteerHours(db.Model):
     __table_args__ = (
         UniqueConstraint("activity_id", "member_id"),
         CheckConstraint("halves > 0", name="halves_positive"),
+        # Covers the figures' sum of hours per activity (grants/figures/queries.py).
+        Index("ix_volunteer_hours_activity_halves", "activity_id", "halves"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("group_activities.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("group_activities.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("group_members.id", ondelete="RESTRICT"), index=True)
     halves: Mapped[int] = mapped_column(Integer)  # 3 = 1.5 h
 

@@ -179,15 +179,19 @@ def open_objections(session: Session, campaign_id: int) -> list[StarObjection]:
     )
 
 
+def rated_group_ids():
+    """The ids of groups with a final rating of three stars or more (a subquery): the groups whose
+    name a final star-rating list made public, so they have a public page (and are open data)."""
+    return (
+        select(StarNomination.group_id)
+        .join(StarCampaign, StarCampaign.id == StarNomination.campaign_id)
+        .where(StarCampaign.status == CampaignStatus.FINAL.value, StarNomination.decided_stars >= 3)
+    )
+
+
 def public_group_ids(session: Session) -> set[int]:
     """Groups with a final rating: they have a public page."""
-    return set(
-        session.scalars(
-            select(StarNomination.group_id)
-            .join(StarCampaign, StarCampaign.id == StarNomination.campaign_id)
-            .where(StarCampaign.status == CampaignStatus.FINAL.value, StarNomination.decided_stars >= 3)
-        )
-    )
+    return set(session.scalars(rated_group_ids()))
 
 
 def street_sheets_waiting(session: Session, user) -> list[tuple[int, str, int]]:

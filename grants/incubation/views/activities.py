@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from grants import params
 from grants.db import db, unit_of_work
 from grants.errors import DomainError
 from grants.incubation import activities, activity_queries, policy, queries
@@ -212,10 +213,15 @@ def community_activities(community_id: int):
     community = community_or_404(community_id)
     status = request.args.get("status", "")
     status = status if status in ACTIVITY_STATUS_LABELS else ""
+    year, edition_id = params.year_arg(), params.int_arg("edition")
     return render_template(
         "incubation/community_activities.html",
         community=community,
-        rows=activity_queries.community_activities(db.session, community.id, status=status),
+        rows=activity_queries.community_activities(
+            db.session, community.id, status=status, year=year, edition_id=edition_id
+        ),
+        year=year,
+        edition_id=edition_id,
         counts=activity_queries.community_status_counts(db.session, community.id),
         status=status,
         statuses=ACTIVITY_STATUS_LABELS,

@@ -14,8 +14,15 @@ from grants.funding import policy as funding_policy
 from grants.funding.models import Grant
 from grants.incubation import listing, policy, queries, service
 from grants.incubation.forms import FilingForm, FromGrantForm, GroupForm, MemberForm
+from grants.incubation.listing import GroupFilters
 from grants.incubation.models import GroupStatus
-from grants.incubation.states import GROUP_KIND_LABELS, GROUP_STATUS_LABELS, group_machine, group_status_label
+from grants.incubation.states import (
+    GROUP_KIND_LABELS,
+    GROUP_STATUS_LABELS,
+    STAR_FILTERS,
+    group_machine,
+    group_status_label,
+)
 from grants.incubation.views import bp, community_or_404, group_or_404, member_or_404, refuse_unless
 from grants.results.masking import mask_mobile
 
@@ -35,18 +42,17 @@ def index():
 @login_required
 def community_groups(community_id: int):
     community = community_or_404(community_id)
-    kind = request.args.get("kind", "") if request.args.get("kind", "") in GROUP_KIND_LABELS else ""
-    status = request.args.get("status", "") if request.args.get("status", "") in GROUP_STATUS_LABELS else ""
+    filters = GroupFilters.from_args(request.args)
     may_create = policy.can_create_group(current_user, community)
     return render_template(
         "incubation/community.html",
         community=community,
-        rows=queries.community_groups(db.session, community.id, kind=kind, status=status),
+        rows=listing.list_groups(db.session, listing.community_scope(community.id), filters),
         counts=listing.counts(db.session, listing.community_scope(community.id)),
-        kind=kind,
-        status=status,
+        filters=filters,
         kinds=GROUP_KIND_LABELS,
         statuses=GROUP_STATUS_LABELS,
+        star_filters=STAR_FILTERS,
         may_create=may_create,
         grants=queries.grants_without_group(db.session, community.id) if may_create else [],
     )

@@ -4,19 +4,15 @@ filters by kind, status and place, counts per kind and status; a fixed number of
 from __future__ import annotations
 
 from flask import abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404
 from grants.incubation import listing, policy
 from grants.incubation.listing import GroupFilters
-from grants.incubation.states import GROUP_KIND_LABELS, GROUP_STATUS_LABELS
+from grants.incubation.states import GROUP_KIND_LABELS, GROUP_STATUS_LABELS, STAR_FILTERS
 from grants.incubation.views import bp
 from grants.org.models import District, Street
-
-# The stars filter's choices: current stars, or none (never rated, below three stars, or expired).
-STAR_FILTERS = ((5, _l("五星")), (4, _l("四星")), (3, _l("三星")), (0, _l("无星级")))
 
 
 def _render(title: str, scope, filters: GroupFilters, **places):

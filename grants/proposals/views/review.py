@@ -25,7 +25,7 @@ from grants.proposals import budget_rules as budget_rules_service
 from grants.proposals import policy, queries, service, versions
 from grants.proposals.forms import BudgetCategoryForm
 from grants.proposals.models import BudgetCategory, ProposalVersion
-from grants.proposals.states import PROPOSAL_STATUS_LABELS
+from grants.proposals.states import PROPOSAL_STATUS_LABELS, RECEIVED
 from grants.proposals.views import bp
 from grants.proposals.views.drafts import load_visible
 from grants.timeutil import local_to_utc, now, to_local
@@ -52,10 +52,12 @@ def edition_list(edition_id: int):
         abort(403)
     status = request.args.get("status")
     flt = queries.ProposalFilter(
-        status=status if status in PROPOSAL_STATUS_LABELS else None,
+        status=status if status in PROPOSAL_STATUS_LABELS or status == RECEIVED else None,
         community_id=params.int_arg("community", label=_("社区")),
         category_id=params.int_arg("category", label=_("服务领域")),
         search=(request.args.get("q") or "").strip()[:50] or None,
+        street_id=params.int_arg("street", label=_("街道")),
+        year=params.year_arg(),
     )
     per_page, page = current_app.config["PER_PAGE"], params.page_arg()
     rows, total = queries.edition_proposals(db.session, current_user, edition, flt, page=page, per_page=per_page)
