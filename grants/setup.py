@@ -14,7 +14,7 @@ from grants import PROJECT_ROOT, http_cache, money, templating, timeutil
 from grants.db import db
 from grants.errors import ConcurrentChange
 from grants.extensions import babel, csrf, limiter, login_manager, migrate
-from grants.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, select_babel_locale
+from grants.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, rendering_gettext, select_babel_locale
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -238,6 +238,7 @@ def register_template_helpers(app: Flask) -> None:
             "nav_items": nav_items,
             "role_label": role_label,
             "scope_label": scope_label,
+            **rendering_gettext(),
         }
 
 
