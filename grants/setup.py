@@ -227,19 +227,19 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdate"] = lambda v: timeutil.format_local(v, "%Y-%m-%d")
     app.jinja_env.filters["deadline"] = timeutil.format_deadline  # ends of periods: "… 24:00"
 
+    app.jinja_env.globals.update(
+        auth_policy=auth_policy,
+        language_names=LANGUAGE_NAMES,
+        nav_items=nav_items,
+        role_label=role_label,
+        scope_label=scope_label,
+    )
+
     @app.context_processor
-    def inject_globals():
+    def inject_locale():
+        # What depends on the request: its language, and `_` bound to its catalog.
         locale = str(get_locale() or "zh_Hans_CN")
-        return {
-            "auth_policy": auth_policy,
-            "current_locale": locale,
-            "html_lang": html_lang(locale),
-            "language_names": LANGUAGE_NAMES,
-            "nav_items": nav_items,
-            "role_label": role_label,
-            "scope_label": scope_label,
-            **rendering_gettext(),
-        }
+        return {"current_locale": locale, "html_lang": html_lang(locale), **rendering_gettext()}
 
 
 def register_cli(app: Flask) -> None:

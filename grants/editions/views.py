@@ -31,9 +31,11 @@ def _refused(err: DomainError, form=None) -> None:
         flash(str(err), "error")
 
 
-@bp.app_context_processor
-def _labels():
-    return {"labels": labels, "edition_status_label": edition_status_label, "round_status_label": round_status_label}
+@bp.record_once
+def _labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {"labels": labels, "edition_status_label": edition_status_label, "round_status_label": round_status_label}
+    )
 
 
 @bp.get("/")

@@ -22,9 +22,9 @@ from grants.reports.responses import attachment_headers
 from grants.timeutil import now
 
 
-@bp.app_context_processor
-def _agreement_labels():
-    return {"account_change_status_label": agreement.account_change_status_label}
+@bp.record_once
+def _agreement_labels(state) -> None:
+    state.app.jinja_env.globals.update({"account_change_status_label": agreement.account_change_status_label})
 
 
 def _fail(form, err: DomainError) -> None:

@@ -23,15 +23,17 @@ from grants.proposals.views.drafts import load_visible
 bp = Blueprint("judging", __name__, url_prefix="/review")
 
 
-@bp.app_context_processor
-def _judging_labels():
+@bp.record_once
+def _judging_labels(state) -> None:
     from grants.judging.states import sheet_status_label, withdrawal_cause_label
 
-    return {
-        "sheet_status_label": sheet_status_label,
-        "withdrawal_cause_label": withdrawal_cause_label,
-        "aggregation_label": aggregation_label,
-    }
+    state.app.jinja_env.globals.update(
+        {
+            "sheet_status_label": sheet_status_label,
+            "withdrawal_cause_label": withdrawal_cause_label,
+            "aggregation_label": aggregation_label,
+        }
+    )
 
 
 @bp.app_template_filter("points")
