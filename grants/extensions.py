@@ -1,8 +1,10 @@
 """Flask extensions, created here and bound to the app in create_app()."""
 
+from functools import cached_property
+
+import flask_babel
 import flask_login
 from flask import current_app
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -23,6 +25,16 @@ class LoginManager(flask_login.LoginManager):
         if opened is not None and not refresh and "_remember" not in opened:
             return response
         return super()._update_remember_cookie(response)
+
+
+class Babel(flask_babel.Babel):
+    """Flask-Babel's, with a message domain that keeps each request's catalog (grants/i18n.py)."""
+
+    @cached_property
+    def domain_instance(self):
+        from grants.i18n import KeptCatalogDomain
+
+        return KeptCatalogDomain(domain=self.domain)
 
 
 login_manager = LoginManager()

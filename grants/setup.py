@@ -14,7 +14,7 @@ from grants import PROJECT_ROOT, http_cache, money, templating, timeutil
 from grants.db import db
 from grants.errors import ConcurrentChange
 from grants.extensions import babel, csrf, limiter, login_manager, migrate
-from grants.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, select_babel_locale
+from grants.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, rendering_gettext, select_babel_locale
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -233,18 +233,19 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdate"] = lambda v: timeutil.format_local(v, "%Y-%m-%d")
     app.jinja_env.filters["deadline"] = timeutil.format_deadline  # ends of periods: "… 24:00"
 
+    app.jinja_env.globals.update(
+        auth_policy=auth_policy,
+        language_names=LANGUAGE_NAMES,
+        nav_items=nav_items,
+        role_label=role_label,
+        scope_label=scope_label,
+    )
+
     @app.context_processor
-    def inject_globals():
+    def inject_locale():
+        # What depends on the request: its language, and `_` bound to its catalog.
         locale = str(get_locale() or "zh_Hans_CN")
-        return {
-            "auth_policy": auth_policy,
-            "current_locale": locale,
-            "html_lang": html_lang(locale),
-            "language_names": LANGUAGE_NAMES,
-            "nav_items": nav_items,
-            "role_label": role_label,
-            "scope_label": scope_label,
-        }
+        return {"current_locale": locale, "html_lang": html_lang(locale), **rendering_gettext()}
 
 
 def register_cli(app: Flask) -> None:

@@ -15,6 +15,13 @@ def _grants(user, role: Role) -> list[RoleGrant]:
     return [g for g in user.grants if g.role == role.value]
 
 
+def held_roles(user) -> set[str]:
+    """The roles the user holds, in any scope (each check below asks for one role's scopes)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return {g.role for g in user.grants}
+
+
 def organizer_district_ids(user) -> set[int]:
     return {g.district_id for g in _grants(user, Role.ORGANIZER)}
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404, unit_of_work
-from grants.editions import labels, policy, service
+from grants.editions import labels, policy, queries, service
 from grants.editions.forms import CriterionForm, EditionForm, RoundForm, TransitionForm
 from grants.editions.models import Criterion, Edition, Round
 from grants.editions.states import edition_machine, edition_status_label, round_status_label
@@ -31,9 +31,11 @@ def _refused(err: DomainError, form=None) -> None:
         flash(str(err), "error")
 
 
-@bp.app_context_processor
-def _labels():
-    return {"labels": labels, "edition_status_label": edition_status_label, "round_status_label": round_status_label}
+@bp.record_once
+def _labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {"labels": labels, "edition_status_label": edition_status_label, "round_status_label": round_status_label}
+    )
 
 
 @bp.get("/")
@@ -127,15 +129,14 @@ def edit(edition_id: int):
 @bp.get("/<int:edition_id>")
 @login_required
 def detail(edition_id: int):
-    edition = get_or_404(Edition, edition_id)
+    edition = queries.edition_with_categories(db.session, edition_id) or abort(404)
     _require(policy.can_manage_edition(current_user, edition))
     return render_template(
         "editions/detail.html",
         edition=edition,
-        rounds=service.rounds_of(db.session, edition.id),
+        rounds=queries.round_cards(db.session, edition.id),
         options=edition_machine.options(edition, current_user),
         steps=edition_machine.pending_steps(edition),
-        form=TransitionForm(),
     )
 
 

@@ -23,9 +23,9 @@ from grants.timeutil import now
 from grants.uploads import uploaded
 
 
-@bp.app_context_processor
-def _agreement_labels():
-    return {"account_change_status_label": agreement.account_change_status_label}
+@bp.record_once
+def _agreement_labels(state) -> None:
+    state.app.jinja_env.globals.update({"account_change_status_label": agreement.account_change_status_label})
 
 
 def _fail(form, err: DomainError) -> None:

@@ -19,9 +19,10 @@ from grants.funding.models import Disbursement, Tranche
 from grants.funding.views import bp, grant_or_404
 
 
-@bp.app_context_processor
-def _payment_day():
-    return {"local_today": timeutil.today}  # the payment form's default date (Asia/Shanghai)
+@bp.record_once
+def _payment_day(state) -> None:
+    # The payment form's default date (Asia/Shanghai).
+    state.app.jinja_env.globals.update({"local_today": timeutil.today})
 
 
 def _act(grant_id: int, action: Callable[..., object], done: str, **values) -> object:

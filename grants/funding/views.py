@@ -127,9 +127,11 @@ def grant_or_404(grant_id: int) -> Grant:
     return grant
 
 
-@bp.app_context_processor
-def _grant_labels():
-    return {"grant_status_label": grant_status_label, "report_status_label": report_status_label}
+@bp.record_once
+def _grant_labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {"grant_status_label": grant_status_label, "report_status_label": report_status_label}
+    )
 
 
 @bp.get("/grants/<int:grant_id>")

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants import audit
@@ -104,20 +104,35 @@ def combines_rounds(session: Session, rnd: Round) -> bool:
     return _combines(scoring_rounds(session, rnd.edition_id), rnd)
 
 
+# The statements a ranking reads, built once: the organizer's round page computes a ranking on
+# every visit while the round is open (issue 12 item 9).
+_EDITION_ROUNDS = (
+    select(Round)
+    .where(Round.edition_id == bindparam("edition_id"))
+    .order_by(Round.position)
+    .options(lazyload(Round.edition), lazyload(Round.criteria))
+)
+
+
 def edition_rounds(session: Session, edition_id: int) -> list[Round]:
     """Every round of the edition by position, in one query (criteria are read only where a
     round's maximum is needed; ``rnd`` itself comes from the identity map as loaded)."""
-    return list(
-        session.scalars(
-            select(Round)
-            .where(Round.edition_id == edition_id)
-            .order_by(Round.position)
-            .options(lazyload(Round.edition), lazyload(Round.criteria))
-        ).unique()
-    )
+    return list(session.scalars(_EDITION_ROUNDS, {"edition_id": edition_id}).unique())
 
 
 _UNKNOWN = object()
+_ADVANCED_FROM = (
+    select(RoundResult.proposal_id)
+    .join(Proposal, Proposal.id == RoundResult.proposal_id)
+    .where(
+        RoundResult.round_id == bindparam("round_id"),
+        RoundResult.advanced.is_(True),
+        Proposal.status != ProposalStatus.WITHDRAWN.value,
+    )
+)
+_IN_EDITION_WITH_STATUS = select(Proposal.id).where(
+    Proposal.edition_id == bindparam("edition_id"), Proposal.status == bindparam("status")
+)
 
 
 def proposal_ids_in_round(session: Session, rnd: Round, *, before=_UNKNOWN) -> list[int]:
@@ -127,19 +142,9 @@ def proposal_ids_in_round(session: Session, rnd: Round, *, before=_UNKNOWN) -> l
     if before is _UNKNOWN:
         before = preceding_round(session, rnd)
     if before is not None and before.kind == RoundKind.SCORING:
-        query = (
-            select(RoundResult.proposal_id)
-            .join(Proposal, Proposal.id == RoundResult.proposal_id)
-            .where(
-                RoundResult.round_id == before.id,
-                RoundResult.advanced.is_(True),
-                Proposal.status != ProposalStatus.WITHDRAWN.value,
-            )
-        )
-    else:
-        wanted = ProposalStatus.ELIGIBLE.value if before is not None else ProposalStatus.SUBMITTED.value
-        query = select(Proposal.id).where(Proposal.edition_id == rnd.edition_id, Proposal.status == wanted)
-    return sorted(session.scalars(query))
+        return sorted(session.scalars(_ADVANCED_FROM, {"round_id": before.id}))
+    wanted = ProposalStatus.ELIGIBLE.value if before is not None else ProposalStatus.SUBMITTED.value
+    return sorted(session.scalars(_IN_EDITION_WITH_STATUS, {"edition_id": rnd.edition_id, "status": wanted}))
 
 
 def proposals_in_round(session: Session, rnd: Round) -> list[Proposal]:
@@ -149,38 +154,52 @@ def proposals_in_round(session: Session, rnd: Round) -> list[Proposal]:
     return list(session.scalars(select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.id)).unique())
 
 
+_JUDGE_TOTALS = (
+    select(Assignment.judge_id, Assignment.proposal_id, func.sum(Score.points))
+    .join(Score, Score.assignment_id == Assignment.id)
+    .where(
+        Assignment.round_id == bindparam("round_id"),
+        Assignment.status == SheetStatus.SUBMITTED.value,
+        ~integrity.in_conflict(bindparam("edition_id")),
+    )
+    .group_by(Assignment.judge_id, Assignment.proposal_id)
+)
+
+
 def judge_totals(session: Session, rnd: Round) -> dict[int, dict[int, Decimal]]:
     """{judge: {proposal: total}} over the round's submitted sheets, in one aggregate query.
 
     A sheet whose judge has a declared conflict with the proposal never counts, whatever its status.
     """
-    rows = session.execute(
-        select(Assignment.judge_id, Assignment.proposal_id, func.sum(Score.points))
-        .join(Score, Score.assignment_id == Assignment.id)
-        .where(
-            Assignment.round_id == rnd.id,
-            Assignment.status == SheetStatus.SUBMITTED.value,
-            ~integrity.in_conflict(rnd.edition_id),
-        )
-        .group_by(Assignment.judge_id, Assignment.proposal_id)
-    )
+    rows = session.execute(_JUDGE_TOTALS, {"round_id": rnd.id, "edition_id": rnd.edition_id})
     totals: dict[int, dict[int, Decimal]] = defaultdict(dict)
     for judge_id, proposal_id, total in rows:
         totals[judge_id][proposal_id] = Decimal(total).quantize(Decimal("0.01"))
     return totals
 
 
+_GROUP_WEIGHTS = select(JudgeGroup.id, JudgeGroup.weight_percent).where(JudgeGroup.round_id == bindparam("round_id"))
+_GROUP_MEMBERS = select(JudgeGroupMember.judge_id, JudgeGroupMember.group_id).where(
+    JudgeGroupMember.round_id == bindparam("round_id")
+)
+
+
 def groups_of_round(session: Session, rnd: Round) -> tuple[dict[int, int], dict[int, int]]:
     """(judge → group, group → weight) of a round's judge groups; empty when it has none."""
-    weights = dict(
-        session.execute(select(JudgeGroup.id, JudgeGroup.weight_percent).where(JudgeGroup.round_id == rnd.id)).all()
-    )
-    members = dict(
-        session.execute(
-            select(JudgeGroupMember.judge_id, JudgeGroupMember.group_id).where(JudgeGroupMember.round_id == rnd.id)
-        ).all()
-    )
+    weights = dict(session.execute(_GROUP_WEIGHTS, {"round_id": rnd.id}).all())
+    members = dict(session.execute(_GROUP_MEMBERS, {"round_id": rnd.id}).all())
     return members, weights
+
+
+_ROUND_SCORES = select(RoundResult.round_id, RoundResult.proposal_id, RoundResult.round_score).where(
+    RoundResult.round_id.in_(bindparam("round_ids", expanding=True))
+)
+_SUBMITTED_AT = select(Proposal.id, Proposal.submitted_at).where(Proposal.edition_id == bindparam("edition_id"))
+_MISSING_SHEETS = (
+    select(func.count())
+    .select_from(Assignment)
+    .where(Assignment.round_id == bindparam("round_id"), Assignment.status == SheetStatus.ASSIGNED.value)
+)
 
 
 def _earlier_scores(session: Session, rounds: list[Round]) -> dict[int, dict[int, Decimal]]:
@@ -188,11 +207,7 @@ def _earlier_scores(session: Session, rounds: list[Round]) -> dict[int, dict[int
     if not rounds:
         return {}
     by_round: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    rows = session.execute(
-        select(RoundResult.round_id, RoundResult.proposal_id, RoundResult.round_score).where(
-            RoundResult.round_id.in_([r.id for r in rounds])
-        )
-    )
+    rows = session.execute(_ROUND_SCORES, {"round_ids": [r.id for r in rounds]})
     for round_id, proposal_id, value in rows:
         by_round[round_id][proposal_id] = value
     return by_round
@@ -223,9 +238,7 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
     previous = [r for r in rounds if r.position < rnd.position]
     earlier = _earlier_scores(session, [r for r in weighted_rounds if r.id != rnd.id] + previous[-1:])
     previous_scores = earlier.get(previous[-1].id, {}) if previous else {}
-    submitted_at = dict(
-        session.execute(select(Proposal.id, Proposal.submitted_at).where(Proposal.edition_id == rnd.edition_id)).all()
-    )
+    submitted_at = dict(session.execute(_SUBMITTED_AT, {"edition_id": rnd.edition_id}).all())
 
     entries, own = [], {}
     for proposal_id in sorted(raw):
@@ -269,11 +282,7 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
         for r in ranked
     ]
     all_totals = [float(t) for by_proposal in totals.values() for t in by_proposal.values()]
-    missing = session.scalar(
-        select(func.count())
-        .select_from(Assignment)
-        .where(Assignment.round_id == rnd.id, Assignment.status == SheetStatus.ASSIGNED.value)
-    )
+    missing = session.scalar(_MISSING_SHEETS, {"round_id": rnd.id})
     held, withdrawn = integrity.blocking_sheets(session, rnd)
     return Ranking(
         rows=rows,
@@ -428,17 +437,19 @@ class ProposalLabel(NamedTuple):
     community_name: str | None
 
 
+_PROPOSAL_LABELS = (
+    select(Proposal.id, Proposal.title, Community.name)
+    .outerjoin(Community, Community.id == Proposal.community_id)
+    .where(Proposal.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def proposal_labels(session: Session, ids) -> dict[int, ProposalLabel]:
     """{id: (id, title, community name)} in one query: what a ranking table shows of each proposal."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(Proposal.id, Proposal.title, Community.name)
-        .outerjoin(Community, Community.id == Proposal.community_id)
-        .where(Proposal.id.in_(ids))
-    )
-    return {row[0]: ProposalLabel(*row) for row in rows}
+    return {row[0]: ProposalLabel(*row) for row in session.execute(_PROPOSAL_LABELS, {"ids": ids})}
 
 
 def load_proposals(session: Session, ids) -> dict[int, Proposal]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from grants.auth import policy as auth_policy
@@ -41,17 +41,21 @@ def in_conflict(edition_id):
     )
 
 
+# Built once: asked on every visit of a score sheet.
+_DECLARED_CONFLICT = select(ConflictOfInterest.id).where(
+    ConflictOfInterest.edition_id == bindparam("edition_id"),
+    ConflictOfInterest.judge_id == bindparam("judge_id"),
+    ConflictOfInterest.proposal_id == bindparam("proposal_id"),
+)
+
+
 def has_conflict(session: Session, assignment: Assignment) -> bool:
-    return (
-        session.scalar(
-            select(ConflictOfInterest.id).where(
-                ConflictOfInterest.edition_id == assignment.round.edition_id,
-                ConflictOfInterest.judge_id == assignment.judge_id,
-                ConflictOfInterest.proposal_id == assignment.proposal_id,
-            )
-        )
-        is not None
-    )
+    values = {
+        "edition_id": assignment.round.edition_id,
+        "judge_id": assignment.judge_id,
+        "proposal_id": assignment.proposal_id,
+    }
+    return session.scalar(_DECLARED_CONFLICT, values) is not None
 
 
 def sheet_block(
@@ -183,18 +187,12 @@ class BlockedSheet:
     reason: str | None
 
 
-def blocking_sheets(session: Session, rnd: Round) -> tuple[list[BlockedSheet], list[BlockedSheet]]:
-    """(held, to reassign) sheets of a round, in one query.
-
-    Held sheets wait for the organizer. In a round with k judges per proposal, a withdrawn sheet
-    (or a submitted one whose judge has since been found in conflict) leaves its proposal short
-    and must be reassigned; a panel round simply has one judge fewer for that proposal.
-    """
-    conflicted = and_(Assignment.status == SheetStatus.SUBMITTED.value, in_conflict(rnd.edition_id))
+def _blocking_sheets_query(*, panel: bool):
+    conflicted = and_(Assignment.status == SheetStatus.SUBMITTED.value, in_conflict(bindparam("edition_id")))
     wanted = [Assignment.status == SheetStatus.HELD.value]
-    if rnd.mode != ScoringMode.PANEL:
+    if not panel:
         wanted += [Assignment.status == SheetStatus.WITHDRAWN.value, conflicted]
-    rows = session.execute(
+    return (
         select(
             Assignment.id,
             Assignment.proposal_id,
@@ -207,9 +205,24 @@ def blocking_sheets(session: Session, rnd: Round) -> tuple[list[BlockedSheet], l
         )
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .join(User, User.id == Assignment.judge_id)
-        .where(Assignment.round_id == rnd.id, or_(*wanted))
+        .where(Assignment.round_id == bindparam("round_id"), or_(*wanted))
         .order_by(Assignment.proposal_id, Assignment.judge_id)
-    ).all()
+    )
+
+
+# Built once (the organizer's round pages read them on every visit): a panel round, or not.
+_BLOCKING_SHEETS = {panel: _blocking_sheets_query(panel=panel) for panel in (True, False)}
+
+
+def blocking_sheets(session: Session, rnd: Round) -> tuple[list[BlockedSheet], list[BlockedSheet]]:
+    """(held, to reassign) sheets of a round, in one query.
+
+    Held sheets wait for the organizer. In a round with k judges per proposal, a withdrawn sheet
+    (or a submitted one whose judge has since been found in conflict) leaves its proposal short
+    and must be reassigned; a panel round simply has one judge fewer for that proposal.
+    """
+    query = _BLOCKING_SHEETS[rnd.mode == ScoringMode.PANEL]
+    rows = session.execute(query, {"round_id": rnd.id, "edition_id": rnd.edition_id}).all()
     sheets = [BlockedSheet(*row) for row in rows]
     held = [s for s in sheets if s.status == SheetStatus.HELD]
     return held, [s for s in sheets if s.status != SheetStatus.HELD]

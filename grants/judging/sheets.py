@@ -251,15 +251,18 @@ class MissingSheet(NamedTuple):
     title: str
 
 
+_PROGRESS = (
+    select(Assignment.id, Assignment.judge_id, User.display_name, Assignment.status, Proposal.title)
+    .join(User, User.id == Assignment.judge_id)
+    .join(Proposal, Proposal.id == Assignment.proposal_id)
+    .where(Assignment.round_id == bindparam("round_id"))
+    .order_by(Assignment.judge_id, Assignment.proposal_id)
+)
+
+
 def progress_by_judge(session: Session, rnd: Round) -> list[tuple[JudgeRef, int, int, list[MissingSheet]]]:
     """(judge, assigned, submitted, missing sheets) for the round's completeness view, in one query."""
-    rows = session.execute(
-        select(Assignment.id, Assignment.judge_id, User.display_name, Assignment.status, Proposal.title)
-        .join(User, User.id == Assignment.judge_id)
-        .join(Proposal, Proposal.id == Assignment.proposal_id)
-        .where(Assignment.round_id == rnd.id)
-        .order_by(Assignment.judge_id, Assignment.proposal_id)
-    )
+    rows = session.execute(_PROGRESS, {"round_id": rnd.id})
     by_judge: dict[int, tuple[JudgeRef, list]] = {}
     for assignment_id, judge_id, name, status, title in rows:
         judge, sheets = by_judge.setdefault(judge_id, (JudgeRef(judge_id, name), []))

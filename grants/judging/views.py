@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import defaultload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import defaultload, joinedload
 
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import labels
@@ -23,15 +24,17 @@ from grants.proposals.views.drafts import load_visible
 bp = Blueprint("judging", __name__, url_prefix="/review")
 
 
-@bp.app_context_processor
-def _judging_labels():
+@bp.record_once
+def _judging_labels(state) -> None:
     from grants.judging.states import sheet_status_label, withdrawal_cause_label
 
-    return {
-        "sheet_status_label": sheet_status_label,
-        "withdrawal_cause_label": withdrawal_cause_label,
-        "aggregation_label": aggregation_label,
-    }
+    state.app.jinja_env.globals.update(
+        {
+            "sheet_status_label": sheet_status_label,
+            "withdrawal_cause_label": withdrawal_cause_label,
+            "aggregation_label": aggregation_label,
+        }
+    )
 
 
 @bp.app_template_filter("points")
@@ -152,9 +155,17 @@ def close_round(round_id: int):
 # --- scoring rounds -------------------------------------------------------------------------------
 
 
+# The round with its criteria, its edition and district in one statement built once; the round
+# pages never list the edition's categories.
+_SCORING_ROUND = (
+    select(Round)
+    .where(Round.id == bindparam("round_id"))
+    .options(joinedload(Round.criteria), defaultload(Round.edition).lazyload(Edition.categories))
+)
+
+
 def scoring_round_for_organizer(round_id: int) -> Round:
-    # The round pages never list the edition's categories: not loaded with the round's edition.
-    rnd = db.session.get(Round, round_id, options=[defaultload(Round.edition).lazyload(Edition.categories)])
+    rnd = db.session.execute(_SCORING_ROUND, {"round_id": round_id}).unique().scalar_one_or_none()
     if rnd is None:
         abort(404)
     if rnd.kind != RoundKind.SCORING:

@@ -4,41 +4,58 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from grants.auth import policy
+from grants.auth.models import Role
 from grants.db import db
-from grants.figures import policy as figures_policy
+from grants.i18n import request_translations
 from grants.notifications import service as notifications
+
+
+def N_(text: str) -> str:
+    """Babel's marker: the text goes into the catalog; it is translated where it is shown."""
+    return text
+
+
+# (endpoint, label) by who sees them; the labels are translated when the menu is built.
+_EVERYONE = (("main.index", N_("首页")), ("public.index", N_("评选结果")))
+_SIGNED_IN = (("proposals.mine", N_("我的申报")), ("incubation.index", N_("三自组织")))
+_RATINGS = ("ratings.index", N_("星级评定"))
+_FIGURES = ("figures.index", N_("数据总览"))  # whoever may read the figures of some place
+_JUDGE = ("judging.queue", N_("评审任务"))
+_FINANCE = ("funding.queue", N_("拨款待办"))
+_GRANTS = ("funding.editions", N_("资助项目"))
+_ORGANIZER = (
+    ("editions.index", N_("大赛届次")),
+    ("org.index", N_("组织架构")),
+    ("roles.index", N_("角色管理")),
+    ("audit.index", N_("操作日志")),
+    ("audit.security", N_("安全日志")),
+)
 
 
 def nav_items(user) -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the main menu."""
-    items: list[tuple[str, str]] = [("main.index", _l("首页")), ("public.index", _l("评选结果"))]
-    if getattr(user, "is_authenticated", False):
-        items.append(("proposals.mine", _l("我的申报")))
-        items.append(("incubation.index", _l("三自组织")))
-        unread = _unread_count(user)
-        items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else _l("消息")))
-    if policy.is_organizer(user) or policy.is_staff(user):
-        items.append(("ratings.index", _l("星级评定")))
-    if figures_policy.can_view_any(user):
-        items.append(("figures.index", _l("数据总览")))
-    if policy.is_judge(user):
-        items.append(("judging.queue", _l("评审任务")))
-    if policy.is_finance(user):
-        items.append(("funding.queue", _l("拨款待办")))
-    if policy.is_finance(user) or policy.is_organizer(user):
-        items.append(("funding.editions", _l("资助项目")))
-    if policy.is_organizer(user):
-        items += [
-            ("editions.index", _l("大赛届次")),
-            ("org.index", _l("组织架构")),
-            ("roles.index", _l("角色管理")),
-            ("audit.index", _l("操作日志")),
-            ("audit.security", _l("安全日志")),
-        ]
-    return items
+    translate = request_translations().ugettext
+    items = [(endpoint, translate(label)) for endpoint, label in _EVERYONE]
+    if not getattr(user, "is_authenticated", False):
+        return items
+    items += [(endpoint, translate(label)) for endpoint, label in _SIGNED_IN]
+    unread = _unread_count(user)
+    items.append(("notifications.index", _("消息（%(n)d条未读）", n=unread) if unread else translate(N_("消息"))))
+    roles = policy.held_roles(user)  # read once: the checks below are by role, in any scope
+    chosen = []
+    if roles & {Role.ORGANIZER, Role.COMMUNITY_STAFF, Role.STREET_STAFF}:
+        chosen += [_RATINGS, _FIGURES]
+    if Role.JUDGE in roles:
+        chosen.append(_JUDGE)
+    if Role.FINANCE in roles:
+        chosen.append(_FINANCE)
+    if roles & {Role.FINANCE, Role.ORGANIZER}:
+        chosen.append(_GRANTS)
+    if Role.ORGANIZER in roles:
+        chosen += _ORGANIZER
+    return items + [(endpoint, translate(label)) for endpoint, label in chosen]
 
 
 def _unread_count(user) -> int:

@@ -33,9 +33,9 @@ from grants.results.queries import applicant_id_of, entries_of
 bp = Blueprint("documents", __name__)
 
 
-@bp.app_context_processor
-def _document_helpers():
-    return {"issues_certificates": documents.issues_certificates}
+@bp.record_once
+def _document_helpers(state) -> None:
+    state.app.jinja_env.globals.update({"issues_certificates": documents.issues_certificates})
 
 
 @bp.get("/results/notices/<int:publication_id>/notice.<any(pdf, csv, xlsx):fmt>")

@@ -23,14 +23,16 @@ bp = Blueprint("results", __name__)
 window_end = timeutil.format_deadline  # kept under its template name
 
 
-@bp.app_context_processor
-def _labels():
-    return {
-        "publication_status_label": publication_status_label,
-        "objection_status_label": objection_status_label,
-        "window_is_open": queries.window_is_open,
-        "window_end": window_end,
-    }
+@bp.record_once
+def _labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {
+            "publication_status_label": publication_status_label,
+            "objection_status_label": objection_status_label,
+            "window_is_open": queries.window_is_open,
+            "window_end": window_end,
+        }
+    )
 
 
 def _edition_for_organizer(edition_id: int) -> Edition:

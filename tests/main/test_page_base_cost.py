@@ -45,3 +45,56 @@ def test_urls_built_once_still_follow_the_script_root(client):
     assert 'href="/grants/static/css/app.css"' in mounted and 'href="/grants/results/"' in mounted
     again = client.get("/").get_data(as_text=True)
     assert 'href="/grants/' not in again
+
+
+def test_template_urls_with_numbers_and_words_are_the_urls_flask_builds(app):
+    """The templates' url_for fills learnt patterns in: for every route, with ids, words, a query
+    string, an anchor, and under another script root, it answers exactly what Flask builds."""
+    from flask import url_for
+
+    kept_url_for = app.jinja_env.globals["url_for"]
+    checked = 0
+    for root in ("", "/grants"):
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": root}):
+            for rule in app.url_map.iter_rules():
+                for numbers in ((1, 2, 3), (48213, 7, 2**31 - 1)):
+                    values = {}
+                    for i, name in enumerate(sorted(rule.arguments)):
+                        converter = rule._converters[name]
+                        if hasattr(converter, "items"):  # <any(…)>: one of its words
+                            values[name] = sorted(converter.items)[i % len(converter.items)]
+                        elif name == "filename":
+                            values[name] = "css/app.css"
+                        else:
+                            values[name] = numbers[i % 3]
+                    for extra in ({}, {"page": 2}, {"q": "a b"}, {"_anchor": "top"}, {"flag": True}):
+                        assert kept_url_for(rule.endpoint, **values, **extra) == url_for(
+                            rule.endpoint, **values, **extra
+                        ), (rule.rule, values, extra)
+                        checked += 1
+    assert checked > 1000
+
+
+def test_a_forced_locale_translates_python_texts_and_lazy_strings_then_the_request_language_returns(app, world):
+    # The request's catalog is kept (grants/i18n.py), and given up while another locale is forced.
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
+
+    lazy = _l("登录")
+    with app.test_request_context("/", headers={"Accept-Language": "zh"}):
+        assert (_("登录"), str(lazy)) == ("登录", "登录")
+        with force_locale("en"):
+            assert (_("登录"), str(lazy)) == ("Sign in", "Sign in")
+        assert (_("登录"), str(lazy)) == ("登录", "登录")
+
+
+def test_the_menu_follows_each_role_in_both_languages(client, login_as, world):
+    login_as(world.organizer_a)
+    chinese = client.get("/").get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "大赛届次" in chinese and "星级评定" in chinese and "评审任务" not in chinese
+    assert 'href="/admin/editions/"' in english and "大赛届次" not in english.split("<main", 1)[0]
+    login_as(world.judge_a)
+    judge = client.get("/").get_data(as_text=True).split("<main", 1)[0]
+    assert "评审任务" in judge and "大赛届次" not in judge and "星级评定" not in judge

@@ -19,15 +19,17 @@ def _grant_group_section(grant):
     return queries.grant_group_section(db.session, grant, current_user)
 
 
-@bp.app_context_processor
-def _group_labels():
-    return {
-        # The grant page (templates/funding/grant.html) shows the group grown from the grant.
-        "grant_group_section": _grant_group_section,
-        "group_status_label": group_status_label,
-        "group_kind_label": group_kind_label,
-        "member_role_label": member_role_label,
-    }
+@bp.record_once
+def _group_labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {
+            # The grant page (templates/funding/grant.html) shows the group grown from the grant.
+            "grant_group_section": _grant_group_section,
+            "group_status_label": group_status_label,
+            "group_kind_label": group_kind_label,
+            "member_role_label": member_role_label,
+        }
+    )
 
 
 def community_or_404(community_id: int) -> Community:

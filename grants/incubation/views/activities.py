@@ -39,15 +39,17 @@ def _activity_section(group: Group) -> dict:
     }
 
 
-@bp.app_context_processor
-def _activity_labels():
-    return {
-        "activity_section": _activity_section,
-        "activity_status_label": activity_status_label,
-        "activity_kind_label": activity_kind_label,
-        "hours_text": hours_number,
-        "local_time": format_local,
-    }
+@bp.record_once
+def _activity_labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {
+            "activity_section": _activity_section,
+            "activity_status_label": activity_status_label,
+            "activity_kind_label": activity_kind_label,
+            "hours_text": hours_number,
+            "local_time": format_local,
+        }
+    )
 
 
 def activity_or_404(activity_id: int) -> Activity:

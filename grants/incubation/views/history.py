@@ -27,10 +27,12 @@ def _evaluation_kind_label(kind: str) -> str:
     return {"midterm": _("中期评估"), "final": _("结项评估")}.get(kind, kind)
 
 
-@bp.app_context_processor
-def _history_helpers():
-    return {
-        "evaluation_kind_label": _evaluation_kind_label,
-        "group_history": _group_history,
-        "proposal_group_record": _proposal_group_record,
-    }
+@bp.record_once
+def _history_helpers(state) -> None:
+    state.app.jinja_env.globals.update(
+        {
+            "evaluation_kind_label": _evaluation_kind_label,
+            "group_history": _group_history,
+            "proposal_group_record": _proposal_group_record,
+        }
+    )

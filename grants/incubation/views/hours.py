@@ -19,14 +19,16 @@ from grants.reports.responses import attachment_headers
 from grants.results.masking import mask_mobile
 
 
-@bp.app_context_processor
-def _report_record():
+@bp.record_once
+def _report_record(state) -> None:
     # A grant's report pages (templates/funding/report*.html) list the group's record of the period.
-    return {
-        "grant_period_record": lambda grant, period: hours.grant_record(
-            db.session, grant.id, period.since, period.until
-        )
-    }
+    state.app.jinja_env.globals.update(
+        {
+            "grant_period_record": lambda grant, period: hours.grant_record(
+                db.session, grant.id, period.since, period.until
+            )
+        }
+    )
 
 
 @bp.app_template_filter("volunteer_hours")

@@ -58,6 +58,6 @@ def _areas():
     )
 
 
-@bp.app_context_processor
-def _list_helpers():
-    return {"group_areas": _areas}
+@bp.record_once
+def _list_helpers(state) -> None:
+    state.app.jinja_env.globals.update({"group_areas": _areas})

@@ -41,21 +41,23 @@ from grants.uploads import uploaded
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
 
-@bp.app_context_processor
-def _rating_labels():
-    return {
-        "campaign_status_label": campaign_status_label,
-        "stars_label": stars_label,
-        "star_objection_label": star_objection_label,
-        "star_points": scoring.format_halves,
-        "star_mean": scoring.format_fraction,
-        # The group page (templates/incubation/group.html) shows the group's current stars.
-        "current_stars_of": lambda group: queries.current_stars(db.session, group),
-        # …and its final ratings by year, each with whether it is still current.
-        "star_history_of": lambda group: [
-            (r, r.is_current(timeutil.today())) for r in queries.final_ratings(db.session, [group.id])[group.id]
-        ],
-    }
+@bp.record_once
+def _rating_labels(state) -> None:
+    state.app.jinja_env.globals.update(
+        {
+            "campaign_status_label": campaign_status_label,
+            "stars_label": stars_label,
+            "star_objection_label": star_objection_label,
+            "star_points": scoring.format_halves,
+            "star_mean": scoring.format_fraction,
+            # The group page (templates/incubation/group.html) shows the group's current stars.
+            "current_stars_of": lambda group: queries.current_stars(db.session, group),
+            # …and its final ratings by year, each with whether it is still current.
+            "star_history_of": lambda group: [
+                (r, r.is_current(timeutil.today())) for r in queries.final_ratings(db.session, [group.id])[group.id]
+            ],
+        }
+    )
 
 
 def _panel(campaign: StarCampaign) -> set[int]:

@@ -36,9 +36,11 @@ def load_readable(proposal_id: int, *, named: bool = True):
     return proposal
 
 
-@bp.app_context_processor
-def _proposal_helpers():
-    return {"proposal_status_label": proposal_status_label, "proposal_policy": policy, "proposal_body": proposal_body}
+@bp.record_once
+def _proposal_helpers(state) -> None:
+    state.app.jinja_env.globals.update(
+        {"proposal_status_label": proposal_status_label, "proposal_policy": policy, "proposal_body": proposal_body}
+    )
 
 
 @bp.route("/editions/<int:edition_id>/apply", methods=["GET", "POST"])
