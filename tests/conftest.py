@@ -29,7 +29,7 @@ from werkzeug.routing import Rule
 
 from grants import create_app
 from grants.db import db
-from tests import factories, world_snapshot
+from tests import demo_snapshot, factories, world_snapshot
 
 # Property tests run on shared, loaded machines (two pytest-xdist workers, browsers beside them): a
 # draw that waits seconds for the CPU measures the machine, not the strategy. Hypothesis's checks on
@@ -304,26 +304,45 @@ def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldS
     return world_snapshot.build_sqlite(make_app, database_template, tmp / "world.db")
 
 
+@pytest.fixture(scope="session")
+def demo_template(database_template, tmp_path_factory) -> demo_snapshot.DemoSnapshot:
+    """The `demo_data` fixture's database and files, built once per test process (see tests/demo_snapshot.py)."""
+    tmp = tmp_path_factory.mktemp("demo")
+
+    def make_app(url: str, uploads: Path):
+        return create_app({**_base_config(tmp, url), "UPLOAD_DIR": str(uploads)})
+
+    if IS_POSTGRES:
+        return demo_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql, tmp / "uploads")
+    return demo_snapshot.build_sqlite(make_app, database_template, tmp / "demo.db", tmp / "uploads")
+
+
 @pytest.fixture
 def app(database_template, tmp_path, request):
-    # A test that uses `world` (directly or through other fixtures) starts from the world's rows.
+    # A test that uses `world` (directly or through other fixtures) starts from the world's rows,
+    # one that uses `demo_data` from the demo's.
     world = request.getfixturevalue("world_template") if "world" in request.fixturenames else None
+    demo = request.getfixturevalue("demo_template") if "demo_data" in request.fixturenames else None
+    assert not (world and demo), "a test starts from the world or from the demo, not both"
+    start = world or demo
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
     else:
         path = request.getfixturevalue("sqlite_path")
         for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
-        shutil.copy(world.sqlite_path if world else database_template, path)
+        shutil.copy(start.sqlite_path if start else database_template, path)
         url = f"sqlite:///{path}"
     app = create_app(_base_config(tmp_path, url))
     app.jinja_env.bytecode_cache = _template_code
     app.test_client_class = CSRFClient
     with app.app_context():
+        if start and IS_POSTGRES:
+            world_snapshot.restore_postgres(start)
         if world:
-            if IS_POSTGRES:
-                world_snapshot.restore_postgres(world)
             request.node.stash[_WORLD] = world
+        if demo:
+            demo_snapshot.restore_files(demo, Path(app.config["UPLOAD_DIR"]))
         yield app
         db.session.remove()
         if IS_POSTGRES:
@@ -361,6 +380,12 @@ def login_as(client):
 def make(session):
     """Factories bound to the test session: make.user(...), make.edition(...), ..."""
     return factories.Factories(session)
+
+
+@pytest.fixture
+def demo_data(app, demo_template) -> demo_snapshot.DemoSnapshot:
+    """The demo as `flask seed-demo` builds it (as of the moment the run built it once)."""
+    return demo_template
 
 
 @pytest.fixture

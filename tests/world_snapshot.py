@@ -51,14 +51,22 @@ def build_postgres(make_app, url: str, reset_sql) -> WorldSnapshot:
     """Build the world in the (empty) test database, keep its rows and sequences, empty it again."""
     app = make_app(url)
     ids = _build(app)
+    with app.app_context():
+        restore_sql = dump_postgres(reset_sql, "world")
+    return WorldSnapshot(ids=ids, restore_sql=restore_sql)
+
+
+def dump_postgres(reset_sql, what: str) -> str:
+    """Statements that put every row and sequence of the app's database back into it once empty;
+    the database is emptied (``reset_sql``). Runs in an app context."""
     statements = ["SET LOCAL synchronous_commit = off", "SET LOCAL session_replication_role = replica"]
-    with app.app_context(), db.engine.begin() as conn:
+    with db.engine.begin() as conn:
         for table in db.metadata.sorted_tables:
             rows = conn.exec_driver_sql(f'SELECT json_agg(t)::text FROM "{table.name}" AS t').scalar()  # noqa: S608 (our table names)
             if rows is None:
                 continue
             if DOLLAR_QUOTE in rows:
-                raise RuntimeError(f"the world's rows in {table.name} contain {DOLLAR_QUOTE}")
+                raise RuntimeError(f"the {what}'s rows in {table.name} contain {DOLLAR_QUOTE}")
             statements.append(
                 f'INSERT INTO "{table.name}" SELECT * FROM json_populate_recordset(NULL::"{table.name}", '  # noqa: S608
                 f"{DOLLAR_QUOTE}{rows}{DOLLAR_QUOTE})"
@@ -71,11 +79,11 @@ def build_postgres(make_app, url: str, reset_sql) -> WorldSnapshot:
                 "SELECT " + ", ".join(f"setval('\"{name}\"', {value}, true)" for name, value in sequences)
             )
         conn.exec_driver_sql(reset_sql(conn))
-    return WorldSnapshot(ids=ids, restore_sql="; ".join(statements))
+    return "; ".join(statements)
 
 
-def restore_postgres(snapshot: WorldSnapshot) -> None:
-    """Put the world's rows back (the database is empty: every test's teardown empties it)."""
+def restore_postgres(snapshot) -> None:
+    """Put the rows back (the database is empty: every test's teardown empties it)."""
     with db.engine.begin() as conn:
         # No parameters: the JSON's "%" must reach the server as they are.
         conn.execution_options(no_parameters=True).exec_driver_sql(snapshot.restore_sql)

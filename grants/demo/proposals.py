@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.auth import service as auth_service
 from grants.auth.models import User
+from grants.demo import people
 from grants.editions.models import Edition
 from grants.org.models import Community
 from grants.proposals import budget, policy
@@ -115,12 +115,7 @@ TEXT = {
 
 
 def _resident(session: Session, login: str, name: str, community: Community, password: str) -> User:
-    user = session.scalar(select(User).where(User.username == login))
-    if user is None:
-        user = auth_service.register_user(
-            session, login=login, display_name=name, password=password, community=community
-        )
-    return user
+    return people.register(session, login, name, community)
 
 
 def _data(session: Session, edition: Edition, entry, community: Community) -> ps.ProposalData:

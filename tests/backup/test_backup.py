@@ -19,7 +19,6 @@ from grants.audit.models import AuditEntry
 from grants.backup import database, service
 from grants.backup.archive import BackupError
 from grants.db import db, unit_of_work
-from grants.demo import seed_demo
 from grants.org import service as org_service
 from grants.org.models import District
 from grants.proposals import attachments
@@ -67,10 +66,8 @@ def _attachment_hashes(upload_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo_instance(app, session, make):
-    """The whole demo (two editions, scores, a notice, grants) plus attachments and a generated document."""
-    seed_demo(session)
-    session.commit()
+def demo_instance(app, session, make, demo_data):
+    """The whole demo (three editions, scores, notices, grants, groups) plus attachments and a generated document."""
     world = make.world()
     for color in ("red", "green", "blue"):
         applicant = make.user(community=world.community_a)

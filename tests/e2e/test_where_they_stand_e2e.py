@@ -117,11 +117,11 @@ def _expected(proposal: Proposal, grant: Grant | None, current_edition_id: int) 
     return ("未",)  # 未晋级 or 未获资助 in the finished past edition
 
 
-def test_each_demo_resident_sees_the_real_stage_of_each_proposal(live_server, browser, app, session, artifacts_dir):
+def test_each_demo_resident_sees_the_real_stage_of_each_proposal(
+    live_server, browser, app, session, artifacts_dir, demo_data
+):
     from grants.editions.models import Edition
 
-    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-    session.commit()
     current = session.scalar(select(Edition).where(Edition.number == 3))
     grants = {g.proposal_id: g for g in session.scalars(select(Grant))}
     residents = session.scalars(select(User).where(User.username.like("resident%")).order_by(User.id)).all()
