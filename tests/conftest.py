@@ -152,11 +152,23 @@ _SLOW_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(items) -> None:
+# The first test of a process that reads the demo also builds it (tests/demo_snapshot.py): a good
+# part of a minute, several on a loaded machine. Those tests get that much more time.
+DEMO_BUILD_SECONDS = 600
+
+
+def pytest_collection_modifyitems(config, items) -> None:
     def rank(item) -> int:
         return next((i for i, part in enumerate(_SLOW_FIRST) if part in item.nodeid), len(_SLOW_FIRST))
 
     items.sort(key=rank)
+    default = float(config.getoption("timeout", default=None) or config.getini("timeout") or 0)
+    for item in items:
+        if {"demo_data", "demo_template"} & set(getattr(item, "fixturenames", ())):
+            marker = item.get_closest_marker("timeout")
+            seconds = float(marker.args[0]) if marker and marker.args else default
+            if seconds:
+                item.add_marker(pytest.mark.timeout(seconds + DEMO_BUILD_SECONDS))
 
 
 class CSRFClient(FlaskClient):
