@@ -35,7 +35,7 @@ from grants.demo.words import RETURN_REASONS
 from grants.incubation import activities, policy
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupMember, VolunteerHours
 from grants.org.models import Community, District, Street
-from grants.timeutil import as_of, local_to_utc, to_local, today
+from grants.timeutil import as_of, local_to_utc, now, to_local, today
 
 GAPS = {"recreation": (8, 20), "volunteer": (10, 24), "self_governing": (15, 35)}  # days between activities
 WAITING_DAYS = 14  # the newest activities wait for their social worker
@@ -76,12 +76,19 @@ class Run:
         self.session = session
         self.rng = random.Random(seed)
         self.today = today()
+        self.now = now()
         logins = ["organizer", "staff1", "staff2", "staff3", "staff4", "staff5"]
         users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(logins)))}
         self.organizer = users["organizer"]
         self.staff = [users[login] for login in logins[1:] if login in users]
         self.upload_dir = Path(current_app.config["UPLOAD_DIR"])
         self.max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
+
+    def logged(self, day: date) -> datetime:
+        """When the leader logged the day's activity: that evening or up to three days later, at
+        the latest just before the demo's now."""
+        moment = at(day + timedelta(days=self.rng.randint(0, 3)), 21, self.rng.randint(0, 59))
+        return min(moment, self.now - timedelta(minutes=5))
 
     def manager(self, group: Group) -> User:
         """Who confirms the group's activities: its community's social worker, else the organizer."""
@@ -136,8 +143,7 @@ def _log(run: Run, made: Made, day: date, n: int) -> tuple[Activity, activities.
             [activities.Upload(f"活动照片{k + 1}.jpg", photo((group.id * 7 + n + k) % 16)) for k in range(2)],
             max_bytes=run.max_bytes,
         )
-    logged = day + timedelta(days=run.rng.randint(0, 3))
-    with as_of(at(logged, 21, run.rng.randint(0, 59))):
+    with as_of(run.logged(day)):
         activity = activities.log_activity(
             run.session, actor=group.leader, group=group, data=data, photos=photos, upload_dir=run.upload_dir
         )
@@ -153,7 +159,7 @@ def service_months(run: Run, made: Made) -> None:
         activity, data = _log(run, made, day, n)
         if day > run.today - timedelta(days=WAITING_DAYS):
             continue  # waits for confirmation
-        decided = at(day + timedelta(days=run.rng.randint(3, 6)), 10)
+        decided = at(to_local(activity.logged_at).date() + timedelta(days=run.rng.randint(1, 4)), 10)
         with as_of(decided):
             if n % 11 == 5:
                 activities.return_activity(run.session, actor=manager, activity=activity, reason=RETURN_REASONS[0])
@@ -188,10 +194,11 @@ def plan_history(run: Run, made: Made, members: list[GroupMember], until: date) 
     day, n = made.active_from, 0
     while day < stop:
         data = _activity_data(run, made, day, n, members)
-        logged = at(day + timedelta(days=run.rng.randint(0, 3)), 21, run.rng.randint(0, 59))
-        item = Planned(data, min(logged, at(run.today, 0)))
+        logged = run.logged(day)
+        item = Planned(data, logged)
         if day <= run.today - timedelta(days=WAITING_DAYS):
-            item.decided_at = at(day + timedelta(days=run.rng.randint(3, 6)), 10, run.rng.randint(0, 59))
+            decided_on = to_local(logged).date() + timedelta(days=run.rng.randint(1, 4))
+            item.decided_at = at(decided_on, 10, run.rng.randint(0, 59))
             recent = day > run.today - timedelta(days=60)
             if recent and run.rng.random() < 0.12:
                 item.decision, item.reason = "returned", run.rng.choice(RETURN_REASONS)
@@ -266,7 +273,15 @@ def write(session: Session, group: Group, manager: User, planned: list[Planned])
             row.update(status=ActivityStatus.CONFIRMED.value, confirmed_by_id=manager.id, confirmed_at=item.decided_at)
         elif item.decision == "returned":
             row.update(status=ActivityStatus.RETURNED.value, return_reason=item.reason)
-    ids = list(session.scalars(insert(Activity).returning(Activity.id, sort_by_parameter_order=True), rows))
+    session.execute(insert(Activity), rows)  # one statement for all (RETURNING would go row by row on SQLite)
+    starts = dict(
+        session.execute(
+            select(Activity.starts_at, Activity.id).where(
+                Activity.group_id == group.id, Activity.starts_at.in_([row["starts_at"] for row in rows])
+            )
+        ).all()
+    )
+    ids = [starts[row["starts_at"]] for row in rows]
     hours, entries = [], []
     for activity_id, row, item in zip(ids, rows, planned, strict=True):
         hours += [{"activity_id": activity_id, "member_id": m, "halves": h} for m, h in item.halves.items()]
