@@ -530,3 +530,25 @@ def test_bulk_activities_are_the_rows_the_services_write(app, session, demo_data
         (activity_id,) = demo_activities.write(session, group, manager, [planned])
         assert rows(activity_id) == by_services
         session.rollback()
+
+
+def test_every_moment_of_the_demo_is_in_order(session, demo_data):
+    """Replayed through as_of: nothing happens after the moment the demo was built, and each
+    decision comes after what it decides on."""
+    from grants.audit.models import AuditEntry
+    from grants.funding.models import Disbursement, Expense, Grant
+    from grants.incubation.models import Activity, Group
+
+    assert session.scalar(select(func.max(AuditEntry.at))) <= demo_data.moment
+    assert session.scalar(select(func.count(Activity.id)).where(Activity.confirmed_at < Activity.logged_at)) == 0
+    assert session.scalar(select(func.count(Activity.id)).where(Activity.starts_at > Activity.logged_at)) == 0
+    assert session.scalar(select(func.count(Expense.id)).where(Expense.reviewed_at < Expense.recorded_at)) == 0
+    assert (
+        session.scalar(select(func.count(Disbursement.id)).where(Disbursement.approved_at < Disbursement.requested_at))
+        == 0
+    )
+    first_logged = (
+        select(func.min(Activity.logged_at)).where(Activity.group_id == Group.id).correlate(Group).scalar_subquery()
+    )
+    assert session.scalar(select(func.count(Group.id)).where(Group.created_at > first_logged)) == 0
+    assert session.scalar(select(func.count(Expense.id)).join(Grant).where(Expense.spent_on < Grant.signed_on)) == 0
