@@ -144,7 +144,7 @@ def _seed(session: Session) -> str:
     reviewers = [
         session.scalar(select(User).where(User.username == login)) for login in ("staff1", "street1", "organizer")
     ]
-    proposals = seed_proposals(session, edition, communities, reviewers, DEMO_PASSWORD)
+    proposals = seed_proposals(session, edition, communities, reviewers)
     reviewing = seed_review(session, edition)
     history = seed_history(session, district, communities, reviewers)
     report = (

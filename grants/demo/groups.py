@@ -253,36 +253,27 @@ def older_groups(run: Run, generated: list[OlderGroup], launch: date) -> list[Ma
     """Groups that grew without a grant, registered by the communities when the platform started
     (the hand-written four, then the generated ones), established and filed (已备案)."""
     made = []
-    specs = [
-        (s.login, None, s.community, s.name, s.kind, s.founded, s.scope, s.venue, s.doings, s.extra_members, True)
-        for s in WITHOUT_GRANTS
-    ]
+    hand_written = {e[0]: (e[1], e[2]) for e in PAST_PROPOSALS}  # login → (name, community)
+    stories = [(story, *hand_written[story.login], True) for story in WITHOUT_GRANTS]
     for older in generated:
         idea = IDEAS_BY_KEY[older.idea]
         founded = launch - timedelta(days=round(365 * older.founded_years_ago))
-        specs.append(
-            (
-                older.login,
-                older.name,
-                older.community,
-                group_name(idea, older.community),
-                idea.kind,
-                founded,
-                idea.scope,
-                words.fill(idea.venue, older.community),
-                idea.doings,
-                older.members,
-                False,
-            )
+        story = Story(
+            older.login,
+            older.community,
+            group_name(idea, older.community),
+            idea.kind,
+            founded,
+            idea.scope,
+            words.fill(idea.venue, older.community),
+            idea.doings,
+            older.members,
         )
-    for n, (login, name, place, title, kind, founded, scope, venue, doings, members, story) in enumerate(specs):
-        community = run.community(place)
-        if name is None:  # a hand-written resident: as on their proposals
-            name, home = next((e[1], e[2]) for e in PAST_PROPOSALS if e[0] == login)
-        else:
-            home = place
+        stories.append((story, older.name, older.community, False))
+    for n, (story, leader_name, home, by_hand) in enumerate(stories):
+        community = run.community(story.community)
         with as_of(at(launch - timedelta(days=3), 20)):
-            people.register(run.session, login, name, run.community(home))
+            people.register(run.session, story.login, leader_name, run.community(home))
         actor = run.keeper(community)
         registered = launch + timedelta(days=n)
         with as_of(at(registered, 10)):
@@ -291,20 +282,21 @@ def older_groups(run: Run, generated: list[OlderGroup], launch: date) -> list[Ma
                 actor=actor,
                 community=community,
                 data=groups.GroupData(
-                    name=title,
-                    kind=kind,
-                    founded_on=founded,
-                    scope=scope,
-                    venue=venue,
-                    supervisor=f"{place}居民委员会",
-                    leader_login=login,
+                    name=story.name,
+                    kind=story.kind,
+                    founded_on=story.founded,
+                    scope=story.scope,
+                    venue=story.venue,
+                    supervisor=f"{story.community}居民委员会",
+                    leader_login=story.login,
                 ),
             )
             groups.change_status(run.session, actor=actor, group=group, target="established", reason=None)
-        filed_on = founded + timedelta(days=60)
-        _file(run, group, actor, registered, filed_on, f"DH-{founded.year}-{n + 1:03d}")
-        _add_members(run, group, members, registered, spread_days=11)
-        made.append(Made(group, venue, doings, story, registered + timedelta(days=5), registered, origin="older"))
+        filed_on = story.founded + timedelta(days=60)
+        _file(run, group, actor, registered, filed_on, f"DH-{story.founded.year}-{n + 1:03d}")
+        _add_members(run, group, story.extra_members, registered, spread_days=11)
+        active = registered + timedelta(days=5)
+        made.append(Made(group, story.venue, story.doings, by_hand, active, registered, origin="older"))
     return made
 
 
