@@ -9,7 +9,6 @@ today decides the calendar. Built once: nothing is added when 第一届 or 第�
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import date, datetime, timedelta
 
@@ -131,7 +130,9 @@ def _second_applications(folks: plan.People, first: list[plan.Entry], made: list
     return entries
 
 
-def seed_history(session: Session, district: District, communities: dict[str, Community], reviewers: list[User]):
+def seed_history(
+    session: Session, district: District, communities: dict[str, Community], reviewers: list[User]
+) -> bool:
     """Build the district's history once; returns whether anything was done."""
     if session.scalar(select(Edition.id).where(Edition.district_id == district.id, Edition.number.in_((1, 2)))):
         return False
@@ -147,16 +148,15 @@ def seed_history(session: Session, district: District, communities: dict[str, Co
     made = groups.older_groups(group_run, older, launch)
     where = {"district": district, "communities": communities, "reviewers": reviewers}
 
-    first_entries = plan.first_entries(folks, used, FIRST_NEW, FIRST_INELIGIBLE, CAP_YUAN)
+    first_entries = plan.new_entries(folks, used, FIRST_NEW, FIRST_INELIGIBLE, CAP_YUAN)
     entries = first_entries + _older_applications(folks, older)
     folks.rng.shuffle(entries)
     first = run_edition(session, first_spec, entries, **where)
     funding.seed_first_edition(session, first)
     made += groups.groups_from_grants(group_run, first, skip=set(), every=8)
 
-    second_new = plan.first_entries(folks, used, SECOND_NEW, SECOND_INELIGIBLE, CAP_YUAN)
     # below the hand-written winners (0.80 and more), so their tiers stay as the story tells
-    second_new = [dataclasses.replace(e, quality=round(0.55 + (e.quality - 0.55) * 0.57, 3)) for e in second_new]
+    second_new = plan.new_entries(folks, used, SECOND_NEW, SECOND_INELIGIBLE, CAP_YUAN, best=0.76)
     entries = SECOND_ENTRIES + second_new + _second_applications(folks, first_entries, made)
     second = run_edition(session, second_spec, entries, **where)
     funding.seed_second_edition(session, second)

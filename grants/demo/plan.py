@@ -169,14 +169,15 @@ def older_groups(people: People, used: set[tuple[str, str]], count: int) -> list
     return groups
 
 
-def first_entries(
-    people: People, used: set[tuple[str, str]], count: int, ineligible: int, cap_yuan: int
+def new_entries(
+    people: People, used: set[tuple[str, str]], count: int, ineligible: int, cap_yuan: int, best: float = 0.92
 ) -> list[Entry]:
-    """New residents' proposals: ``ineligible`` of them fail the eligibility check."""
+    """New residents' proposals: ``ineligible`` of them fail the eligibility check; the judges will
+    think the best of them worth ``best`` of the points."""
     rng = people.rng
     entries = []
     for n, (community, idea) in enumerate(free_pairs(rng, used, count)):
         failure = words.INELIGIBLE[n % len(words.INELIGIBLE)] if n % (count // max(ineligible, 1)) == 3 else None
-        quality = round(rng.uniform(0.55, 0.92), 3)
+        quality = round(rng.uniform(0.55, best), 3)
         entries.append(new_entry(people, idea, community, quality=quality, failure=failure, cap_yuan=cap_yuan))
     return entries
