@@ -68,7 +68,7 @@ seed: db
 run: venv os-deps fonts translations db seed
 	@echo
 	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"
-	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1, street1, resident1..resident3"
+	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1..staff5, street1, street2, resident1..resident3"
 	@echo
 	@$(FLASK) jobs-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

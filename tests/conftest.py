@@ -29,7 +29,7 @@ from werkzeug.routing import Rule
 
 from grants import create_app
 from grants.db import db
-from tests import factories, world_snapshot
+from tests import demo_snapshot, factories, world_snapshot
 
 # Property tests run on shared, loaded machines (two pytest-xdist workers, browsers beside them): a
 # draw that waits seconds for the CPU measures the machine, not the strategy. Hypothesis's checks on
@@ -152,11 +152,23 @@ _SLOW_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(items) -> None:
+# The first test of a process that reads the demo also builds it (tests/demo_snapshot.py): a good
+# part of a minute, several on a loaded machine. Those tests get that much more time.
+DEMO_BUILD_SECONDS = 600
+
+
+def pytest_collection_modifyitems(config, items) -> None:
     def rank(item) -> int:
         return next((i for i, part in enumerate(_SLOW_FIRST) if part in item.nodeid), len(_SLOW_FIRST))
 
     items.sort(key=rank)
+    default = float(config.getoption("timeout", default=None) or config.getini("timeout") or 0)
+    for item in items:
+        if {"demo_data", "demo_template"} & set(getattr(item, "fixturenames", ())):
+            marker = item.get_closest_marker("timeout")
+            seconds = float(marker.args[0]) if marker and marker.args else default
+            if seconds:
+                item.add_marker(pytest.mark.timeout(seconds + DEMO_BUILD_SECONDS))
 
 
 class CSRFClient(FlaskClient):
@@ -308,12 +320,6 @@ def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldS
     return _snapshot(database_template, tmp_path_factory, "world", world_snapshot.build_world)
 
 
-@pytest.fixture(scope="session")
-def demo_template(database_template, tmp_path_factory) -> world_snapshot.WorldSnapshot:
-    """The demo's database and files, seeded once per test process (see tests/world_snapshot.py)."""
-    return _snapshot(database_template, tmp_path_factory, "demo", world_snapshot.build_demo)
-
-
 # Fixtures built on one another (tests/judging/conftest.py, tests/results/conftest.py), the
 # furthest last: a test's database starts from the furthest of them it uses, once one test of this
 # process has built it (see `chained`).
@@ -322,21 +328,31 @@ _CHAIN = pytest.StashKey[tuple[str | None, world_snapshot.WorldSnapshot | None, 
 _chain_snapshots: dict[str, world_snapshot.WorldSnapshot] = {}
 
 
+@pytest.fixture(scope="session")
+def demo_template(database_template, tmp_path_factory) -> demo_snapshot.DemoSnapshot:
+    """The `demo_data` fixture's database and files, built once per test process (see tests/demo_snapshot.py)."""
+    tmp = tmp_path_factory.mktemp("demo")
+
+    def make_app(url: str, uploads: Path):
+        return create_app({**_base_config(tmp, url), "UPLOAD_DIR": str(uploads)})
+
+    if IS_POSTGRES:
+        return demo_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql, tmp / "uploads")
+    return demo_snapshot.build_sqlite(make_app, database_template, tmp / "demo.db", tmp / "uploads")
+
+
 @pytest.fixture
 def app(database_template, tmp_path, request):
-    # A test that uses `demo` starts from the demo's rows and files; one that uses a fixture of
+    # A test that uses `demo_data` starts from the demo's rows and files; one that uses a fixture of
     # CHAIN from that fixture's rows and files (once built); one that uses `world` (directly or
     # through other fixtures) from the world's rows.
     target = next((name for name in reversed(CHAIN) if name in request.fixturenames), None)
     chained = _chain_snapshots.get(target)
-    if "demo" in request.fixturenames:
-        snapshot = request.getfixturevalue("demo_template")
-    elif chained is not None:
-        snapshot = chained
-    elif "world" in request.fixturenames:
-        snapshot = request.getfixturevalue("world_template")
-    else:
-        snapshot = None
+    demo = request.getfixturevalue("demo_template") if "demo_data" in request.fixturenames else None
+    world = None
+    if demo is None and "world" in request.fixturenames:
+        world = chained or request.getfixturevalue("world_template")
+    start = demo or world
     request.node.stash[_CHAIN] = (target, chained, {})
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
@@ -344,21 +360,20 @@ def app(database_template, tmp_path, request):
         path = request.getfixturevalue("sqlite_path")
         for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
-        shutil.copy(snapshot.sqlite_path if snapshot else database_template, path)
+        shutil.copy(start.sqlite_path if start else database_template, path)
         url = f"sqlite:///{path}"
-    if snapshot:
-        world_snapshot.restore_files(snapshot, tmp_path)
+    if world is not None and world.files:
+        world_snapshot.restore_files(world, tmp_path)
     app = create_app(_base_config(tmp_path, url))
     app.jinja_env.bytecode_cache = _template_code
     app.test_client_class = CSRFClient
     with app.app_context():
-        if snapshot:
-            if IS_POSTGRES:
-                world_snapshot.restore_postgres(snapshot)
-            if snapshot.ids:
-                request.node.stash[_WORLD] = snapshot
-            elif chained is not None:  # built on the world: its objects have the world's ids
-                request.node.stash[_WORLD] = request.getfixturevalue("world_template")
+        if start and IS_POSTGRES:
+            world_snapshot.restore_postgres(start)
+        if world is not None:  # a chain's snapshot is built on the world: its objects have the world's ids
+            request.node.stash[_WORLD] = world if world.ids else request.getfixturevalue("world_template")
+        if demo:
+            demo_snapshot.restore_files(demo, Path(app.config["UPLOAD_DIR"]))
         yield app
         db.session.remove()
         if IS_POSTGRES:
@@ -421,10 +436,9 @@ def chained(request, session, tmp_path):
 
 
 @pytest.fixture
-def demo(app):
-    """The demo (`flask seed-demo`), as seeded into an empty database: the test's database and
-    folders start from it (see the `app` fixture)."""
-    return app
+def demo_data(app, demo_template) -> demo_snapshot.DemoSnapshot:
+    """The demo as `flask seed-demo` builds it (as of the moment the run built it once)."""
+    return demo_template
 
 
 @pytest.fixture

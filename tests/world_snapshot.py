@@ -47,15 +47,6 @@ def build_world() -> dict[str, tuple[type, int]]:
     return {name: (type(obj), obj.id) for name, obj in objects.items()}
 
 
-def build_demo() -> dict[str, tuple[type, int]]:
-    """The demo, as `flask seed-demo` makes it."""
-    from grants.demo import seed_demo
-
-    seed_demo(db.session)
-    db.session.commit()
-    return {}
-
-
 def _build(app, builder: Builder) -> dict[str, tuple[type, int]]:
     with app.app_context():
         ids = builder()
@@ -183,3 +174,15 @@ def load(session, snapshot: WorldSnapshot) -> factories.World:
     # test's later writes fail as "database is locked"), and expires them as the fixture's commit did.
     session.commit()
     return world
+
+
+def dump_postgres(reset_sql, what: str) -> str:
+    """Statements that put every row and sequence of the app's database back into it once empty;
+    the database is emptied (``reset_sql``). Runs in an app context."""
+    with db.engine.begin() as conn:
+        try:
+            return _postgres_rows(conn)
+        except RuntimeError as err:
+            raise RuntimeError(f"{what}: {err}") from None
+        finally:
+            conn.exec_driver_sql(reset_sql(conn))

@@ -1,7 +1,10 @@
-"""Content of the demo's past edition (第二届): proposals, judges' comments, notice texts,
-objections and the organizer's replies (used by grants/demo/past.py)."""
+"""Content of the demo's past editions written by hand: 第二届's proposals, notice texts,
+objections and the organizer's replies (used by grants/demo/district.py with grants/demo/past.py)."""
 
 from __future__ import annotations
+
+from grants.demo.past import Objection
+from grants.demo.plan import Entry
 
 # login, name, community, title, category, summary, team [(name, mobile, role)],
 # activities [(when, what, where, people)], budget [(category, item, unit yuan, quantity)],
@@ -204,13 +207,6 @@ PAST_PROPOSALS = [
     ),
 ]
 
-COMMENTS = [
-    "需求清楚，团队有基础，建议细化每次活动的参与人数目标。",
-    "服务对象明确，可持续计划还可以更具体。",
-    "活动设计贴近居民，预算基本合理。",
-    "有示范意义，建议加强和社区其他组织的联动。",
-    "答辩表现好，对风险考虑比较充分。",
-]
 INTRODUCTION = (
     "经资格审查、初评和终评路演答辩，{name}拟资助以下项目，现予公示。"
     "公示期内，对名单有异议的，可登录平台对具体项目提出异议，请写明事实和理由。"
@@ -230,3 +226,45 @@ DISMISSED = [
         "评审时已对该项目预算逐项审核，核定金额已核减为{approved}；其余各项符合本届支出范围和单价上限，异议不成立。",
     ),
 ]
+
+# What the hand-written projects grow into, or the group they are made for (on its behalf).
+IDEAS = {"resident5": "upcycle", "resident8": "pocketpark"}
+ON_BEHALF = {"resident4": "桂花社区睦邻读书会", "resident6": "樱桃社区楼栋议事会"}
+# (community, idea) pairs the hand-written projects and groups stand for: no generated one repeats them.
+RESERVED = {
+    ("松涛社区", "upcycle"),
+    ("枫林社区", "pocketpark"),
+    ("枫林社区", "afterschool"),
+    ("翠竹社区", "choir"),
+    ("樱桃社区", "sharing"),
+    ("松涛社区", "visits"),
+    ("桂花社区", "patrol"),
+    ("桂花社区", "reading"),
+    ("樱桃社区", "council"),
+    ("翠竹社区", "dance"),
+    ("翠竹社区", "meals"),
+    ("桂花社区", "firesafety"),
+}
+SECOND_ENTRIES = [
+    Entry(
+        *entry[:9],
+        quality=entry[9],
+        failure=entry[10],
+        idea=IDEAS.get(entry[0]),
+        group=ON_BEHALF.get(entry[0]),
+    )
+    for entry in PAST_PROPOSALS
+]
+SECOND_OBJECTIONS = (
+    Objection("resident11", UPHELD_TEXT, UPHELD_REPLY, upheld=True),
+    Objection("resident3", *DISMISSED[0], upheld=False),
+    Objection("resident2", *DISMISSED[1], upheld=False),
+)
+FIRST_OBJECTIONS = (
+    Objection(
+        "",
+        "这个项目的活动场地是社区的公共活动室，是否会影响其他居民使用？",
+        "经核实，项目使用活动室的时间已和社区协商排定，不占用其他居民的常规活动时间，异议不成立。",
+        upheld=False,
+    ),
+)

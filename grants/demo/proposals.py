@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.auth import service as auth_service
 from grants.auth.models import User
+from grants.demo import people
 from grants.editions.models import Edition
 from grants.org.models import Community
 from grants.proposals import budget, policy
@@ -114,15 +114,6 @@ TEXT = {
 }
 
 
-def _resident(session: Session, login: str, name: str, community: Community, password: str) -> User:
-    user = session.scalar(select(User).where(User.username == login))
-    if user is None:
-        user = auth_service.register_user(
-            session, login=login, display_name=name, password=password, community=community
-        )
-    return user
-
-
 def _data(session: Session, edition: Edition, entry, community: Community) -> ps.ProposalData:
     login, _name, _c, title, category, _state, team, activities, lines = entry
     categories = {c.name: c.id for c in ps.ensure_budget_categories(session, edition)}
@@ -150,15 +141,13 @@ def _data(session: Session, edition: Edition, entry, community: Community) -> ps
     )
 
 
-def seed_proposals(
-    session: Session, edition: Edition, communities: dict[str, Community], reviewers: list[User], password: str
-) -> int:
+def seed_proposals(session: Session, edition: Edition, communities: dict[str, Community], reviewers: list[User]) -> int:
     """Create the demo proposals that do not exist yet; returns how many were created."""
     created = 0
     for entry in PROPOSALS:
         login, name, community_name, _title, _cat, state = entry[:6]
         community = communities[community_name]
-        applicant = _resident(session, login, name, community, password)
+        applicant = people.register(session, login, name, community)
         if session.scalar(
             select(Proposal.id).where(Proposal.edition_id == edition.id, Proposal.applicant_id == applicant.id)
         ):

@@ -13,7 +13,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from grants import timeutil
 from grants.errors import DomainError, NotAllowed
@@ -38,9 +38,15 @@ MAX_ACCOUNT_NO = 40
 
 
 def lock(session: Session, grant: Grant) -> Grant:
-    """Take the grant's row lock and re-read it: every funding write starts here."""
+    """Take the grant's row lock and re-read it: every funding write starts here. Only the grant's
+    own row is read again; its proposal (and the proposal's team, plan, budget and attachments)
+    is loaded when used, from the session when it is there already."""
     return session.scalars(
-        select(Grant).where(Grant.id == grant.id).with_for_update(of=Grant).execution_options(populate_existing=True)
+        select(Grant)
+        .where(Grant.id == grant.id)
+        .with_for_update(of=Grant)
+        .options(lazyload(Grant.proposal))
+        .execution_options(populate_existing=True)
     ).one()
 
 

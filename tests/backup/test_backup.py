@@ -66,8 +66,8 @@ def _attachment_hashes(upload_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo_instance(demo, app, session, make):
-    """The whole demo (editions, scores, a notice, grants, groups) plus attachments and a generated document."""
+def demo_instance(app, session, make, demo_data):
+    """The whole demo (three editions, scores, notices, grants, groups) plus attachments and a generated document."""
     world = make.world()
     for color in ("red", "green", "blue"):
         applicant = make.user(community=world.community_a)

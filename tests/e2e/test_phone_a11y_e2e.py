@@ -112,7 +112,7 @@ def _walk(page, base: str, role: str, shots, shared: set[str], first: list[str])
 
 
 @pytest.fixture
-def first_pages(demo, session) -> dict[str, list[str]]:
+def demo(app, session, demo_data) -> dict[str, list[str]]:
     """The demo, plus a draft notice of the current edition; returns the pages to walk first for a
     role (the past edition's, whose tables are full, stand for the current edition's pages)."""
     from sqlalchemy import select
@@ -123,7 +123,9 @@ def first_pages(demo, session) -> dict[str, list[str]]:
     from grants.funding.models import Grant
     from grants.results import service as results_service
 
-    past, *_middle, current = session.scalars(select(Edition).order_by(Edition.number)).all()
+    # 第二届 (last year's, with the hand-written stories); 第一届 is older still.
+    past = session.scalar(select(Edition).where(Edition.number == 2))
+    current = session.scalar(select(Edition).where(Edition.number == 3))
     organizer = session.scalar(select(User).where(User.username == "organizer"))
     draft = results_service.prepare(
         session,
@@ -158,7 +160,7 @@ def first_pages(demo, session) -> dict[str, list[str]]:
     }
 
 
-def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(first_pages, live_server, browser, artifacts_dir):
+def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(demo, live_server, browser, artifacts_dir):
     assert AXE_JS.exists(), f"{AXE_JS} is missing: `make test` installs axe-core from the npm registry"
     shots = artifacts_dir / "phone"
     shutil.rmtree(shots, ignore_errors=True)
@@ -172,7 +174,7 @@ def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(first_pages, 
         page.on("dialog", lambda dialog: dialog.dismiss())
         if role != "anonymous":
             _sign_in(page, live_server, role)
-        seen, found = _walk(page, live_server, role, shots, shared, first_pages.get(role, []))
+        seen, found = _walk(page, live_server, role, shots, shared, demo.get(role, []))
         walked[role] = sorted(seen)
         problems += found
         context.close()

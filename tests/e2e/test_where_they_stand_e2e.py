@@ -118,7 +118,7 @@ def _expected(proposal: Proposal, grant: Grant | None, current_edition_id: int) 
 
 
 def test_each_demo_resident_sees_the_real_stage_of_each_proposal(
-    demo, live_server, browser, app, session, artifacts_dir
+    live_server, browser, app, session, artifacts_dir, demo_data
 ):
     from grants.editions.models import Edition
 
