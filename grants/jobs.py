@@ -194,6 +194,28 @@ def _write_next(archive: zipfile.ZipFile, pending: deque, done: int, on_progress
     return done
 
 
+def _claim(job_id: int) -> bool:
+    """Move the job from queued to running; False when it is not queued (a task delivered twice,
+    or a job already done): one conditional UPDATE, so two consumers cannot both run it."""
+    return bool(
+        run_in_transaction(
+            lambda work: (
+                work.execute(
+                    update(DocumentJob)
+                    .where(DocumentJob.id == job_id, DocumentJob.status == "queued")
+                    .values(status="running")
+                ).rowcount
+            )
+        )
+    )
+
+
+def _set_apart(job_id: int, **values) -> None:
+    """Change the job on a connection of its own (the session's read transaction stays as it is)."""
+    with db.engine.begin() as conn:
+        conn.execute(update(DocumentJob).where(DocumentJob.id == job_id).values(**values))
+
+
 def _set(job_id: int, **values) -> None:
     """Change the job in its own committed transaction (the job page polls it meanwhile)."""
     run_in_transaction(
@@ -207,15 +229,7 @@ def run_certificates_job(job_id: int) -> None:
     A job that is not queued (already run, or taken by another consumer) is left alone.
     """
     session = db.session
-    claimed = run_in_transaction(
-        lambda work: (
-            work.execute(
-                update(DocumentJob)
-                .where(DocumentJob.id == job_id, DocumentJob.status == "queued")
-                .values(status="running")
-            ).rowcount
-        )
-    )
+    claimed = _claim(job_id)
     if not claimed:
         log.warning("certificates job %s is not queued: nothing to do", job_id)
         return
@@ -263,15 +277,7 @@ def run_funding_export_job(job_id: int) -> None:
     from grants.editions.models import Edition
     from grants.funding import exports
 
-    claimed = run_in_transaction(
-        lambda work: (
-            work.execute(
-                update(DocumentJob)
-                .where(DocumentJob.id == job_id, DocumentJob.status == "queued")
-                .values(status="running")
-            ).rowcount
-        )
-    )
+    claimed = _claim(job_id)
     if not claimed:
         log.warning("funding export job %s is not queued: nothing to do", job_id)
         return
@@ -295,10 +301,7 @@ def run_funding_export_job(job_id: int) -> None:
         def progress(done: int) -> None:
             # On a connection of its own: the session's transaction is streaming the rows.
             if done % PROGRESS_EVERY == 0:
-                with db.engine.begin() as conn:
-                    conn.execute(
-                        update(DocumentJob).where(DocumentJob.id == job_id).values(done=min(done, export.count))
-                    )
+                _set_apart(job_id, done=min(done, export.count))
 
         with partial.open("wb") as out:
             exports.write(export, fmt, out, base_url=RENDER_BASE_URL, on_row=progress)
@@ -325,26 +328,12 @@ def run_funding_export_job(job_id: int) -> None:
 # --- annual statistics reports (年度统计报表: PDF and XLSX) ----------------------------------------
 
 
-def _set_apart(job_id: int, **values) -> None:
-    """Change the job on a connection of its own (the session's read transaction stays as it is)."""
-    with db.engine.begin() as conn:
-        conn.execute(update(DocumentJob).where(DocumentJob.id == job_id).values(**values))
-
-
 def run_annual_report_job(job_id: int) -> None:
     """The task body: write the report's PDF and XLSX side by side (one stem), recording each step."""
     from grants.errors import DomainError
     from grants.figures.annual import service as annual
 
-    claimed = run_in_transaction(
-        lambda work: (
-            work.execute(
-                update(DocumentJob)
-                .where(DocumentJob.id == job_id, DocumentJob.status == "queued")
-                .values(status="running")
-            ).rowcount
-        )
-    )
+    claimed = _claim(job_id)
     if not claimed:
         log.warning("annual report job %s is not queued: nothing to do", job_id)
         return
