@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from grants.figures import queries
 from grants.figures.scope import Scope
-from tests.e2e.axe import AXE_JS, axe_violations
+from tests.e2e.axe import AXE_JS, axe_violations, phone_context
 from tests.factories import PASSWORD
 from tests.figures.conftest import generated  # noqa: F401  (fixture used here)
 
@@ -34,12 +34,8 @@ def test_the_organizer_opens_the_figures_of_a_street_on_a_phone(
     made = generated(proposals=24, activities=10)
     street = made.streets[1]
     figures = queries.figures(session, Scope(made.district, street=street))
-    # bypass_csp: axe is injected as an inline script; the app's CSP allows only its own files.
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True, bypass_csp=True
-    )
+    context = phone_context(browser)
     page = context.new_page()
-    page.set_default_timeout(10_000)
     page.goto(live_server + "/login")
     page.get_by_label("手机号或用户名").fill(world.organizer_a.login_name)
     page.get_by_label("密码").fill(PASSWORD)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from grants.incubation import service
 from grants.incubation.service import GroupData
-from tests.e2e.axe import AXE_JS, axe_violations
+from tests.e2e.axe import AXE_JS, axe_violations, phone_context
 from tests.factories import PASSWORD
 from tests.funding.conftest import make_grant, scan, sign_grant  # noqa: F401 (fixtures)
 from tests.incubation.history_fixtures import add_activity, add_evaluation, add_money, add_round_results, utc
@@ -59,12 +59,8 @@ def test_street_staff_and_the_organizer_read_a_groups_history_on_a_phone(
         edition, group.leader, submit=True, community_id=world.community_a.id, group_id=group.id, title="花友会第二年"
     )
 
-    # bypass_csp: axe is injected as an inline script; the app's CSP allows only its own files.
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True, bypass_csp=True
-    )
+    context = phone_context(browser)
     page = context.new_page()
-    page.set_default_timeout(10_000)
     _login(page, live_server, world.street_staff_a.login_name)
     page.goto(live_server + "/groups/")
     page.get_by_role("link", name="甲街道的三自组织").click()

@@ -22,7 +22,7 @@ from grants.incubation.ratings import campaigns, decisions, sheets
 from grants.incubation.ratings import queries as rating_queries
 from grants.proposals.models import TeamMember
 from grants.results.models import PublicationEntry
-from tests.e2e.axe import AXE_JS, axe_violations
+from tests.e2e.axe import AXE_JS, axe_violations, phone_context
 from tests.incubation.rating_fixtures import points_for
 
 pytestmark = pytest.mark.e2e
@@ -77,19 +77,6 @@ def rated_past_project(app, session):
     return grant.proposal, group
 
 
-def _phone(browser):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        locale="zh-CN",
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        bypass_csp=True,  # axe is injected as an inline script; the app's CSP allows only its own files
-    )
-    context.set_default_timeout(10_000)
-    return context
-
-
 def _fits_and_passes_axe(page) -> None:
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{page.url}: {width[0]} px wide on a {width[1]} px screen"
@@ -118,7 +105,7 @@ def test_the_public_follows_a_past_project_to_its_journey_and_its_group(
     secrets = _private_strings(session, proposal, group)
     assert DEMO_PASSWORD  # the demo's users exist; nobody signs in here
 
-    context = _phone(browser)
+    context = phone_context(browser)
     page = context.new_page()
     page.goto(f"{live_server}/results/")
     page.get_by_role("link", name=f"{edition.name}：公示名单").click()
@@ -154,7 +141,7 @@ def test_the_applicant_and_the_organizer_open_their_versions_on_a_phone(
     proposal, _group = rated_past_project
     applicant = proposal.applicant.username
     for login, mark in ((applicant, "申报人版本"), ("organizer", "完整版本")):
-        context = _phone(browser)
+        context = phone_context(browser)
         page = context.new_page()
         page.goto(f"{live_server}/login")
         page.get_by_label("手机号或用户名").fill(login)

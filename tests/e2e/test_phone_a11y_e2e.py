@@ -17,7 +17,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.axe import AXE_JS, axe_violations
+from tests.e2e.axe import AXE_JS, axe_violations, phone_context
 
 pytestmark = pytest.mark.e2e
 
@@ -48,19 +48,6 @@ SHARED = re.compile(r"^/results/|^/account|^/objections/mine$|^/login$|^/registe
 def _pattern(url: str) -> str:
     """The page a URL shows, ids and query strings left out (filters and pages of a list are one page)."""
     return re.sub(r"\d+", "N", urlsplit(url).path)
-
-
-def _context(browser):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        locale="zh-CN",
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        bypass_csp=True,  # axe is injected as an inline script; the app's CSP allows only its own files
-    )
-    context.set_default_timeout(10_000)
-    return context
 
 
 def _sign_in(page, base: str, login: str) -> None:
@@ -169,7 +156,7 @@ def test_every_page_of_every_demo_role_fits_a_phone_and_passes_axe(demo, live_se
     walked: dict[str, list[str]] = {}
     shared: set[str] = set()
     for role in ROLES:
-        context = _context(browser)
+        context = phone_context(browser)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.dismiss())
         if role != "anonymous":

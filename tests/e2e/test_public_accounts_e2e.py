@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.axe import axe_violations
+from tests.e2e.axe import axe_violations, phone_context
 from tests.public_accounts.conftest import funded  # noqa: F401  (fixture used here)
 
 pytestmark = pytest.mark.e2e
@@ -15,10 +15,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def phone_for_axe(browser):
     """A phone-sized page; the CSP is bypassed only so that axe can be injected as a script."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True, bypass_csp=True
-    )
-    context.set_default_timeout(10_000)
+    context = phone_context(browser)
     yield context.new_page()
     context.close()
 
