@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from grants import timeutil
 from grants.auth.models import User
-from grants.demo import DEMO_PASSWORD, seed_demo
+from grants.demo import DEMO_PASSWORD
 from grants.editions.models import Edition
 from grants.funding.models import Grant
 from grants.incubation.models import Group, GroupMember, SheetStage, StarCampaign, StarNomination, StarSheet
@@ -57,10 +57,8 @@ def _rate_the_current_campaign(session) -> None:
 
 
 @pytest.fixture
-def rated_past_project(app, session):
+def rated_past_project(app, session, demo_data):
     """The demo, and a past edition's funded project whose group has a public page (stars)."""
-    seed_demo(session)
-    session.commit()
     grown = select(Group).where(Group.origin_grant_id.is_not(None)).order_by(Group.id)
 
     def rated() -> Group | None:

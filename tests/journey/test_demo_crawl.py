@@ -1,4 +1,4 @@
-"""A crawl over the demo (`flask seed-demo`): every project's public journey, as an anonymous visitor
+"""A crawl over the demo (`flask seed-demo`, as `demo_data` keeps it): every project's public journey, as an anonymous visitor
 opens it, shows no name of an applicant, a team member or a group member, no mobile and no score
 that no notice published; every project never named in a notice is not found."""
 
@@ -9,7 +9,6 @@ import re
 from sqlalchemy import select
 
 from grants.auth.models import User
-from grants.demo import seed_demo
 from grants.funding.models import Grant
 from grants.incubation.models import Group, GroupMember
 from grants.proposals.models import Proposal, TeamMember
@@ -36,9 +35,7 @@ def _names(session, proposal_id: int) -> set[str]:
     return {n for n in names if n}
 
 
-def test_no_public_journey_of_the_demo_shows_a_name_a_mobile_or_an_unpublished_score(app, client, session):
-    seed_demo(session)
-    session.commit()
+def test_no_public_journey_of_the_demo_shows_a_name_a_mobile_or_an_unpublished_score(app, client, session, demo_data):
     listed = set(
         session.scalars(
             select(PublicationEntry.proposal_id)
