@@ -251,6 +251,41 @@ def _kept_rule_builder(self: Rule, append_unknown: bool = True):
 
 Rule._compile_builder = _kept_rule_builder
 
+# Parsing a rule's text into its matching parts (regular expressions, weights) is the other half of
+# a rule's compilation, also the same for every app of the run. What a parse did to the rule (trace,
+# arguments, converters) is recorded once and replayed; converters are made anew for each app's map.
+_rule_parses: dict[tuple, tuple[list, list, list]] = {}
+_parse_rule = Rule._parse_rule
+
+
+def _kept_parse_rule(self: Rule, rule: str):
+    key = (rule, tuple(self.map.converters.items()))
+    if key not in _rule_parses:
+        trace_from = len(self._trace)
+        made: list[tuple] = []
+        get_converter = self.get_converter
+
+        def recording(variable, name, args, kwargs):
+            made.append((variable, name, args, kwargs))
+            return get_converter(variable, name, args, kwargs)
+
+        self.get_converter = recording
+        try:
+            parts = list(_parse_rule(self, rule))
+        finally:
+            del self.get_converter
+        _rule_parses[key] = (parts, self._trace[trace_from:], made)
+        return parts
+    parts, trace, made = _rule_parses[key]
+    for variable, name, args, kwargs in made:
+        self._converters[variable] = self.get_converter(variable, name, args, kwargs)
+        self.arguments.add(variable)
+    self._trace.extend(trace)
+    return parts
+
+
+Rule._parse_rule = _kept_parse_rule
+
 
 class _KeptTemplateCode(BytecodeCache):
     """Compiled templates shared by the run's apps: code objects in memory, checked by source checksum."""
@@ -336,9 +371,16 @@ def demo_template(database_template, tmp_path_factory) -> demo_snapshot.DemoSnap
     def make_app(url: str, uploads: Path):
         return create_app({**_base_config(tmp, url), "UPLOAD_DIR": str(uploads)})
 
-    if IS_POSTGRES:
-        return demo_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql, tmp / "uploads")
-    return demo_snapshot.build_sqlite(make_app, database_template, tmp / "demo.db", tmp / "uploads")
+    def build(folder: Path) -> demo_snapshot.DemoSnapshot:
+        if IS_POSTGRES:
+            return demo_snapshot.build_postgres(make_app, TEST_DATABASE_URL, _postgres_reset_sql, folder / "uploads")
+        return demo_snapshot.build_sqlite(make_app, database_template, folder / "demo.db", folder / "uploads")
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp)
+    # The run's workers share one build: the first to ask builds it, the others wait and read it
+    # (a build takes the better part of a minute of a core that the waiting worker leaves free).
+    return demo_snapshot.shared(tmp_path_factory.getbasetemp().parent / "demo", build)
 
 
 @pytest.fixture

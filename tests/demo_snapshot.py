@@ -9,6 +9,8 @@ command would have built at that moment, and its upload folder holds the same fi
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +59,23 @@ def build_postgres(make_app, url: str, reset_sql, uploads: Path) -> DemoSnapshot
     with app.app_context():
         restore_sql = world_snapshot.dump_postgres(reset_sql, "demo")
     return DemoSnapshot(moment, report, figures, uploads, restore_sql=restore_sql)
+
+
+def shared(folder: Path, build) -> DemoSnapshot:
+    """The snapshot kept in ``folder`` for every process of one run: built there by the first process
+    that asks (``build(folder)``), read back by the others, who wait for it under a file lock."""
+    folder.mkdir(exist_ok=True)
+    kept = folder / "snapshot.pickle"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if kept.exists():
+                return pickle.loads(kept.read_bytes())  # noqa: S301 (written by this run, just above)
+            snapshot = build(folder)
+            kept.write_bytes(pickle.dumps(snapshot))
+            return snapshot
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def restore_files(snapshot: DemoSnapshot, upload_dir: Path) -> None:
