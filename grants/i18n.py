@@ -80,15 +80,19 @@ def _format(text: str, variables: dict) -> str:
 
 
 def _template_gettext(translations):
-    """Templates' `_()`/`gettext()` with a catalog looked up already (or, without one, per call)."""
-    from jinja2 import pass_context
+    """Templates' `_()`/`gettext()` with a catalog looked up already (or, without one, per call).
+
+    It takes the evaluation context (is autoescaping on?), not the template context: Jinja derives
+    a copy of the whole template context for every call of a ``pass_context`` function made inside
+    a loop or a block that sets variables, i.e. for most texts of a page."""
+    from jinja2 import pass_eval_context
     from markupsafe import Markup
 
-    @pass_context
-    def gettext(__context, __string: str, **variables):
+    @pass_eval_context
+    def gettext(__eval_ctx, __string: str, **variables):
         catalog = translations if translations is not None else request_translations()
         text = catalog.ugettext(__string)
-        if __context.eval_ctx.autoescape:
+        if __eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704  (a catalog text, trusted as in Jinja's own gettext)
         return _format(text, variables)
 

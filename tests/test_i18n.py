@@ -652,3 +652,17 @@ def _star_campaign(session, district, group, organizer, names):
     )
     session.commit()
     return nomination
+
+
+def test_template_gettext_escapes_its_variables_in_loops_and_blocks_as_elsewhere(app):
+    """`_()` in templates formats new-style and escapes what it is given when autoescaping is on,
+    wherever it is called (in a loop, in a block that sets variables), and not where it is off."""
+    from flask import render_template_string
+
+    source = (
+        '{% set n = "<b>" %}{{ _("共%(n)s份", n=n) }}|'
+        '{% for x in ["<i>"] %}{% set y = x %}{{ _("共%(n)s份", n=y) }}|{% endfor %}'
+        '{% autoescape false %}{{ _("共%(n)s份", n="<u>") }}{% endautoescape %}|{{ _("百分之%%") }}'
+    )
+    with app.test_request_context("/"):
+        assert render_template_string(source) == "共&lt;b&gt;份|共&lt;i&gt;份|共<u>份|百分之%"

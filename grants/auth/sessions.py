@@ -16,7 +16,8 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import Load, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grants import timeutil
 from grants.db import db
@@ -59,15 +60,17 @@ _user_query = None
 
 
 def _user_with_unread_count():
-    """The signed-in user with roles and unread notification count: one statement, built once.
+    """The signed-in user, one row per role grant, with the unread notification count: one
+    statement, built once.
 
     Every signed-in request loads the user: roles by their scope ids only, and not the user's own
     community → street → district chain (joined by default); a page that shows a grant's or the
     user's district, street, community or edition loads it when it does. The nav's unread count
-    comes in the same row, so a page's base costs one query."""
+    comes in the same rows, so a page's base costs one query. The grants come as a second entity of
+    each row rather than as a joined eager load, which spares the ORM de-duplicating the user."""
     global _user_query
     if _user_query is None:
-        from grants.auth.models import User
+        from grants.auth.models import RoleGrant, User
         from grants.notifications.models import Notification
 
         unread = (
@@ -76,9 +79,11 @@ def _user_with_unread_count():
             .scalar_subquery()
         )
         _user_query = (
-            select(User, unread)
-            .options(lazyload(User.community), joinedload(User.grants).lazyload("*"))
+            select(User, RoleGrant, unread)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .options(lazyload(User.community), lazyload(User.grants), Load(RoleGrant).lazyload("*"))
             .where(User.id == bindparam("user_id"))
+            .order_by(RoleGrant.id)
         )
     return _user_query
 
@@ -88,12 +93,16 @@ def load_user(value: str):
     sid = parse_session_id(value)
     if sid is None or (sid.issued is not None and _too_old(sid.issued, now())):
         return None
-    row = db.session.execute(_user_with_unread_count(), {"user_id": sid.user_id}).unique().one_or_none()
-    if row is None or row[0].session_version != sid.version:
+    rows = db.session.execute(_user_with_unread_count(), {"user_id": sid.user_id}).all()
+    if not rows or rows[0][0].session_version != sid.version:
         return None
+    user, unread = rows[0][0], rows[0][2]
+    # The user's roles, as the joined eager load would fill them (each grant's ``user`` is this
+    # user, from the identity map).
+    set_committed_value(user, "grants", [grant for _user, grant, _unread in rows if grant is not None])
     # Read at the start of this request: the nav of a GET page shows it (grants/main/nav.py).
-    g.unread_notifications = (row[0].id, row[1])
-    return row[0]
+    g.unread_notifications = (user.id, unread)
+    return user
 
 
 def start(user, *, remember: bool = False) -> None:

@@ -230,8 +230,10 @@ def queue():
     )
 
 
-def _own_sheet(assignment_id: int) -> Assignment:
-    assignment = reading.sheet_page(db.session, assignment_id) or abort(404)
+def _own_sheet(assignment_id: int) -> Assignment | reading.SheetView:
+    """The judge's own sheet: to show, the page's read model (GET); to save, the assignment (POST)."""
+    load = reading.sheet_view if request.method == "GET" else reading.sheet_page
+    assignment = load(db.session, assignment_id) or abort(404)
     if not policy.can_open_sheet(current_user, assignment):
         abort(403)
     return assignment
@@ -270,7 +272,12 @@ def sheet_form(assignment: Assignment, *, on_behalf: bool, done):
         values=values,
         errors=errors,
         proxy=on_behalf,
-        blocked=integrity.sheet_block(db.session, assignment),
+        # The read model carries its declared-conflict check; the assignment asks for it.
+        blocked=integrity.sheet_block(
+            db.session,
+            assignment,
+            conflicts=assignment.conflicts if isinstance(assignment, reading.SheetView) else None,
+        ),
     ), 400 if errors else 200
 
 

@@ -53,7 +53,9 @@ def proposal_body(proposal: Proposal, *, judge_view: bool = False, blind: bool =
     """``proposals/_body.html`` for this proposal, from the cache when it is a submitted version."""
 
     def render() -> Markup:
-        html = render_template("proposals/_body.html", proposal=proposal, judge_view=judge_view, blind=blind, hx=hx)
+        # A page's read model of the proposal (the judge's sheet) gives its own rows to render from.
+        source = proposal.entity() if hasattr(proposal, "entity") else proposal
+        html = render_template("proposals/_body.html", proposal=source, judge_view=judge_view, blind=blind, hx=hx)
         return Markup(html)  # noqa: S704  (an autoescaped template's output)
 
     if not cacheable(proposal):

@@ -216,3 +216,36 @@ def test_remembered_judge_with_a_new_browser_session_still_must_change_first(app
     browser_restarted = _replay(app, client.get_cookie(REMEMBER).value, REMEMBER)
     response = browser_restarted.get("/account")
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/password")
+
+
+def test_the_user_loader_reads_every_role_of_a_valid_session_and_refuses_a_revoked_one(app, session, world, make):
+    """The loader reads the user and their grants as one row per grant: a holder of several roles
+    gets them all, a user without any role still loads, and an older session version is refused
+    whatever the number of rows."""
+    holder = world.organizer_a
+    auth_service.grant_role(session, actor=None, user=holder, role=Role.JUDGE, scope=world.edition_a)
+    auth_service.grant_role(session, actor=None, user=holder, role=Role.JUDGE, scope=world.edition_b)
+    resident = make.user("lisi")
+    session.commit()
+    district_a, edition_a, edition_b = world.district_a.id, world.edition_a.id, world.edition_b.id
+    value = sessions.make_session_id(holder, sessions.now())
+    stale = f"{holder.id}.{holder.session_version - 1}.{sessions.now()}"
+    for_resident = sessions.make_session_id(resident, sessions.now())
+    holder_id, resident_id = holder.id, resident.id
+    session.expunge_all()
+    with app.test_request_context("/"):
+        loaded = sessions.load_user(value)
+        assert loaded is not None and loaded.id == holder_id
+        assert {(g.role, g.district_id, g.edition_id) for g in loaded.grants} == {
+            (Role.ORGANIZER.value, district_a, None),
+            (Role.JUDGE.value, None, edition_a),
+            (Role.JUDGE.value, None, edition_b),
+        }
+        assert all(g.user is loaded for g in loaded.grants)
+        plain = sessions.load_user(for_resident)
+        assert plain is not None and plain.id == resident_id and plain.grants == []
+        assert sessions.load_user(stale) is None
+        auth_service.end_sessions(session, user=session.get(type(loaded), holder_id))
+        session.commit()
+    with app.test_request_context("/"):
+        assert sessions.load_user(value) is None  # signed out everywhere: the version moved on
