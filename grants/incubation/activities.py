@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
@@ -109,9 +109,12 @@ def check_photos(uploads: list[Upload], *, clean_later: bool = False) -> list[Ch
 
 
 def lock_group(session: Session, group: Group) -> Group:
-    """Take the group's row lock and re-read it: every activity write of the group starts here."""
+    """Take the group's row lock and re-read it: every activity write of the group starts here.
+    (The id is the object's identity: a group expired by the view's read transaction is read once,
+    here, under the lock, not once more before it.)"""
+    group_id = inspect(group).identity[0] if inspect(group).identity else group.id
     return session.scalars(
-        select(Group).where(Group.id == group.id).with_for_update(of=Group).execution_options(populate_existing=True)
+        select(Group).where(Group.id == group_id).with_for_update(of=Group).execution_options(populate_existing=True)
     ).one()
 
 
@@ -268,16 +271,14 @@ def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | 
     if but is not None:
         query = query.where(Activity.id != but)
     already = dict(_committed_rows(session, query))
-    names = dict(
-        session.execute(select(GroupMember.id, GroupMember.name).where(GroupMember.id.in_(checked.halves))).all()
-    )
     for member_id, halves in checked.halves.items():
         before = already.get(member_id, 0)
         if before + halves > cap:
+            name = session.scalar(select(GroupMember.name).where(GroupMember.id == member_id))
             raise DomainError(
                 _(
                     "%(name)s在%(day)s的志愿服务时长合计不能超过%(cap)s小时（已记录%(before)s小时，这次填写%(now)s小时）。",
-                    name=names.get(member_id, ""),
+                    name=name or "",
                     day=day.isoformat(),
                     cap=hours_number(cap),
                     before=hours_number(before),
