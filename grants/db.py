@@ -1,8 +1,8 @@
 """Database: Flask-SQLAlchemy with a typed declarative base, SQLite pragmas, unit_of_work().
 
 The concurrency discipline lives here, the same for every domain: a write transaction is
-serializable on both databases (SQLite: BEGIN IMMEDIATE, one writer at a time; PostgreSQL:
-SERIALIZABLE isolation), and a transaction that loses a race (serialization failure, deadlock,
+serializable on both databases (SQLite: BEGIN IMMEDIATE, one writer at a time, the writers
+queued at a WriteGate rather than polling SQLite's lock; PostgreSQL: SERIALIZABLE isolation), and a transaction that loses a race (serialization failure, deadlock,
 a unique key taken by a concurrent insert, SQLite's lock timeout) is rolled back and run again,
 a bounded number of times, by one retrier: ``run_in_transaction(fn)`` for CLI, jobs and
 services, ``retry_request(dispatch)`` for a whole request (the app's dispatch_request). What

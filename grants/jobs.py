@@ -1,5 +1,6 @@
 """Background jobs (Huey): batch documents made outside the request, e.g. every certificate of a
-list in one zip.
+list in one zip; and the re-encoding of activity photos (metadata removed, resized) after the
+activity is stored (``run_activity_photos_job``; ``sweep_pending_photos`` when a worker starts).
 
 The queue is Redis when ``REDIS_URL`` is set (production, several web workers), else a SQLite file
 in the instance folder (the embedded default, no extra service). Start a consumer with
