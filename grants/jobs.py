@@ -383,13 +383,15 @@ def run_annual_report_job(job_id: int) -> None:
 def run_activity_photos_job(activity_id: int) -> int:
     """The task body: clean the activity's pending photos (grants.incubation.activities.clean_photos)."""
     from grants.incubation import activities
+    from grants.proposals.attachments import drop_pending
 
     upload_dir = Path(current_app.config["UPLOAD_DIR"])
     done = run_in_transaction(
         lambda session: activities.clean_photos(session, activity_id=activity_id, upload_dir=upload_dir)
     )
-    log.info("activity %s: %d photo(s) cleaned", activity_id, done)
-    return done
+    drop_pending(upload_dir, done)  # committed: the originals go
+    log.info("activity %s: %d photo(s) cleaned", activity_id, len(done))
+    return len(done)
 
 
 def enqueue_activity_photos(app: Flask, activity_id: int) -> None:

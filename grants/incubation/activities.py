@@ -486,10 +486,12 @@ def return_activity(session: Session, *, actor, activity: Activity, reason: str)
     return activity
 
 
-def clean_photos(session: Session, *, activity_id: int, upload_dir: Path) -> int:
-    """Re-encode the activity's photos that wait for it (the job queue's task); returns how many.
-    A photo that cannot be re-encoded is never served (its activity says so). Safe to run twice."""
-    done = 0
+def clean_photos(session: Session, *, activity_id: int, upload_dir: Path) -> list[str]:
+    """Re-encode the activity's photos that wait for it (the job queue's task) and record the
+    cleaned files' size and digest; returns their stored names, whose originals the caller removes
+    with ``drop_pending`` once this is committed. A photo that cannot be re-encoded is never served
+    (its activity says so). Safe to run twice."""
+    done = []
     for photo in photos_of(session, activity_id):
         attachment = photo.attachment
         try:
@@ -499,7 +501,7 @@ def clean_photos(session: Session, *, activity_id: int, upload_dir: Path) -> int
             continue
         if cleaned is not None:
             attachment.size, attachment.sha256 = cleaned
-            done += 1
+            done.append(attachment.stored_name)
     session.flush()
     return done
 

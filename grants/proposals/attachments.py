@@ -289,11 +289,12 @@ def is_pending(upload_dir: Path, attachment: Attachment) -> bool:
 
 def clean_pending(upload_dir: Path, stored_name: str) -> tuple[int, str] | None:
     """Re-encode one pending photo (``reencode_image``: upright, resized, no metadata) into the
-    served place, then remove the original. Returns the cleaned file's (size, sha256) for its row,
-    or None when there was nothing to clean (done already, e.g. by a task delivered twice).
+    served place. Returns the cleaned file's (size, sha256) for its row, or None when there was
+    nothing to clean (done already, e.g. by a task delivered twice). The original stays until the
+    row is committed: then ``drop_pending`` removes it (a run that must be repeated finds it still).
 
-    Raises: DomainError when the photo cannot be re-encoded (the original is removed: it is never
-        served).
+    Raises: DomainError when the photo cannot be re-encoded (the original is removed then: it is
+        never served).
     """
     source = pending_dir(upload_dir) / stored_name
     try:
@@ -309,8 +310,13 @@ def clean_pending(upload_dir: Path, stored_name: str) -> tuple[int, str] | None:
     temp = upload_dir / f".{stored_name}.part"
     temp.write_bytes(cleaned)
     os.replace(temp, target)  # whole or not at all: the served file is only ever the cleaned one
-    source.unlink(missing_ok=True)
     return len(cleaned), hashlib.sha256(cleaned).hexdigest()
+
+
+def drop_pending(upload_dir: Path, stored_names: list[str]) -> None:
+    """Remove the originals of photos cleaned and committed."""
+    for name in stored_names:
+        (pending_dir(upload_dir) / name).unlink(missing_ok=True)
 
 
 def add_attachment(
