@@ -64,15 +64,20 @@ db: venv translations
 seed: db
 	$(FLASK) seed-demo
 
-# The background job consumer (batch certificates) runs beside gunicorn and stops with it.
+# gunicorn: one worker process per core (a process's threads share one core, the GIL), 8 threads
+# each, when the sign-in limits are shared between processes (REDIS_URL or RATELIMIT_STORAGE_URI
+# set, see README "Several workers need Redis"); else one process. The background job consumer
+# (batch certificates, activity photos' re-encoding) runs beside it at a lower priority, so that
+# background work yields to the requests, and stops with it.
+WORKERS ?= $(if $(REDIS_URL)$(RATELIMIT_STORAGE_URI),$(shell nproc 2>/dev/null || echo 1),1)
 run: venv os-deps fonts translations db seed
 	@echo
 	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"
 	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1..staff5, street1, street2, resident1..resident3"
 	@echo
-	@$(FLASK) jobs-worker & worker=$$!; \
+	@nice -n 10 $(FLASK) jobs-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn -w 1 --threads 8 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn -w $(WORKERS) --threads 8 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: venv os-deps browser axe fonts translations
 	scripts/test.sh

@@ -1,21 +1,26 @@
 """Benchmark: 200 group leaders submit an activity at the same moment, over HTTP, to a served app.
 
     .venv/bin/python bench/activities.py [--submissions 200] [--groups 40] [--database URL | --pg]
+                                         [--redis URL]
 
 Builds, in a fresh database (a temporary SQLite file by default; the PostgreSQL database of
 --database, or of DATABASE_URL with --pg, whose tables are dropped and migrated again), one
 community with --groups groups, each with its leader and five members, and the community's staff.
-Serves the app with gunicorn as `make run` does (1 worker, 8 threads; --workers/--threads), then:
+Serves the app as `make run` does: gunicorn with one worker per core when the sign-in limits can be
+shared (a Redis: --redis URL, which the job queue then uses too), else one, 8 threads each
+(--workers/--threads), and the jobs worker beside it at a lower priority (`nice -n 10 flask
+jobs-worker`), which re-encodes the photos after their activities are stored. Then:
 
 1. one thread per submission signs in with its own session (GET /login for the CSRF token, POST
    the form) and opens the log form for its own CSRF token (not timed);
 2. all threads, released together by a barrier, POST an activity (a photo, two volunteers with
    1.5 h and 2 h, a submission's member never passing the daily cap) — timed per request;
-3. staff confirm every stored activity over HTTP, then the group pages' figures are read back.
+3. staff confirm every stored activity over HTTP, then the group pages' figures are read back;
+4. it waits (at most --photo-wait seconds) until the jobs worker has re-encoded every photo.
 
 Checks: every submission answered 302 and is stored (none lost), no answer was a 500 and the
 server's log has no "database is locked"; Σ of the group pages' 已核实活动 equals the count of
-confirmed rows. Prints as its last line
+confirmed rows; every stored photo was re-encoded into its served place. Prints as its last line
 
     activities_stored=<n> activities_lost=<n> p95_seconds=<s>
 
@@ -50,10 +55,11 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 FIGURE_RE = re.compile(r'data-figure="activities">(\d+)<')
 
 
-def _env(url: str, instance: str) -> dict:
-    """The served app's settings: the benchmark's database and instance folder; password hashing
-    as cheap as the test suite's and no sign-in rate limit (the sign-ins are not what is measured)."""
-    return {
+def _env(url: str, instance: str, redis_url: str = "") -> dict:
+    """The served app's settings: the benchmark's database and instance folder (and Redis, with a
+    queue of its own); password hashing as cheap as the test suite's and no sign-in rate limit (the
+    sign-ins are not what is measured)."""
+    env = {
         **os.environ,
         "DATABASE_URL": url,
         "INSTANCE_PATH": instance,
@@ -62,10 +68,20 @@ def _env(url: str, instance: str) -> dict:
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "1024",
         "ARGON2_PARALLELISM": "1",
-        "RATELIMIT_STORAGE_URI": "memory://",
         # 200 sign-ins from one address in a few seconds are the benchmark's setup, not an attack.
         "RATELIMIT_ENABLED": "0",
+        "JOBS_QUEUE_NAME": f"bench-activities-{Path(instance).parent.name}",
     }
+    env.pop("REDIS_URL", None)
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def make_run_workers(redis_url: str) -> int:
+    """As `make run` (Makefile, WORKERS): one per core when the sign-in limits are shared, else one."""
+    return (os.cpu_count() or 1) if redis_url else 1
 
 
 def build(url: str, instance: str, groups: int) -> tuple[list[tuple[int, str, list[int]]], str]:
@@ -125,9 +141,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(url: str, instance: str, workers: int, threads: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+def serve(
+    url: str, instance: str, redis_url: str, workers: int, threads: int, log_path: Path
+) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+    """(gunicorn, the jobs worker, base URL), started as `make run` starts them."""
     port = _free_port()
     log = log_path.open("w")
+    env = _env(url, instance, redis_url)
+    worker = subprocess.Popen(  # noqa: S603 (our own jobs worker, fixed arguments)
+        ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "jobs-worker"],  # noqa: S607
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.with_name("jobs.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     server = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -142,7 +169,7 @@ def serve(url: str, instance: str, workers: int, threads: int, log_path: Path) -
             "wsgi:app",
         ],
         cwd=ROOT,
-        env=_env(url, instance),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -152,10 +179,11 @@ def serve(url: str, instance: str, workers: int, threads: int, log_path: Path) -
     for _ in range(200):
         try:
             if requests.get(base + "/healthz", timeout=1).status_code < 500:
-                return server, base
+                return server, worker, base
         except requests.RequestException:
             time.sleep(0.1)
     server.terminate()
+    worker.terminate()
     raise SystemExit(f"the server did not start; see {log_path}")
 
 
@@ -283,14 +311,29 @@ def figures_sum(base: str, staff_login: str, plan) -> int:
     return sum(int(FIGURE_RE.search(staff.get(f"{base}/groups/{group_id}").text).group(1)) for group_id, _l, _m in plan)
 
 
+def photos_cleaned(instance: str, seconds: float) -> tuple[int, int]:
+    """(photos in their served place, photos still waiting) once the jobs worker has cleaned them
+    all, or after ``seconds``."""
+    uploads = Path(instance) / "uploads"
+    deadline = time.monotonic() + seconds
+    while True:
+        pending = [p for p in (uploads / "pending").glob("*") if not p.name.startswith(".")]
+        if not pending or time.monotonic() > deadline:
+            served = [p for p in uploads.glob("*") if p.is_file() and not p.name.startswith(".")]
+            return len(served), len(pending)
+        time.sleep(0.2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--database", default="", help="a PostgreSQL URL (its tables are dropped)")
     parser.add_argument("--pg", action="store_true", help="use DATABASE_URL (PostgreSQL)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--redis", default="", help="a Redis URL for the job queue and the shared sign-in limits")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: as make run)")
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--photo-wait", type=float, default=120, help="seconds to wait for the photos' jobs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-activities-"))
     url = args.database or (os.environ.get("DATABASE_URL", "") if args.pg else "")
@@ -301,16 +344,20 @@ def main() -> None:
     instance = str(work / "instance")
     plan, staff_login = build(url, instance, args.groups)
     log_path = work / "server.log"
-    server, base = serve(url, instance, args.workers, args.threads, log_path)
+    workers = args.workers or make_run_workers(args.redis)
+    server, worker, base = serve(url, instance, args.redis, workers, args.threads, log_path)
     try:
         answers, seconds = submit_all(base, plan, args.submissions)
         ids, _confirmed = stored_ids(url, instance)
         confirmations = confirm_all(base, staff_login, ids)
         shown = figures_sum(base, staff_login, plan)
         _ids, confirmed = stored_ids(url, instance)
+        cleaned, waiting = photos_cleaned(instance, args.photo_wait)
     finally:
         server.terminate()
+        worker.terminate()
         server.wait(timeout=30)
+        worker.wait(timeout=30)
     server_log = log_path.read_text(errors="replace")
     locked = server_log.count("database is locked")
     errors = sum(n for status, n in answers.items() if not isinstance(status, int) or status >= 500)
@@ -318,10 +365,13 @@ def main() -> None:
     lost = args.submissions - stored
     p95 = statistics.quantiles(seconds, n=20)[-1] if len(seconds) > 1 else seconds[0]
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
-    print(f"backend={backend} submissions={args.submissions} groups={args.groups} answers={dict(answers)}")
+    print(
+        f"backend={backend} workers={workers}x{args.threads} queue={'redis' if args.redis else 'sqlite'} "
+        f"submissions={args.submissions} groups={args.groups} answers={dict(answers)}"
+    )
     print(f"median_seconds={statistics.median(seconds):.3f} max_seconds={max(seconds):.3f}")
     print(f"confirm_answers={dict(confirmations)} confirmed_rows={confirmed} figures_shown={shown}")
-    print(f"server_errors={errors} database_is_locked={locked}")
+    print(f"server_errors={errors} database_is_locked={locked} photos_cleaned={cleaned} photos_waiting={waiting}")
     problems = []
     if answers.get(302, 0) != args.submissions or lost:
         problems.append("not every submission was stored")
@@ -329,6 +379,8 @@ def main() -> None:
         problems.append("server errors or a locked database")
     if shown != confirmed or confirmed != stored:
         problems.append("the figures do not equal the confirmed rows")
+    if waiting or cleaned != stored:
+        problems.append("not every photo was re-encoded by the jobs worker")
     for problem in problems:
         print(f"PROBLEM: {problem} (server log: {log_path})")
     print(f"activities_stored={stored} activities_lost={lost} p95_seconds={p95:.3f}")

@@ -114,12 +114,16 @@ def jobs_worker_command(workers: int) -> None:
     """Run the background job consumer (batch certificates …) until stopped (Ctrl-C / SIGTERM)."""
     from flask import current_app
 
-    from grants.jobs import queue_for
+    from grants.jobs import queue_for, sweep_pending_photos
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    queue = queue_for(current_app._get_current_object())
+    app = current_app._get_current_object()
+    queue = queue_for(app)
     kind = type(queue.huey.storage).__name__
     click.echo(f"jobs worker: {workers} worker(s) on {kind} queue {queue.huey.name!r}")
+    # Photos whose cleaning task was never queued (the queue was down when they were stored).
+    if swept := sweep_pending_photos(app):
+        click.echo(f"jobs worker: queued the photos of {swept} activities that waited to be cleaned")
     # An idle consumer polls SQLite at most a second apart (Redis blocks on the queue instead),
     # so a job starts within a second of being asked for.
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False, max_delay=1.0)

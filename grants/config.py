@@ -39,6 +39,7 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance_dir / 'grants.db'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL"),
+        "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME"),  # None: "grants"
         # Rate limits live in Redis when there is one, so that all workers share them.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),

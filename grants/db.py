@@ -1,8 +1,8 @@
 """Database: Flask-SQLAlchemy with a typed declarative base, SQLite pragmas, unit_of_work().
 
 The concurrency discipline lives here, the same for every domain: a write transaction is
-serializable on both databases (SQLite: BEGIN IMMEDIATE, one writer at a time; PostgreSQL:
-SERIALIZABLE isolation), and a transaction that loses a race (serialization failure, deadlock,
+serializable on both databases (SQLite: BEGIN IMMEDIATE, one writer at a time, the writers
+queued at a WriteGate rather than polling SQLite's lock; PostgreSQL: SERIALIZABLE isolation), and a transaction that loses a race (serialization failure, deadlock,
 a unique key taken by a concurrent insert, SQLite's lock timeout) is rolled back and run again,
 a bounded number of times, by one retrier: ``run_in_transaction(fn)`` for CLI, jobs and
 services, ``retry_request(dispatch)`` for a whole request (the app's dispatch_request). What
@@ -11,10 +11,12 @@ still loses after the retries becomes ``ConcurrentChange``, a DomainError with a
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,6 +84,9 @@ def utcnow() -> datetime:
 _write_transaction: ContextVar[bool] = ContextVar("write_transaction", default=False)
 
 
+BUSY_TIMEOUT_SECONDS = 15
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -89,7 +94,7 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     # Let SQLAlchemy's "begin" event below emit BEGIN itself (SQLAlchemy's SQLite recipe).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=15000")  # first: the pragmas below may wait for a lock
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")  # first: the pragmas below may wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -114,6 +119,92 @@ def _owner_only(path: str) -> None:
 def _sqlite_on_begin(connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_transaction.get() else "BEGIN")
+
+
+class WriteGate:
+    """One SQLite write transaction at a time, its waiters woken as soon as it ends.
+
+    SQLite lets one writer in and makes the others poll: a connection that finds the database
+    locked sleeps and tries again (1, 2, 5 … then 100 ms apart, up to busy_timeout), so under
+    load the lock is often free while every waiter sleeps, and writes queue up far longer than
+    they take. The gate queues them instead: a thread waits on a lock of its process (woken at
+    once when the holder leaves), and the one thread of each process that holds it then takes
+    an exclusive flock on a file beside the database, which other processes (gunicorn workers,
+    the jobs worker, the CLI) take too. Reentrant in a thread. A waiter that gets no turn within
+    busy_timeout goes on without it, and SQLite's own lock decides as before.
+    """
+
+    POLL_SECONDS = 0.0005  # the one waiter of a process checks the other processes' flock this often
+
+    def __init__(self, path: str):
+        self.path = f"{path}.write-gate"
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._fd: int | None = None
+
+    def _file(self) -> int:
+        """The gate file's descriptor; -1 when it cannot be made (then only this process's threads queue)."""
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                log.warning("no write gate file at %s: other processes' writers are not queued", self.path)
+                self._fd = -1
+        return self._fd
+
+    def enter(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            return
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=timeout):
+            self._local.depth, self._local.held = 1, False
+            return
+        try:
+            fd = self._file()
+            while fd >= 0:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        self._lock.release()
+                        self._local.depth, self._local.held = 1, False
+                        return
+                    time.sleep(self.POLL_SECONDS)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._local.depth, self._local.held = 1, True
+
+    def leave(self) -> None:
+        self._local.depth -= 1
+        if self._local.depth or not self._local.held:
+            return
+        self._local.held = False
+        try:
+            if self._file() >= 0:
+                fcntl.flock(self._file(), fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+_gates: dict[tuple[int, str], WriteGate] = {}
+_gates_lock = threading.Lock()
+
+
+def write_gate(session: Session) -> WriteGate | None:
+    """The gate of the session's SQLite database file (None on PostgreSQL or an in-memory database)."""
+    url = session.get_bind().url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    key = (os.getpid(), os.path.abspath(url.database))  # a forked process makes its own
+    gate = _gates.get(key)
+    if gate is None:
+        with _gates_lock:
+            gate = _gates.setdefault(key, WriteGate(key[1]))
+    return gate
 
 
 # --- losing a race, and running again ---------------------------------------------------------
@@ -297,6 +388,9 @@ def unit_of_work() -> Iterator[Session]:
             raise RuntimeError("unit_of_work() entered with unflushed changes outside a unit")
         session.commit()
     token = _write_transaction.set(True)
+    gate = write_gate(session)
+    if gate is not None:
+        gate.enter()  # before BEGIN IMMEDIATE: the writers queue here rather than poll SQLite's lock
     try:
         if session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
@@ -314,6 +408,8 @@ def unit_of_work() -> Iterator[Session]:
             scope.note_commit()
     finally:
         _write_transaction.reset(token)
+        if gate is not None:
+            gate.leave()
 
 
 def get_or_404(model, ident):

@@ -1,5 +1,6 @@
 """Background jobs (Huey): batch documents made outside the request, e.g. every certificate of a
-list in one zip.
+list in one zip; and the re-encoding of activity photos (metadata removed, resized) after the
+activity is stored (``run_activity_photos_job``; ``sweep_pending_photos`` when a worker starts).
 
 The queue is Redis when ``REDIS_URL`` is set (production, several web workers), else a SQLite file
 in the instance folder (the embedded default, no extra service). Start a consumer with
@@ -72,6 +73,13 @@ class JobQueue:
                 run_annual_report_job(job_id)
 
         self.annual_report = huey.task(name="grants.annual_report", retries=0)(annual_report)
+
+        def activity_photos(activity_id: int) -> None:
+            with self.app().app_context():
+                run_activity_photos_job(activity_id)
+
+        # Retried: a photo must not stay uncleaned because of a passing failure (the task is idempotent).
+        self.activity_photos = huey.task(name="grants.activity_photos", retries=2, retry_delay=5)(activity_photos)
 
     def app(self) -> Flask:
         if has_app_context():
@@ -367,3 +375,57 @@ def run_annual_report_job(job_id: int) -> None:
             else _("生成报表时出错，请稍后重试；如仍失败，请联系管理员。")
         )
         _set(job_id, status="failed", error=message, finished_at=now())
+
+
+# --- activity photos: re-encoded (metadata removed, resized) after the activity is stored --------
+
+
+def run_activity_photos_job(activity_id: int) -> int:
+    """The task body: clean the activity's pending photos (grants.incubation.activities.clean_photos)."""
+    from grants.incubation import activities
+    from grants.proposals.attachments import drop_pending
+
+    upload_dir = Path(current_app.config["UPLOAD_DIR"])
+    done = run_in_transaction(
+        lambda session: activities.clean_photos(session, activity_id=activity_id, upload_dir=upload_dir)
+    )
+    drop_pending(upload_dir, done)  # committed: the originals go
+    log.info("activity %s: %d photo(s) cleaned", activity_id, len(done))
+    return len(done)
+
+
+def enqueue_activity_photos(app: Flask, activity_id: int) -> None:
+    """Ask for the activity's photos to be cleaned, after the activity was committed. A queue that
+    cannot be reached loses nothing: the photos wait, and ``sweep_pending_photos`` (run when the
+    worker starts) cleans them."""
+    try:
+        queue_for(app).activity_photos(activity_id)
+    except Exception:
+        log.exception("could not queue the photos of activity %s; the worker cleans them when it starts", activity_id)
+
+
+def sweep_pending_photos(app: Flask) -> int:
+    """Queue the cleaning of every activity that has a photo waiting (photos whose task was lost);
+    returns how many activities were queued."""
+    from sqlalchemy import select
+
+    from grants.incubation.models import ActivityPhoto
+    from grants.proposals.attachments import pending_dir
+    from grants.proposals.models import Attachment
+
+    with app.app_context():
+        folder = pending_dir(Path(app.config["UPLOAD_DIR"]))
+        names = [p.name for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
+        activity_ids: set[int] = set()
+        for start in range(0, len(names), 500):
+            activity_ids.update(
+                db.session.scalars(
+                    select(ActivityPhoto.activity_id)
+                    .join(Attachment, Attachment.id == ActivityPhoto.attachment_id)
+                    .where(Attachment.stored_name.in_(names[start : start + 500]))
+                )
+            )
+        db.session.rollback()
+    for activity_id in sorted(activity_ids):
+        queue_for(app).activity_photos(activity_id)
+    return len(activity_ids)

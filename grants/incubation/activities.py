@@ -5,19 +5,22 @@ The rules offices use: an activity is logged within District.activity_log_days d
 place, never ahead of it; a volunteer is a member of the group on that day; hours are counted to
 the half hour, and a member's hours over all the group's activities of one day (waiting or
 confirmed) stay within District.daily_hours_cap_halves. The cap is checked under the group's row
-lock, so concurrent logs cannot pass it together. Photos are checked by content and re-encoded
-(resized, EXIF and location removed) before the transaction that stores them starts.
+lock, so concurrent logs cannot pass it together. Photos are checked by content before the
+transaction that stores them starts, and re-encoded (resized, EXIF and location removed) either
+then or, from the leader's form, by a background job (``clean_photos``): until it has run, the photo
+is kept where nothing serves it and its activity shows a placeholder.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
@@ -36,8 +39,18 @@ from grants.incubation.models import (
     VolunteerHours,
 )
 from grants.incubation.states import activity_machine
-from grants.proposals.attachments import CheckedUpload, Upload, check, store_checked
+from grants.proposals.attachments import (
+    CheckedUpload,
+    Upload,
+    check,
+    clean_pending,
+    file_path,
+    is_pending,
+    store_checked,
+)
 from grants.timeutil import local_day_start, local_to_utc, now, to_local, today
+
+log = logging.getLogger(__name__)
 
 TITLE_MAX, PLACE_MAX, TEXT_MAX, REASON_MAX = 100, 100, 2000, 500
 MAX_PHOTOS = 9
@@ -75,10 +88,12 @@ class _Checked:
     halves: dict[int, int]  # member id → half hours
 
 
-def check_photos(uploads: list[Upload]) -> list[CheckedUpload]:
-    """Check and re-encode the uploaded photos (before any transaction: it takes time).
+def check_photos(uploads: list[Upload], *, clean_later: bool = False) -> list[CheckedUpload]:
+    """Check the uploaded photos by content and re-encode them (before any transaction: it takes
+    time); with ``clean_later``, check that each decodes whole and leave the re-encoding to
+    ``clean_photos`` after the activity is stored.
 
-    Raises: DomainError (too many, empty, too large, not a photo by its content).
+    Raises: DomainError (too many, empty, too large, not a photo by its content, does not decode).
     """
     uploads = [u for u in uploads if u.data or u.filename]
     if len(uploads) > MAX_PHOTOS:
@@ -86,7 +101,7 @@ def check_photos(uploads: list[Upload]) -> list[CheckedUpload]:
     checked = []
     for upload in uploads:
         try:
-            checked.append(check(upload, photo=True))
+            checked.append(check(upload, photo=True, clean_later=clean_later))
         except DomainError as err:
             named = err.field == "photos"  # "“x.pdf”不是照片…" names the file already
             raise DomainError(str(err) if named else f"{upload.filename}：{err}", field="photos") from None
@@ -94,9 +109,12 @@ def check_photos(uploads: list[Upload]) -> list[CheckedUpload]:
 
 
 def lock_group(session: Session, group: Group) -> Group:
-    """Take the group's row lock and re-read it: every activity write of the group starts here."""
+    """Take the group's row lock and re-read it: every activity write of the group starts here.
+    (The id is the object's identity: a group expired by the view's read transaction is read once,
+    here, under the lock, not once more before it.)"""
+    group_id = inspect(group).identity[0] if inspect(group).identity else group.id
     return session.scalars(
-        select(Group).where(Group.id == group.id).with_for_update(of=Group).execution_options(populate_existing=True)
+        select(Group).where(Group.id == group_id).with_for_update(of=Group).execution_options(populate_existing=True)
     ).one()
 
 
@@ -253,16 +271,14 @@ def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | 
     if but is not None:
         query = query.where(Activity.id != but)
     already = dict(_committed_rows(session, query))
-    names = dict(
-        session.execute(select(GroupMember.id, GroupMember.name).where(GroupMember.id.in_(checked.halves))).all()
-    )
     for member_id, halves in checked.halves.items():
         before = already.get(member_id, 0)
         if before + halves > cap:
+            name = session.scalar(select(GroupMember.name).where(GroupMember.id == member_id))
             raise DomainError(
                 _(
                     "%(name)s在%(day)s的志愿服务时长合计不能超过%(cap)s小时（已记录%(before)s小时，这次填写%(now)s小时）。",
-                    name=names.get(member_id, ""),
+                    name=name or "",
                     day=day.isoformat(),
                     cap=hours_number(cap),
                     before=hours_number(before),
@@ -468,6 +484,37 @@ def return_activity(session: Session, *, actor, activity: Activity, reason: str)
     activity.return_reason = reason
     session.flush()
     return activity
+
+
+def clean_photos(session: Session, *, activity_id: int, upload_dir: Path) -> list[str]:
+    """Re-encode the activity's photos that wait for it (the job queue's task) and record the
+    cleaned files' size and digest; returns their stored names, whose originals the caller removes
+    with ``drop_pending`` once this is committed. A photo that cannot be re-encoded is never served
+    (its activity says so). Safe to run twice."""
+    done = []
+    for photo in photos_of(session, activity_id):
+        attachment = photo.attachment
+        try:
+            cleaned = clean_pending(upload_dir, attachment.stored_name)
+        except DomainError:
+            log.warning("photo %s of activity %s could not be re-encoded", attachment.id, activity_id)
+            continue
+        if cleaned is not None:
+            attachment.size, attachment.sha256 = cleaned
+            done.append(attachment.stored_name)
+    session.flush()
+    return done
+
+
+def photo_states(upload_dir: Path, photos: list[ActivityPhoto]) -> dict[int, str]:
+    """Photo id → "ready" (served), "pending" (waits to be cleaned) or "missing" (could not be)."""
+    states = {}
+    for photo in photos:
+        if file_path(upload_dir, photo.attachment).is_file():
+            states[photo.id] = "ready"
+        else:
+            states[photo.id] = "pending" if is_pending(upload_dir, photo.attachment) else "missing"
+    return states
 
 
 def photos_of(session: Session, activity_id: int) -> list[ActivityPhoto]:

@@ -47,11 +47,15 @@ class Upload:
 
 @dataclass(frozen=True)
 class CheckedUpload:
-    """An upload that passed the content checks: a photo re-encoded without metadata, ready to store."""
+    """An upload that passed the content checks: a photo re-encoded without metadata, ready to store;
+    or, with ``cleaned`` False, a photo that decodes but still is as it came (metadata and all): it is
+    stored apart (``store_pending``) and re-encoded by a background job (``clean_pending``) before
+    anyone can open it."""
 
     filename: str
     mime: str
     data: bytes
+    cleaned: bool = True
 
 
 class ImageTooLarge(DomainError):
@@ -123,6 +127,16 @@ def reencode_image(data: bytes, max_side: int = MAX_SIDE) -> bytes:
     return out.getvalue()
 
 
+def check_decodes(data: bytes) -> None:
+    """The photo decodes whole: every byte of it is read (a JPEG at reduced scale, which reads all of
+    its data at a fraction of the cost). Raises what Pillow raises for a broken or truncated file."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.format == "JPEG":
+            width, height = image.size
+            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+        image.load()
+
+
 def clean_filename(name: str) -> str:
     """A display name: no path, no control characters, at most 100 characters."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -141,9 +155,12 @@ def write_file(upload_dir: Path, data: bytes) -> tuple[str, Path]:
     return stored_name, path
 
 
-def check_upload(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> tuple[str, bytes]:
+def check_upload(
+    data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS, *, reencode: bool = True
+) -> tuple[str, bytes]:
     """(MIME type, bytes to store) of an acceptable upload, judged by its content; a photo is
-    re-encoded (``reencode_image``), a PDF stored as it came.
+    re-encoded (``reencode_image``), a PDF stored as it came. With ``reencode`` False a photo is
+    decoded whole (``check_decodes``) and returned as it came: the caller has it re-encoded later.
 
     Raises: DomainError (empty, larger than ``max_bytes``, more pixels than ``max_pixels``, not a
         photo or a PDF).
@@ -157,25 +174,32 @@ def check_upload(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> t
         raise DomainError(_("只能上传照片（JPG、PNG、WebP）或PDF文件；这个文件的内容不是这些格式。"), field="file")
     if mime.startswith("image/"):
         try:
-            data = reencode_image(data)
+            if reencode:
+                data = reencode_image(data)
+            else:
+                check_decodes(data)
         except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file") from exc
     return mime, data
 
 
-def check(upload: Upload, *, photo: bool = False) -> CheckedUpload:
+def check(upload: Upload, *, photo: bool = False, clean_later: bool = False) -> CheckedUpload:
     """``upload`` checked by content (``check_upload``); with ``photo``, anything but a photo is
-    refused by name. Raises: DomainError."""
-    mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels)
+    refused by name. With ``clean_later`` a photo is checked (it decodes whole) but not re-encoded:
+    it must be stored with ``store_pending``. Raises: DomainError."""
+    mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels, reencode=not clean_later)
     if photo and not mime.startswith("image/"):
         raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=upload.filename), field="photos")
-    return CheckedUpload(upload.filename, mime, data)
+    return CheckedUpload(upload.filename, mime, data, cleaned=not (clean_later and mime.startswith("image/")))
 
 
 def store_checked(
     session: Session, *, actor, checked: CheckedUpload, upload_dir: Path, proposal_id: int | None = None
 ) -> Attachment:
-    """Store an upload that passed ``check`` (its row is flushed; the file goes if the transaction rolls back)."""
+    """Store an upload that passed ``check`` (its row is flushed; the file goes if the transaction rolls back).
+    A photo not cleaned yet is stored apart (``store_pending``)."""
+    if not checked.cleaned:
+        return store_pending(session, actor=actor, checked=checked, upload_dir=upload_dir, proposal_id=proposal_id)
     return store_upload(
         session,
         actor=actor,
@@ -218,6 +242,81 @@ def store_upload(
     # A transaction that rolls back later (a broken rule, a race lost at commit) removes it too.
     on_rollback(session, lambda: path.unlink(missing_ok=True))
     return attachment
+
+
+# --- photos cleaned in the background -----------------------------------------------------------
+
+PENDING_FOLDER = "pending"  # under the upload folder: photos as they came, never served
+
+
+def pending_dir(upload_dir: Path) -> Path:
+    return upload_dir / PENDING_FOLDER
+
+
+def store_pending(
+    session: Session, *, actor, checked: CheckedUpload, upload_dir: Path, proposal_id: int | None = None
+) -> Attachment:
+    """Store a photo that is not re-encoded yet: its row as for any upload, its bytes in the pending
+    folder, where nothing serves them (``file_path`` points to where the cleaned photo will be).
+    ``clean_pending`` puts the cleaned photo there. The file goes if the transaction rolls back."""
+    folder = pending_dir(upload_dir)
+    stored_name, path = write_file(folder, checked.data)
+    try:
+        attachment = Attachment(
+            proposal_id=proposal_id,
+            uploaded_by_id=actor.id,
+            stored_name=stored_name,
+            original_name=clean_filename(checked.filename),
+            mime=checked.mime,
+            size=len(checked.data),
+            sha256=hashlib.sha256(checked.data).hexdigest(),
+        )
+        session.add(attachment)
+        session.flush()
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    on_rollback(session, lambda: path.unlink(missing_ok=True))
+    return attachment
+
+
+def is_pending(upload_dir: Path, attachment: Attachment) -> bool:
+    """Whether the photo waits to be cleaned (nothing is served for it meanwhile)."""
+    return (
+        not file_path(upload_dir, attachment).is_file() and (pending_dir(upload_dir) / attachment.stored_name).is_file()
+    )
+
+
+def clean_pending(upload_dir: Path, stored_name: str) -> tuple[int, str] | None:
+    """Re-encode one pending photo (``reencode_image``: upright, resized, no metadata) into the
+    served place. Returns the cleaned file's (size, sha256) for its row, or None when there was
+    nothing to clean (done already, e.g. by a task delivered twice). The original stays until the
+    row is committed: then ``drop_pending`` removes it (a run that must be repeated finds it still).
+
+    Raises: DomainError when the photo cannot be re-encoded (the original is removed then: it is
+        never served).
+    """
+    source = pending_dir(upload_dir) / stored_name
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        cleaned = reencode_image(data)
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        source.unlink(missing_ok=True)
+        raise DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file") from exc
+    target = upload_dir / stored_name
+    temp = upload_dir / f".{stored_name}.part"
+    temp.write_bytes(cleaned)
+    os.replace(temp, target)  # whole or not at all: the served file is only ever the cleaned one
+    return len(cleaned), hashlib.sha256(cleaned).hexdigest()
+
+
+def drop_pending(upload_dir: Path, stored_names: list[str]) -> None:
+    """Remove the originals of photos cleaned and committed."""
+    for name in stored_names:
+        (pending_dir(upload_dir) / name).unlink(missing_ok=True)
 
 
 def add_attachment(

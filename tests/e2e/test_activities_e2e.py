@@ -1,7 +1,10 @@
-"""A group leader logs an activity from a phone (two photos, three volunteers); community staff
+"""A group leader logs an activity from a phone (two photos, three volunteers), sees placeholders
+until the job queue (a real consumer) has cleaned the photos, then the photos; community staff
 confirm it on their phone; the group's figures change."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -9,7 +12,7 @@ from sqlalchemy import select
 
 from grants.incubation.models import Activity, ActivityPhoto, VolunteerHours
 from tests.e2e.test_expense_e2e import login
-from tests.incubation.activity_helpers import day, photo, team_fixture  # noqa: F401
+from tests.incubation.activity_helpers import day, photo, run_photo_jobs, team_fixture  # noqa: F401
 from tests.incubation.conftest import make_group  # noqa: F401 (the fixture team needs)
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +25,7 @@ def _phone(browser):
 
 
 def test_a_leader_logs_an_activity_on_a_phone_and_staff_confirm_it(
-    live_server, browser, phone, world, session, team, artifacts_dir, tmp_path
+    app, live_server, browser, phone, world, session, team, artifacts_dir, tmp_path
 ):
     shots = []
     for i, name in enumerate(("合影.jpg", "现场.jpg")):
@@ -50,6 +53,11 @@ def test_a_leader_logs_an_activity_on_a_phone_and_staff_confirm_it(
     page.screenshot(path=str(artifacts_dir / "activity_form_phone.png"), full_page=True)
     page.get_by_role("button", name="提交活动记录").click()
     expect(page.get_by_text("活动已记录，等待社区核实。")).to_be_visible()
+    expect(page.get_by_text("活动照片2正在处理")).to_be_visible()  # not served before it is cleaned
+    page.screenshot(path=str(artifacts_dir / "activity_photos_pending_phone.png"), full_page=True)
+    uploads = Path(app.config["UPLOAD_DIR"]) / "pending"
+    run_photo_jobs(app, lambda: not any(uploads.iterdir()))
+    page.reload()
     expect(page.get_by_role("img", name="活动照片2")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "activity_logged_phone.png"), full_page=True)
 

@@ -104,3 +104,22 @@ def snapshot(session) -> tuple:
     states = tuple(session.execute(select(Activity.id, Activity.status, Activity.title).order_by(Activity.id)))
     files = sorted(p.name for p in upload_dir().iterdir())
     return counts, states, files
+
+
+def run_photo_jobs(app, done, seconds: float = 60) -> None:
+    """Run a real Huey consumer (a worker thread, on the app's queue) until ``done()`` holds."""
+    import time
+
+    from grants import jobs
+
+    queue = jobs.queue_for(app)
+    consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False, check_worker_health=False)
+    consumer._set_signal_handlers = lambda: None  # pytest keeps its own Ctrl-C handling
+    consumer.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while not done():
+            assert time.monotonic() < deadline, "the photo job did not run"
+            time.sleep(0.05)
+    finally:
+        consumer.stop(graceful=True)

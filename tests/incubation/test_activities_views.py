@@ -13,7 +13,14 @@ from sqlalchemy import insert, select
 
 from grants.incubation.models import Activity, VolunteerHours
 from grants.timeutil import now
-from tests.incubation.activity_helpers import day, log, photo, snapshot, team_fixture  # noqa: F401
+from tests.incubation.activity_helpers import (  # noqa: F401
+    day,
+    log,
+    photo,
+    run_photo_jobs,
+    snapshot,
+    team_fixture,
+)
 
 
 def _form(team, **overrides) -> dict:
@@ -38,7 +45,7 @@ def _figures(html: str) -> dict[str, str]:
     return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', html))
 
 
-def test_the_leader_logs_an_activity_with_photos_and_volunteers(session, client, login_as, team):
+def test_the_leader_logs_an_activity_with_photos_and_volunteers(app, session, client, login_as, team):
     login_as(team.leader)
     page = client.get(f"/groups/{team.group.id}/activities/new").get_data(as_text=True)
     assert 'type="file"' in page and "multiple" in page and team.members[0].name in page
@@ -51,7 +58,12 @@ def test_the_leader_logs_an_activity_with_photos_and_volunteers(session, client,
     hours = session.execute(select(VolunteerHours.halves).order_by(VolunteerHours.id)).scalars().all()
     assert hours == [5, 4, 3]
     detail = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
-    assert "活动已记录，等待社区核实。" in detail and detail.count("/photos/") == 4  # two links, two images
+    # Stored, but not served until the job queue has re-encoded them: placeholders meanwhile.
+    assert "活动已记录，等待社区核实。" in detail and detail.count("/photos/") == 0
+    assert detail.count('data-photo-state="pending"') == 2 and "活动照片2正在处理" in detail
+    run_photo_jobs(app, lambda: "/photos/" in client.get(f"/groups/activities/{activity.id}").get_data(as_text=True))
+    detail = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
+    assert detail.count("/photos/") == 4 and "data-photo-state" not in detail  # two links, two images
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from grants import params
+from grants import jobs, params
 from grants.db import db, unit_of_work
 from grants.errors import DomainError
 from grants.incubation import activities, activity_queries, policy, queries
@@ -80,8 +80,15 @@ def _data() -> activities.ActivityData:
 
 
 def _photos() -> list[activities.CheckedUpload]:
-    """The uploaded photos, checked and re-encoded before the write transaction. Raises: DomainError."""
-    return activities.check_photos(uploaded_all("photos"))
+    """The uploaded photos, checked by content before the write transaction; the job queue
+    re-encodes them once the activity is stored (``_clean_later``). Raises: DomainError."""
+    return activities.check_photos(uploaded_all("photos"), clean_later=True)
+
+
+def _clean_later(activity_id: int, photos: list[activities.CheckedUpload]) -> None:
+    """After the commit: queue the re-encoding of the photos just stored (served only once done)."""
+    if any(not photo.cleaned for photo in photos):
+        jobs.enqueue_activity_photos(current_app._get_current_object(), activity_id)
 
 
 def _form_page(group: Group, activity: Activity | None, status: int = 200):
@@ -151,19 +158,20 @@ def log_activity(group_id: int):
     try:
         photos = _photos()
         with unit_of_work() as session:
-            activity = activities.log_activity(
+            activity_id = activities.log_activity(
                 session,
                 actor=current_user,
                 group=group,
                 data=_data(),
                 photos=photos,
                 upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-            )
+            ).id
     except DomainError as err:
         flash(str(err), "error")
         return _form_page(group, None, 400)
+    _clean_later(activity_id, photos)
     flash(_("活动已记录，等待社区核实。"), "success")
-    return redirect(url_for(".activity", activity_id=activity.id))
+    return redirect(url_for(".activity", activity_id=activity_id))
 
 
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
@@ -192,6 +200,7 @@ def edit_activity(activity_id: int):
     except DomainError as err:
         flash(str(err), "error")
         return _form_page(group, activity, 400)
+    _clean_later(activity_id, photos)
     flash(_("活动记录已修改并重新提交，等待社区核实。"), "success")
     return redirect(url_for(".activity", activity_id=activity_id))
 
@@ -237,11 +246,13 @@ def community_activities(community_id: int):
 def activity(activity_id: int):
     activity = activity_or_404(activity_id)
     session = db.session
+    photos = activities.photos_of(session, activity.id)
     return render_template(
         "incubation/activity.html",
         activity=activity,
         group=activity.group,
-        photos=activities.photos_of(session, activity.id),
+        photos=photos,
+        photo_states=activities.photo_states(Path(current_app.config["UPLOAD_DIR"]), photos),
         volunteers=activity_queries.volunteers_of(session, activity.id),
         options=activity_machine.options(activity, current_user),
         may_edit=policy.can_log_activity(current_user, activity.group) and activity.status == ActivityStatus.RETURNED,

@@ -1,0 +1,198 @@
+"""Photos logged from the leader's form are checked by content in the request and re-encoded
+(metadata and location removed, resized) by the job queue afterwards: until the job has run, the
+photo as it came is kept where nothing serves it and the activity shows a placeholder. The jobs
+run here in a real Huey consumer, on SQLite and on Redis, as the other job tests do."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+
+import pytest
+from PIL import ExifTags, Image
+from sqlalchemy import select
+
+from grants import jobs
+from grants.incubation import activities
+from grants.incubation.models import Activity, ActivityPhoto
+from grants.proposals.attachments import MAX_SIDE, file_path, pending_dir
+from grants.proposals.models import Attachment
+from tests.incubation.activity_helpers import (  # noqa: F401
+    day,
+    photo,
+    run_photo_jobs,
+    snapshot,
+    team_fixture,
+    upload_dir,
+)
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _form(team, photos) -> dict:
+    return {
+        "title": "周末义剪",
+        "kind": "service",
+        "day": day(1),
+        "starts": "09:00",
+        "ends": "11:30",
+        "place": "社区广场",
+        "participants": "8",
+        "served": "35",
+        "volunteer_member": [str(team.members[0].id)],
+        "volunteer_hours": ["2"],
+        "photos": [(io.BytesIO(p), f"现场{i}.jpg") for i, p in enumerate(photos)],
+    }
+
+
+def _log_over_http(client, login_as, team, photos) -> Activity:
+    login_as(team.leader)
+    response = client.post(
+        f"/groups/{team.group.id}/activities/new", data=_form(team, photos), content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client.application.extensions["sqlalchemy"].session.scalars(select(Activity)).one()
+
+
+def _attachments(session, activity) -> list[Attachment]:
+    session.rollback()  # a fresh read: the job committed on a connection of its own
+    return list(
+        session.scalars(
+            select(Attachment)
+            .join(ActivityPhoto, ActivityPhoto.attachment_id == Attachment.id)
+            .where(ActivityPhoto.activity_id == activity.id)
+            .order_by(ActivityPhoto.position)
+        )
+    )
+
+
+def _photo_urls(session, activity) -> list[str]:
+    return [
+        f"/groups/activities/{activity.id}/photos/{p.id}"
+        for p in session.scalars(select(ActivityPhoto).where(ActivityPhoto.activity_id == activity.id))
+    ]
+
+
+def _all_clean(folder):
+    return lambda: not any(pending_dir(folder).iterdir())
+
+
+def _assert_clean(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+        assert not exif.get_ifd(ExifTags.IFD.GPSInfo) and 0x010F not in exif and "exif" not in image.info
+        assert max(image.size) <= MAX_SIDE
+
+
+def test_a_photo_is_never_served_before_the_job_has_stripped_it(app, session, client, login_as, team):
+    original = photo(2600, 1300, gps=True)
+    activity = _log_over_http(client, login_as, team, [original])
+    (attachment,) = _attachments(session, activity)
+    folder = upload_dir()
+    # Stored as it came, only in the pending folder; the served place is empty and answers 404.
+    assert not file_path(folder, attachment).exists()
+    assert (pending_dir(folder) / attachment.stored_name).read_bytes() == original
+    (url,) = _photo_urls(session, activity)
+    assert client.get(url).status_code == 404
+    page = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
+    assert url not in page and 'data-photo-state="pending"' in page
+
+    run_photo_jobs(app, _all_clean(folder))
+
+    served = client.get(url)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    _assert_clean(served.get_data())
+    (attachment,) = _attachments(session, activity)  # the row describes the file served
+    assert attachment.size == len(served.get_data())
+    assert attachment.sha256 == hashlib.sha256(served.get_data()).hexdigest()
+    assert not (pending_dir(folder) / attachment.stored_name).exists()  # the original is gone
+    assert url in client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
+
+
+def test_the_photo_job_runs_through_redis_huey_too(app, session, client, login_as, team):
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    app.config.update(REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=f"grants-test-{uuid.uuid4().hex}")
+    queue = jobs.queue_for(app)
+    assert type(queue.huey).__name__ == "RedisHuey"
+    try:
+        activity = _log_over_http(client, login_as, team, [photo(gps=True), photo(gps=True)])
+        assert len(queue.huey) == 1  # one task for the activity's photos
+        run_photo_jobs(app, _all_clean(upload_dir()))
+        for url in _photo_urls(session, activity):
+            _assert_clean(client.get(url).get_data())
+    finally:
+        queue.huey.storage.flush_all()
+
+
+def test_a_broken_photo_is_still_refused_in_the_request_and_changes_nothing(session, client, login_as, team):
+    broken = bytearray(photo(400, 300, fmt="PNG"))
+    start = broken.index(b"IDAT") + 8
+    broken[start : start + 32] = bytes(b ^ 0x5A for b in broken[start : start + 32])  # its picture damaged
+    before = snapshot(session)
+    login_as(team.leader)
+    response = client.post(
+        f"/groups/{team.group.id}/activities/new",
+        data=_form(team, [bytes(broken)]),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "现场0.jpg" in response.get_data(as_text=True)
+    assert snapshot(session) == before and not pending_dir(upload_dir()).exists()
+
+
+def test_photos_whose_task_was_lost_are_cleaned_when_the_worker_starts(
+    app, session, client, login_as, team, monkeypatch
+):
+    queue = jobs.queue_for(app)
+
+    def queue_down(activity_id):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(queue, "activity_photos", queue_down)
+    activity = _log_over_http(client, login_as, team, [photo(gps=True)])  # stored all the same
+    monkeypatch.undo()
+    assert len(queue.huey) == 0 and any(pending_dir(upload_dir()).iterdir())
+    assert jobs.sweep_pending_photos(app) == 1 and len(queue.huey) == 1
+    run_photo_jobs(app, _all_clean(upload_dir()))
+    (url,) = _photo_urls(session, activity)
+    _assert_clean(client.get(url).get_data())
+
+
+def test_the_task_is_harmless_when_run_twice(app, session, client, login_as, team):
+    activity = _log_over_http(client, login_as, team, [photo(gps=True)])
+    with app.app_context():
+        assert jobs.run_activity_photos_job(activity.id) == 1
+        assert jobs.run_activity_photos_job(activity.id) == 0
+    (attachment,) = _attachments(session, activity)
+    cleaned = file_path(upload_dir(), attachment).read_bytes()
+    _assert_clean(cleaned)
+    assert attachment.sha256 == hashlib.sha256(cleaned).hexdigest()
+
+
+def test_a_photo_the_job_cannot_reencode_is_never_served(app, session, client, login_as, team, monkeypatch):
+    activity = _log_over_http(client, login_as, team, [photo(gps=True)])
+
+    def broken(data, max_side=MAX_SIDE):
+        raise OSError("cannot write")
+
+    monkeypatch.setattr("grants.proposals.attachments.reencode_image", broken)
+    with app.app_context():
+        assert jobs.run_activity_photos_job(activity.id) == 0
+    (attachment,) = _attachments(session, activity)
+    assert not file_path(upload_dir(), attachment).exists()
+    assert not (pending_dir(upload_dir()) / attachment.stored_name).exists()  # the original is removed
+    page = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
+    assert 'data-photo-state="missing"' in page and "无法处理" in page
+
+
+def test_the_service_still_cleans_at_once_when_asked_to(session, team):
+    """Photos checked without ``clean_later`` (the demo, scripts) are re-encoded before storing."""
+    checked = activities.check_photos([activities.Upload("a.jpg", photo(gps=True), 10 * 1024 * 1024)])
+    assert checked[0].cleaned
+    _assert_clean(checked[0].data)
