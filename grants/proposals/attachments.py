@@ -49,8 +49,8 @@ class Upload:
 class CheckedUpload:
     """An upload that passed the content checks: a photo re-encoded without metadata, ready to store;
     or, with ``cleaned`` False, a photo that decodes but still is as it came (metadata and all): it is
-    stored apart (``store_pending``) and re-encoded by a background job (``clean_pending``) before
-    anyone can open it."""
+    stored apart (in the pending folder, by ``store_checked``) and re-encoded by a background job
+    (``clean_pending``) before anyone can open it."""
 
     filename: str
     mime: str
@@ -186,7 +186,7 @@ def check_upload(
 def check(upload: Upload, *, photo: bool = False, clean_later: bool = False) -> CheckedUpload:
     """``upload`` checked by content (``check_upload``); with ``photo``, anything but a photo is
     refused by name. With ``clean_later`` a photo is checked (it decodes whole) but not re-encoded:
-    it must be stored with ``store_pending``. Raises: DomainError."""
+    it is stored apart by ``store_checked``. Raises: DomainError."""
     mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels, reencode=not clean_later)
     if photo and not mime.startswith("image/"):
         raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=upload.filename), field="photos")
@@ -197,9 +197,10 @@ def store_checked(
     session: Session, *, actor, checked: CheckedUpload, upload_dir: Path, proposal_id: int | None = None
 ) -> Attachment:
     """Store an upload that passed ``check`` (its row is flushed; the file goes if the transaction rolls back).
-    A photo not cleaned yet is stored apart (``store_pending``)."""
-    if not checked.cleaned:
-        return store_pending(session, actor=actor, checked=checked, upload_dir=upload_dir, proposal_id=proposal_id)
+
+    A photo not re-encoded yet keeps its row as any upload, but its bytes go into the pending folder,
+    where nothing serves them (``file_path`` points to where the cleaned photo will be);
+    ``clean_pending`` puts the cleaned photo there."""
     return store_upload(
         session,
         actor=actor,
@@ -208,6 +209,7 @@ def store_checked(
         mime=checked.mime,
         upload_dir=upload_dir,
         proposal_id=proposal_id,
+        folder=None if checked.cleaned else pending_dir(upload_dir),
     )
 
 
@@ -219,11 +221,20 @@ def store_checked_upload(
 
 
 def store_upload(
-    session: Session, *, actor, filename: str, data: bytes, mime: str, upload_dir: Path, proposal_id: int | None
+    session: Session,
+    *,
+    actor,
+    filename: str,
+    data: bytes,
+    mime: str,
+    upload_dir: Path,
+    proposal_id: int | None,
+    folder: Path | None = None,
 ) -> Attachment:
     """Write a checked upload under a random name and add its row (the file is removed again
-    when the row cannot be stored or the transaction rolls back)."""
-    stored_name, path = write_file(upload_dir, data)
+    when the row cannot be stored or the transaction rolls back). The file goes into ``folder``
+    when given (a photo waiting to be cleaned), else into the upload folder."""
+    stored_name, path = write_file(folder or upload_dir, data)
     try:
         attachment = Attachment(
             proposal_id=proposal_id,
@@ -251,33 +262,6 @@ PENDING_FOLDER = "pending"  # under the upload folder: photos as they came, neve
 
 def pending_dir(upload_dir: Path) -> Path:
     return upload_dir / PENDING_FOLDER
-
-
-def store_pending(
-    session: Session, *, actor, checked: CheckedUpload, upload_dir: Path, proposal_id: int | None = None
-) -> Attachment:
-    """Store a photo that is not re-encoded yet: its row as for any upload, its bytes in the pending
-    folder, where nothing serves them (``file_path`` points to where the cleaned photo will be).
-    ``clean_pending`` puts the cleaned photo there. The file goes if the transaction rolls back."""
-    folder = pending_dir(upload_dir)
-    stored_name, path = write_file(folder, checked.data)
-    try:
-        attachment = Attachment(
-            proposal_id=proposal_id,
-            uploaded_by_id=actor.id,
-            stored_name=stored_name,
-            original_name=clean_filename(checked.filename),
-            mime=checked.mime,
-            size=len(checked.data),
-            sha256=hashlib.sha256(checked.data).hexdigest(),
-        )
-        session.add(attachment)
-        session.flush()
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
-    on_rollback(session, lambda: path.unlink(missing_ok=True))
-    return attachment
 
 
 def is_pending(upload_dir: Path, attachment: Attachment) -> bool:

@@ -15,30 +15,13 @@ from grants.incubation.models import Activity, VolunteerHours
 from grants.timeutil import now
 from tests.incubation.activity_helpers import (  # noqa: F401
     day,
+    form,
     log,
     photo,
     run_photo_jobs,
     snapshot,
     team_fixture,
 )
-
-
-def _form(team, **overrides) -> dict:
-    form = {
-        "title": "周末义剪",
-        "kind": "service",
-        "day": day(1),
-        "starts": "09:00",
-        "ends": "11:30",
-        "place": "社区广场",
-        "participants": "8",
-        "served": "35",
-        "description": "为老人义务理发",
-        "volunteer_member": [str(m.id) for m in team.members] + [""],
-        "volunteer_hours": ["2.5", "2", "1.5", ""],
-    }
-    form.update(overrides)
-    return form
 
 
 def _figures(html: str) -> dict[str, str]:
@@ -49,7 +32,7 @@ def test_the_leader_logs_an_activity_with_photos_and_volunteers(app, session, cl
     login_as(team.leader)
     page = client.get(f"/groups/{team.group.id}/activities/new").get_data(as_text=True)
     assert 'type="file"' in page and "multiple" in page and team.members[0].name in page
-    data = _form(team, photos=[(io.BytesIO(photo(gps=True)), "a.jpg"), (io.BytesIO(photo()), "b.jpg")])
+    data = form(team, photos=[(io.BytesIO(photo(gps=True)), "a.jpg"), (io.BytesIO(photo()), "b.jpg")])
     response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     activity = session.scalars(select(Activity)).one()
@@ -81,7 +64,7 @@ def test_the_leader_logs_an_activity_with_photos_and_volunteers(app, session, cl
 def test_bad_input_comes_back_with_a_message_and_changes_nothing(session, client, login_as, team, overrides, message):
     login_as(team.leader)
     before = snapshot(session)
-    data = _form(team, photos=[(io.BytesIO(photo()), "a.jpg")], **overrides)
+    data = form(team, photos=[(io.BytesIO(photo()), "a.jpg")], **overrides)
     response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     body = response.get_data(as_text=True)
@@ -92,7 +75,7 @@ def test_bad_input_comes_back_with_a_message_and_changes_nothing(session, client
 def test_a_non_photo_upload_is_refused(session, client, login_as, team):
     login_as(team.leader)
     before = snapshot(session)
-    data = _form(team, photos=[(io.BytesIO(b"MZ\x90\x00 not an image"), "photo.jpg")])
+    data = form(team, photos=[(io.BytesIO(b"MZ\x90\x00 not an image"), "photo.jpg")])
     response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 400 and "photo.jpg" in response.get_data(as_text=True)
     assert snapshot(session) == before
@@ -125,9 +108,9 @@ def test_a_return_without_reason_changes_nothing_and_with_one_reaches_the_leader
     login_as(team.leader)
     page = client.get(f"/groups/activities/{activity.id}").get_data(as_text=True)
     assert "请补充照片" in page and f"/groups/activities/{activity.id}/edit" in page
-    form = client.get(f"/groups/activities/{activity.id}/edit").get_data(as_text=True)
-    assert 'value="楼道清洁"' in form
-    response = client.post(f"/groups/activities/{activity.id}/edit", data=_form(team, title="楼道清洁（补照片）"))
+    edit_page = client.get(f"/groups/activities/{activity.id}/edit").get_data(as_text=True)
+    assert 'value="楼道清洁"' in edit_page
+    response = client.post(f"/groups/activities/{activity.id}/edit", data=form(team, title="楼道清洁（补照片）"))
     assert response.status_code == 302
     session.refresh(activity)
     assert (activity.status, activity.title) == ("pending", "楼道清洁（补照片）")

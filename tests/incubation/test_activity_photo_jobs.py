@@ -21,6 +21,7 @@ from grants.proposals.attachments import MAX_SIDE, file_path, pending_dir
 from grants.proposals.models import Attachment
 from tests.incubation.activity_helpers import (  # noqa: F401
     day,
+    form,
     photo,
     run_photo_jobs,
     snapshot,
@@ -32,19 +33,12 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _form(team, photos) -> dict:
-    return {
-        "title": "周末义剪",
-        "kind": "service",
-        "day": day(1),
-        "starts": "09:00",
-        "ends": "11:30",
-        "place": "社区广场",
-        "participants": "8",
-        "served": "35",
-        "volunteer_member": [str(team.members[0].id)],
-        "volunteer_hours": ["2"],
-        "photos": [(io.BytesIO(p), f"现场{i}.jpg") for i, p in enumerate(photos)],
-    }
+    return form(
+        team,
+        volunteer_member=[str(team.members[0].id)],
+        volunteer_hours=["2"],
+        photos=[(io.BytesIO(p), f"现场{i}.jpg") for i, p in enumerate(photos)],
+    )
 
 
 def _log_over_http(client, login_as, team, photos) -> Activity:
