@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -178,17 +179,45 @@ def end_sessions(session: Session, *, user: User) -> None:
     session.flush()
 
 
-def authenticate(session: Session, *, login: str, password: str) -> User | None:
-    """The active user with this login and password, or None. Records the login time."""
+@dataclass(frozen=True)
+class CheckedLogin:
+    """A login whose password was right when it was checked (``check_login``)."""
+
+    user_id: int
+    password_hash: str  # the hash the password was checked against
+    new_hash: str | None  # the password hashed again when its hash uses older settings
+
+
+def check_login(session: Session, *, login: str, password: str) -> CheckedLogin | None:
+    """Check the password of an active account, reading only (no write transaction is open while
+    argon2 works: tens of milliseconds in which simultaneous sign-ins on PostgreSQL would fail
+    each other at SERIALIZABLE). ``record_login`` then records it in a short transaction."""
     user = find_user_by_login(session, login)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
+    return CheckedLogin(user.id, user.password_hash, new_hash)
+
+
+def record_login(session: Session, checked: CheckedLogin) -> User | None:
+    """Record the sign-in of a checked login: the login time (and the password's new hash). None
+    when the account changed since the check (its password, or it was deactivated)."""
+    user = session.get(User, checked.user_id, populate_existing=True)
+    if user is None or not user.active or user.password_hash != checked.password_hash:
+        return None
+    if checked.new_hash is not None:
+        user.password_hash = checked.new_hash
     user.last_login_at = utcnow()
     session.flush()
     return user
+
+
+def authenticate(session: Session, *, login: str, password: str) -> User | None:
+    """The active user with this login and password, or None; records the login time. (The sign-in
+    page checks first and records in its own write transaction: ``check_login``, ``record_login``.)"""
+    checked = check_login(session, login=login, password=password)
+    return None if checked is None else record_login(session, checked)
 
 
 def change_password(

@@ -56,8 +56,11 @@ def login():
                 _("从您这里登录这个账号失败的次数太多，请 %(time)s后再试。", time=_wait_text(wait))
             )
             return render_template("auth/login.html", form=form), 429
-        with unit_of_work() as session:
-            user = service.authenticate(session, login=name, password=form.password.data)
+        checked = service.check_login(db.session, login=name, password=form.password.data)
+        user = None
+        if checked is not None:
+            with unit_of_work() as session:
+                user = service.record_login(session, checked)
         if user is not None:
             throttle.record_success(name, address)
             sessions.start(user, remember=form.remember.data)
