@@ -4,15 +4,13 @@ transactions fail (PostgreSQL, SERIALIZABLE), and a password changed in between 
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import select
 
 from grants import db as grants_db
 from grants.auth import service
 from grants.auth.models import User
 from tests.factories import PASSWORD
-from tests.integrity.test_races import _client_for
+from tests.integrity.test_races import _client_for, fire_each
 
 
 def test_the_password_is_checked_while_no_write_transaction_is_open(client, make, session, monkeypatch):
@@ -56,29 +54,7 @@ def test_thirty_people_signing_in_at_the_same_moment_all_get_in(app, make, sessi
     for login in logins:
         make.user(login)
     clients = [_client_for(app, None) for _ in logins]
-    barrier = threading.Barrier(len(clients))
-    answers: list[object] = [None] * len(clients)
-
-    def sign_in(i: int) -> None:
-        barrier.wait()
-        try:
-            answers[i] = (
-                clients[i]
-                .post(
-                    "/login",
-                    data={"login": logins[i], "password": PASSWORD},
-                    environ_base={"REMOTE_ADDR": f"10.78.0.{i + 1}"},
-                )
-                .status_code
-            )
-        except Exception as exc:  # reported below
-            answers[i] = f"{type(exc).__name__}: {exc}"
-
-    threads = [threading.Thread(target=sign_in, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers, _seconds = fire_each(clients, [("/login", {"login": login, "password": PASSWORD}) for login in logins])
     assert answers == [302] * len(clients)
     session.expire_all()
     recorded = session.scalars(select(User.last_login_at).where(User.username.in_(logins))).all()

@@ -58,27 +58,10 @@ def test_concurrent_confirm_and_return_make_one_decision(app, session, world, te
     clients_urls = [
         (f"/groups/activities/{activity.id}/{'return' if i % 2 else 'confirm'}", form) for i, form in enumerate(forms)
     ]
-    import threading
-
-    from tests.integrity.test_races import _client_for
+    from tests.integrity.test_races import _client_for, fire_each
 
     clients = [_client_for(app, world.staff_a) for _ in clients_urls]
-    barrier = threading.Barrier(len(clients))
-    answers: list[object] = [None] * len(clients)
-
-    def racer(i: int) -> None:
-        barrier.wait()
-        url, form = clients_urls[i]
-        try:
-            answers[i] = clients[i].post(url, data=form, environ_base={"REMOTE_ADDR": f"10.78.0.{i + 1}"}).status_code
-        except Exception as exc:  # reported below
-            answers[i] = f"{type(exc).__name__}: {exc}"
-
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers, _seconds = fire_each(clients, clients_urls)
     assert set(answers) == {302}, answers
     session.commit()
     session.refresh(activity)

@@ -368,17 +368,20 @@ def _client_for(app, user):
     return client
 
 
-def _fire(app, url: str, data: dict, clients) -> tuple[Counter, float]:
+def fire_each(clients, requests: list[tuple[str, dict]]) -> tuple[list[object], float]:
+    """POST ``requests[i]`` (url, form) from ``clients[i]``, every one released at the same instant;
+    the answers' status codes (or the error a racer met) in order, and the wall time."""
     barrier = threading.Barrier(len(clients))
     answers: list[object] = [None] * len(clients)
 
     def racer(i: int) -> None:
         barrier.wait()
+        url, data = requests[i]
         try:
             # Each racer is its own browser at its own address, so per-address limits do not decide the race.
             address = {"REMOTE_ADDR": f"10.77.{i // 200}.{i % 200 + 1}"}
             answers[i] = clients[i].post(url, data=dict(data), environ_base=address).status_code
-        except Exception as exc:  # reported as a failed answer below
+        except Exception as exc:  # reported as a failed answer by the caller
             answers[i] = f"{type(exc).__name__}: {exc}"
 
     threads = [threading.Thread(target=racer, args=(i,)) for i in range(len(clients))]
@@ -387,7 +390,12 @@ def _fire(app, url: str, data: dict, clients) -> tuple[Counter, float]:
         thread.start()
     for thread in threads:
         thread.join()
-    return Counter(answers), time.perf_counter() - started
+    return answers, time.perf_counter() - started
+
+
+def _fire(app, url: str, data: dict, clients) -> tuple[Counter, float]:
+    answers, seconds = fire_each(clients, [(url, data)] * len(clients))
+    return Counter(answers), seconds
 
 
 def _audit_actions(session) -> Counter:
