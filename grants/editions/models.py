@@ -146,7 +146,7 @@ class Round(db.Model):
 
     @property
     def max_total(self) -> int:
-        return sum(c.max_points or 0 for c in self.criteria)
+        return criteria_total(self.criteria)
 
 
 class Criterion(db.Model):
@@ -163,3 +163,8 @@ class Criterion(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     round: Mapped[Round] = relationship(back_populates="criteria")
+
+
+def criteria_total(criteria) -> int:
+    """The most points a sheet of these criteria can give (a criterion without a maximum adds none)."""
+    return sum(c.max_points or 0 for c in criteria)

@@ -15,10 +15,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from grants.auth import policy as auth_policy
 from grants.auth.models import User
 from grants.db import db
-from grants.editions.models import Criterion, EditionCategory, Round
+from grants.editions.models import Criterion, EditionCategory, Round, criteria_total
 from grants.editions.states import RoundStatus
 from grants.judging.models import Assignment, ConflictOfInterest, Score
-from grants.org.models import Community, Street
+from grants.org.models import Community, Street, community_full_name
 from grants.proposals import policy as proposal_policy
 from grants.proposals.models import Attachment, Proposal
 
@@ -133,7 +133,7 @@ class CommunityName(NamedTuple):
 
     @property
     def full_name(self) -> str:
-        return f"{self.street_name} · {self.name}"  # as Community.full_name
+        return community_full_name(self.street_name, self.name)
 
 
 class CriterionLine(NamedTuple):
@@ -160,7 +160,7 @@ class SheetRound:
 
     @property
     def max_total(self) -> int:
-        return sum(c.max_points or 0 for c in self.criteria)  # as Round.max_total
+        return criteria_total(self.criteria)
 
 
 @dataclass(frozen=True)

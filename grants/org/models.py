@@ -55,4 +55,9 @@ class Community(db.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.street.name} · {self.name}"
+        return community_full_name(self.street.name, self.name)
+
+
+def community_full_name(street_name: str, name: str) -> str:
+    """How a community is named where its street must be said too (街道 · 社区)."""
+    return f"{street_name} · {name}"

@@ -127,6 +127,14 @@ def reencode_image(data: bytes, max_side: int = MAX_SIDE) -> bytes:
     return out.getvalue()
 
 
+# What Pillow raises for a photo it cannot read whole (broken, truncated, a decompression bomb).
+UNREADABLE_IMAGE = (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError)
+
+
+def unreadable_image() -> DomainError:
+    return DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file")
+
+
 def check_decodes(data: bytes) -> None:
     """The photo decodes whole: every byte of it is read (a JPEG at reduced scale, which reads all of
     its data at a fraction of the cost). Raises what Pillow raises for a broken or truncated file."""
@@ -178,8 +186,8 @@ def check_upload(
                 data = reencode_image(data)
             else:
                 check_decodes(data)
-        except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file") from exc
+        except UNREADABLE_IMAGE as exc:
+            raise unreadable_image() from exc
     return mime, data
 
 
@@ -287,9 +295,9 @@ def clean_pending(upload_dir: Path, stored_name: str) -> tuple[int, str] | None:
         return None
     try:
         cleaned = reencode_image(data)
-    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UNREADABLE_IMAGE as exc:
         source.unlink(missing_ok=True)
-        raise DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file") from exc
+        raise unreadable_image() from exc
     target = upload_dir / stored_name
     temp = upload_dir / f".{stored_name}.part"
     temp.write_bytes(cleaned)
