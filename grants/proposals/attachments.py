@@ -145,6 +145,14 @@ def check_decodes(data: bytes) -> None:
         image.load()
 
 
+def ends_whole(mime: str, data: bytes) -> bool:
+    """A JPEG's picture data is followed by its end marker (EOI after the last scan). Pillow reports
+    a JPEG cut short only while LOAD_TRUNCATED_IMAGES is off, and WeasyPrint turns that on for the
+    whole process when it is imported (Pillow then pads the missing rows with grey): this check does
+    not depend on the setting. (A PNG cut short fails ``verify``, a WebP fails to open.)"""
+    return mime != "image/jpeg" or data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda")
+
+
 def clean_filename(name: str) -> str:
     """A display name: no path, no control characters, at most 100 characters."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -181,6 +189,8 @@ def check_upload(
     if mime is None:
         raise DomainError(_("只能上传照片（JPG、PNG、WebP）或PDF文件；这个文件的内容不是这些格式。"), field="file")
     if mime.startswith("image/"):
+        if not ends_whole(mime, data):
+            raise unreadable_image()
         try:
             if reencode:
                 data = reencode_image(data)

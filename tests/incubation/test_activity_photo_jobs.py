@@ -190,3 +190,18 @@ def test_the_service_still_cleans_at_once_when_asked_to(session, team):
     checked = activities.check_photos([activities.Upload("a.jpg", photo(gps=True), 10 * 1024 * 1024)])
     assert checked[0].cleaned
     _assert_clean(checked[0].data)
+
+
+def test_a_photo_cut_short_is_refused_in_the_request_and_changes_nothing(session, client, login_as, team):
+    import weasyprint  # noqa: F401  (as in the served app: Pillow then pads a cut file instead of raising)
+
+    whole = photo(400, 300)
+    before = snapshot(session)
+    login_as(team.leader)
+    response = client.post(
+        f"/groups/{team.group.id}/activities/new",
+        data=_form(team, [whole[: len(whole) * 2 // 3]]),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "现场0.jpg" in response.get_data(as_text=True)
+    assert snapshot(session) == before and not pending_dir(upload_dir()).exists()

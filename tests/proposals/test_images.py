@@ -152,3 +152,27 @@ def test_a_checked_photo_is_re_encoded_without_its_metadata():
     checked = attachments.check(attachments.Upload("花园.jpg", photo(1200, 900), 5 * 1024 * 1024))
     with Image.open(io.BytesIO(checked.data)) as stored:
         assert checked.mime == "image/jpeg" and not stored.getexif()
+
+
+def _noisy(fmt: str) -> bytes:
+    """A photo whose picture data is long enough to be cut in the middle of its scan."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (320, 240), bytes((i * 7919) % 251 for i in range(320 * 240 * 3))).save(out, format=fmt)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+@pytest.mark.parametrize("clean_later", [False, True])
+def test_a_photo_cut_short_is_refused_even_after_weasyprint_is_imported(fmt, clean_later):
+    import weasyprint  # noqa: F401  (turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # the condition under which Pillow pads a cut file with grey
+    whole = _noisy(fmt)
+    for cut in (whole[: len(whole) // 2], whole[:-20]):
+        with pytest.raises(attachments.DomainError) as err:
+            attachments.check(attachments.Upload("现场.jpg", cut, 5 * 1024 * 1024), clean_later=clean_later)
+        assert ("无法读取" if fmt == "JPEG" else "内容不是这些格式") in str(err.value)
+    # A whole photo passes, also with bytes after its end (some phones append data after a JPEG's EOI).
+    for ok in (whole, whole + b"\x00" * 64):
+        assert attachments.check(attachments.Upload("现场.jpg", ok, 5 * 1024 * 1024), clean_later=clean_later).mime
