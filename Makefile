@@ -65,11 +65,11 @@ seed: db
 	$(FLASK) seed-demo
 
 # gunicorn: one worker process per core (a process's threads share one core, the GIL), 8 threads
-# each, when the sign-in limits are shared between processes (REDIS_URL or RATELIMIT_STORAGE_URI
-# set, see README "Several workers need Redis"); else one process. The background job consumer
-# (batch certificates, activity photos' re-encoding) runs beside it at a lower priority, so that
-# background work yields to the requests, and stops with it.
-WORKERS ?= $(if $(REDIS_URL)$(RATELIMIT_STORAGE_URI),$(shell nproc 2>/dev/null || echo 1),1)
+# each; the workers share the sign-in limits (Redis, else instance/ratelimits.db: README "Several
+# workers share one set of limits"). The background job consumer (batch certificates, activity
+# photos' re-encoding) runs beside it at a lower priority, so that background work yields to the
+# requests, and stops with it.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 run: venv os-deps fonts translations db seed
 	@echo
 	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"

@@ -6,10 +6,10 @@
 Builds, in a fresh database (a temporary SQLite file by default; the PostgreSQL database of
 --database, or of DATABASE_URL with --pg, whose tables are dropped and migrated again), one
 community with --groups groups, each with its leader and five members, and the community's staff.
-Serves the app as `make run` does: gunicorn with one worker per core when the sign-in limits can be
-shared (a Redis: --redis URL, which the job queue then uses too), else one, 8 threads each
-(--workers/--threads), and the jobs worker beside it at a lower priority (`nice -n 10 flask
-jobs-worker`), which re-encodes the photos after their activities are stored. Then:
+Serves the app as `make run` does: gunicorn with one worker per core, 8 threads each
+(--workers/--threads), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
+beside it at a lower priority (`nice -n 10 flask jobs-worker`), which re-encodes the photos after
+their activities are stored. Then:
 
 1. one thread per submission signs in with its own session (GET /login for the CSRF token, POST
    the form) and opens the log form for its own CSRF token (not timed);
@@ -79,9 +79,9 @@ def _env(url: str, instance: str, redis_url: str = "") -> dict:
     return env
 
 
-def make_run_workers(redis_url: str) -> int:
-    """As `make run` (Makefile, WORKERS): one per core when the sign-in limits are shared, else one."""
-    return (os.cpu_count() or 1) if redis_url else 1
+def make_run_workers() -> int:
+    """As `make run` (Makefile, WORKERS): one per core (they share the sign-in limits either way)."""
+    return os.cpu_count() or 1
 
 
 def build(url: str, instance: str, groups: int) -> tuple[list[tuple[int, str, list[int]]], str]:
@@ -330,7 +330,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--database", default="", help="a PostgreSQL URL (its tables are dropped)")
     parser.add_argument("--pg", action="store_true", help="use DATABASE_URL (PostgreSQL)")
-    parser.add_argument("--redis", default="", help="a Redis URL for the job queue and the shared sign-in limits")
+    parser.add_argument("--redis", default="", help="a Redis URL for the job queue and the sign-in limits")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: as make run)")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--photo-wait", type=float, default=120, help="seconds to wait for the photos' jobs")
@@ -344,7 +344,7 @@ def main() -> None:
     instance = str(work / "instance")
     plan, staff_login = build(url, instance, args.groups)
     log_path = work / "server.log"
-    workers = args.workers or make_run_workers(args.redis)
+    workers = args.workers or make_run_workers()
     server, worker, base = serve(url, instance, args.redis, workers, args.threads, log_path)
     try:
         answers, seconds = submit_all(base, plan, args.submissions)

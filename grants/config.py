@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from grants.auth import limit_store
+
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
 
 
@@ -40,8 +42,11 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME"),  # None: "grants"
-        # Rate limits live in Redis when there is one, so that all workers share them.
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
+        # Rate limits live where every worker process sees the same counts: in Redis when there is
+        # one, else in a file of the instance folder (grants/auth/limit_store.py).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL")
+        or limit_store.uri_for(instance_dir / "ratelimits.db"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Failed sign-ins per client address, whichever accounts they try (Flask-Limiter).

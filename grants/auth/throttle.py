@@ -1,8 +1,8 @@
 """Failed sign-ins counted per (account, client address) pair, with exponential backoff.
 
-The counters live in Flask-Limiter's storage: Redis when ``REDIS_URL`` (or
-``RATELIMIT_STORAGE_URI``) names one, so every worker sees the same counts; process memory
-otherwise (one worker only). A lock holds only the pair that failed: the owner signing in from
+The counters live in Flask-Limiter's storage, which every worker sees: Redis when ``REDIS_URL``
+(or ``RATELIMIT_STORAGE_URI``) names one, else a file of the instance folder
+(grants/auth/limit_store.py). A lock holds only the pair that failed: the owner signing in from
 another address is not held up by someone guessing elsewhere.
 """
 

@@ -1,14 +1,18 @@
-"""Fixtures of the account tests: a clock that moves, a real Redis when there is one."""
+"""Fixtures of the account tests: a clock that moves, a real Redis when there is one, the stores
+several workers share their counts in."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 import redis
 
-from grants.auth import sessions
+from grants.auth import limit_store, sessions
 
 
 @pytest.fixture
@@ -48,3 +52,28 @@ def redis_prefix(redis_url):
     client = redis.Redis.from_url(redis_url)
     for key in client.scan_iter(f"*{prefix}*"):
         client.delete(key)
+
+
+@dataclass
+class SharedStore:
+    url: str  # RATELIMIT_STORAGE_URI
+    prefix: str  # RATELIMIT_KEY_PREFIX
+    keys: Callable[[], list[str]]  # the keys stored under the prefix
+
+
+@pytest.fixture(params=["redis", "file"])
+def shared_store(request, tmp_path) -> SharedStore:
+    """A counter store that every worker of a machine sees: Redis, or the instance folder's file
+    (grants/auth/limit_store.py), which counts without Redis."""
+    if request.param == "redis":
+        url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+        return SharedStore(
+            url, prefix, lambda: [k.decode() for k in redis.Redis.from_url(url).scan_iter(f"*{prefix}*")]
+        )
+    path = tmp_path / "ratelimits.db"
+
+    def keys() -> list[str]:
+        with sqlite3.connect(path) as connection:
+            return [key for (key,) in connection.execute("SELECT key FROM counters")]
+
+    return SharedStore(limit_store.uri_for(path), "test", keys)

@@ -1,8 +1,6 @@
-"""Login attempts are rate-limited, per address and per account, in memory or in Redis."""
+"""Login attempts are rate-limited, per address and per account, in memory, in Redis or in the instance's file."""
 
 from __future__ import annotations
-
-import uuid
 
 from grants import create_app
 from tests.conftest import CSRFClient
@@ -31,14 +29,14 @@ def test_successful_logins_do_not_use_up_the_limit(app, client, make):
         client.post("/logout")
 
 
-def test_rate_limit_is_shared_through_redis(app, make, redis_url, tmp_path):
+def test_rate_limit_is_shared_by_workers(app, make, shared_store):
     make.user("zhang")
     # Two app instances stand for two gunicorn workers; they must share the count.
     config = {
         **app.config,
-        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_STORAGE_URI": shared_store.url,
         "LOGIN_RATE_LIMIT": "4 per minute",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "RATELIMIT_KEY_PREFIX": shared_store.prefix,
     }
     workers = [create_app(config), create_app(config)]
     codes = []
