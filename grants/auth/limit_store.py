@@ -14,6 +14,7 @@ sets its expiry, later ones add to it until then; an expired counter counts from
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -41,21 +42,29 @@ class SQLiteStorage(Storage):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._increments = 0
-        with self._connection() as connection:
+        connection = self._connect()
+        try:
             connection.execute(_SCHEMA)
+        finally:
+            connection.close()
 
     @property
     def base_exceptions(self) -> type[Exception]:
         return sqlite3.Error
 
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
     def _connection(self) -> sqlite3.Connection:
-        """This thread's connection (a worker's threads each have one; a write waits for another's)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
+        """This thread's connection (a worker's threads each have one; a write waits for another's),
+        opened in this process: a connection is never used on both sides of a fork."""
+        pid, connection = getattr(self._local, "opened", (None, None))
+        if pid != os.getpid():
+            connection = self._connect()
+            self._local.opened = (os.getpid(), connection)
         return connection
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:

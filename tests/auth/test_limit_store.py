@@ -97,3 +97,17 @@ def test_without_redis_the_counts_live_in_the_instance_folder(tmp_path, monkeypa
     assert config["RATELIMIT_STORAGE_URI"] == f"grants+sqlite:///{tmp_path.resolve() / 'ratelimits.db'}"
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     assert load_config(tmp_path, {"SECRET_KEY": "x"})["RATELIMIT_STORAGE_URI"] == os.environ["REDIS_URL"]
+
+
+def test_a_store_made_before_a_fork_counts_in_the_child_on_a_connection_of_its_own(tmp_path):
+    """gunicorn --preload makes the app (and this store) before it forks its workers."""
+    store = limit_store.SQLiteStorage(limit_store.uri_for(tmp_path / "ratelimits.db"))
+    assert store.incr("k", 60) == 1  # the parent's connection is open
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=lambda: results.put((store.incr("k", 60), store._connection() is not parent)))
+    parent = store._connection()
+    child.start()
+    assert results.get(timeout=30) == (2, True)
+    child.join(timeout=30)
+    assert store.incr("k", 60) == 3
