@@ -23,7 +23,8 @@ BY_COMMUNITY = "#by-community"
 @dataclass
 class EditionLinks:
     proposals: str | None = None
-    grants: str | None = None
+    grants: str | None = None  # the grants made (in the year of a year scope)
+    money: str | None = None  # the grants whose money moved, with the money of the scope's period
 
 
 @dataclass
@@ -88,10 +89,13 @@ def links_for(figures: Figures, user) -> Links:
             )
         if funding_policy.can_view_edition_grants(user, row.edition):
             found.grants = url_for("funding.edition_grants", edition_id=row.id, **_place_args(scope), **year)
+            # In a year, money paid, returned and spent that year, whenever the grant was made.
+            moved = {} if scope.year is None else {"moved": scope.year}
+            found.money = url_for("funding.edition_grants", edition_id=row.id, **_place_args(scope), **moved)
         links.by_edition[row.id] = found
     if scope.edition is not None and scope.edition.id in links.by_edition:
         only = links.by_edition[scope.edition.id]
-        links.proposals, links.funded, links.money = only.proposals, only.grants, only.grants
+        links.proposals, links.funded, links.money = only.proposals, only.grants, only.money
     for kind in figures.groups_by_kind:
         links.groups_by_kind[kind] = _groups_url(scope, user, kind=kind)
     for stars in STAR_LEVELS:

@@ -39,10 +39,19 @@ def yuan(fen: int) -> str:
     return format_fen(fen)
 
 
-def of_grants(session: Session, grant_ids: Iterable[int] | None = None, *, edition_id: int | None = None):
+def of_grants(
+    session: Session,
+    grant_ids: Iterable[int] | None = None,
+    *,
+    edition_id: int | None = None,
+    moved: tuple[datetime, datetime] | None = None,
+    spent: tuple[date, date] | None = None,
+):
     """Figures for each grant (a dict by grant id; grants with no movement get zeros).
 
     Corrections count under the kind of the entry they reverse (a reversed refund is no refund).
+    ``moved`` and ``spent`` keep only the ledger entries made, and the expenses spent, within those
+    half-open ranges (as ``sums_by``: the money of one year).
     """
     original = aliased(LedgerEntry)
     kind = func.coalesce(original.kind, LedgerEntry.kind)
@@ -51,7 +60,7 @@ def of_grants(session: Session, grant_ids: Iterable[int] | None = None, *, editi
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
         .group_by(LedgerEntry.grant_id, kind)
     )
-    spent = select(
+    spent_query = select(
         Expense.grant_id,
         func.sum(case((Expense.status == ExpenseStatus.ACCEPTED.value, Expense.amount_fen), else_=0)),
         func.sum(case((Expense.status == ExpenseStatus.PENDING.value, Expense.amount_fen), else_=0)),
@@ -59,13 +68,17 @@ def of_grants(session: Session, grant_ids: Iterable[int] | None = None, *, editi
     if grant_ids is not None:
         ids = list(grant_ids)
         ledger = ledger.where(LedgerEntry.grant_id.in_(ids))
-        spent = spent.where(Expense.grant_id.in_(ids))
+        spent_query = spent_query.where(Expense.grant_id.in_(ids))
     if edition_id is not None:
         from grants.funding.models import Grant
 
         in_edition = select(Grant.id).where(Grant.edition_id == edition_id)
         ledger = ledger.where(LedgerEntry.grant_id.in_(in_edition))
-        spent = spent.where(Expense.edition_id == edition_id)
+        spent_query = spent_query.where(Expense.edition_id == edition_id)
+    if moved is not None:
+        ledger = ledger.where(LedgerEntry.at >= moved[0], LedgerEntry.at < moved[1])
+    if spent is not None:
+        spent_query = spent_query.where(Expense.spent_on >= spent[0], Expense.spent_on < spent[1])
     paid: dict[int, int] = defaultdict(int)
     refunded: dict[int, int] = defaultdict(int)
     for grant_id, entry_kind, total in session.execute(ledger):
@@ -74,7 +87,7 @@ def of_grants(session: Session, grant_ids: Iterable[int] | None = None, *, editi
             refunded[grant_id] -= int(total)
         else:
             paid[grant_id] += int(total)
-    expenses = {gid: (int(a or 0), int(p or 0)) for gid, a, p in session.execute(spent)}
+    expenses = {gid: (int(a or 0), int(p or 0)) for gid, a, p in session.execute(spent_query)}
     ids = set(paid) | set(refunded) | set(expenses)
     return defaultdict(
         GrantFigures,

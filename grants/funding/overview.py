@@ -48,11 +48,14 @@ class Filters:
     page: int = 1
     street_id: int | None = None
     year: int | None = None  # grants made (results finalized) in this calendar year, Beijing
+    # Grants whose money moved in this calendar year (Beijing), with that year's money only: paid,
+    # returned and spent as the district figures count a year (grants/figures/queries.py).
+    moved: int | None = None
 
     @property
     def narrowed_by_figures(self) -> bool:
         """Filters only the district figures' links set (no field of the form shows them)."""
-        return self.street_id is not None or self.year is not None
+        return self.street_id is not None or self.year is not None or self.moved is not None
 
     @classmethod
     def parse(cls, args) -> Filters:
@@ -61,16 +64,22 @@ class Filters:
         community = args.get("community", "")
         street = args.get("street", "")
         year = args.get("year", "")
+        moved = args.get("moved", "")
         page = args.get("page", "1")
         return cls(
             status=status if status in {s.value for s in GrantStatus} else "",
             community_id=int(community) if community.isascii() and community.isdigit() else None,
             street_id=int(street) if street.isascii() and street.isdigit() and len(street) < 11 else None,
-            year=int(year) if year.isascii() and year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR else None,
+            year=_year(year),
+            moved=_year(moved),
             q=args.get("q", "").strip()[:MAX_QUERY],
             late_only=args.get("late") == "1",
             page=max(1, min(int(page), 100_000)) if page.isascii() and page.isdigit() else 1,
         )
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR else None
 
 
 @dataclass
@@ -84,6 +93,7 @@ class Row:
     paid_fen: int = 0
     spent_fen: int = 0  # accepted expenses
     balance_fen: int = 0  # held − accepted expenses
+    refunded_fen: int = 0  # unspent money returned
     late: list[str] = field(default_factory=list)  # labels of the reports that are late
     next_tranche: str = ""  # its name and amount
     waits_for: str = ""
@@ -100,6 +110,7 @@ class Totals:
     paid_fen: int = 0
     spent_fen: int = 0
     balance_fen: int = 0
+    refunded_fen: int = 0
     late: int = 0
 
 
@@ -165,7 +176,16 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
         .where(*conditions)
         .order_by(Community.name, Proposal.title, Grant.id)
     ).all()
-    figures = balances.of_grants(session, edition_id=edition_id)
+    if filters.moved is None:
+        figures = balances.of_grants(session, edition_id=edition_id)
+    else:
+        year = filters.moved
+        figures = balances.of_grants(
+            session,
+            edition_id=edition_id,
+            moved=timeutil.local_year_bounds(year),
+            spent=(date(year, 1, 1), date(year + 1, 1, 1)),
+        )
     rubrics = {
         kind: due
         for kind, due in session.execute(
@@ -200,6 +220,8 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
         if filters.late_only and not late:
             continue
         money = figures[grant_id]
+        if filters.moved is not None and not (money.paid_fen or money.refunded_fen or money.accepted_expenses_fen):
+            continue  # no money of this grant moved that year
         row = Row(
             grant_id=grant_id,
             title=title,
@@ -210,6 +232,7 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
             paid_fen=money.paid_fen,  # less payments the bank sent back; refunds show in the balance
             spent_fen=money.accepted_expenses_fen,
             balance_fen=money.unspent_fen,
+            refunded_fen=money.refunded_fen,
             late=late,
         )
         rows.append(row)
@@ -218,6 +241,7 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
         totals.paid_fen += row.paid_fen
         totals.spent_fen += row.spent_fen
         totals.balance_fen += row.balance_fen
+        totals.refunded_fen += row.refunded_fen
         totals.late += bool(late)
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(filters.page, pages)

@@ -96,3 +96,41 @@ def test_a_communitys_activities_of_a_year(client, login_as, session, world, gen
     ).get_data(as_text=True)
     assert len(re.findall(r'href="/groups/activities/\d+"', html)) == len(expected) > 0
     assert "只列出2026年开始的活动" in html
+
+
+def test_grants_whose_money_moved_in_a_year_show_that_years_money(client, login_as, session, world, generated):
+    """Counted here from the rows themselves: a payment sent back and paid again the next year, a
+    correction a year after the entry it reverses, expenses on New Year's Eve and Day."""
+    from grants.funding.models import Expense, LedgerEntry
+    from grants.money import format_fen
+
+    made = generated()
+    edition = made.editions[0]
+    login_as(world.organizer_a)
+    start, end = datetime(2024, 12, 31, 16, tzinfo=UTC), datetime(2025, 12, 31, 16, tzinfo=UTC)
+    grant_ids = {g.id for g in session.query(Grant).filter(Grant.edition_id == edition.id)}
+    entries = [e for e in session.query(LedgerEntry) if e.grant_id in grant_ids and start <= e.at < end]
+    kind_of = {e.id: e.kind for e in session.query(LedgerEntry)}
+    paid = refunded = 0
+    for entry in entries:
+        kind = kind_of[entry.reverses_id] if entry.reverses_id else entry.kind
+        if kind == "refund":
+            refunded -= entry.amount_fen
+        else:
+            paid += entry.amount_fen
+    spent = [
+        x
+        for x in session.query(Expense)
+        if x.grant_id in grant_ids and x.status == "accepted" and x.spent_on.year == 2025
+    ]
+    moved = {e.grant_id for e in entries} | {x.grant_id for x in spent}
+    html = client.get(f"/funding/editions/{edition.id}/grants", query_string={"moved": 2025}).get_data(as_text=True)
+    footer = html[html.index("<tfoot>") : html.index("</tfoot>")]
+    totals = dict(re.findall(r'data-label="([^"]+)">(-?¥[\d,.]+)<', footer))
+    assert totals["已拨付"] == format_fen(paid) and totals["已认可支出"] == format_fen(sum(x.amount_fen for x in spent))
+    assert totals["结余退回"] == format_fen(refunded) and "结余" not in totals
+    assert 0 < _count(html, r"合计（(\d+)个项目）") <= len(moved) < len(grant_ids) + 1
+    assert "只列出2025年有资金往来的项目" in html and 'name="moved" value="2025"' in html
+    # Malformed, it narrows nothing (as the list's other filters).
+    html = client.get(f"/funding/editions/{edition.id}/grants", query_string={"moved": "20x5"}).get_data(as_text=True)
+    assert _count(html, r"合计（(\d+)个项目）") == len(grant_ids) and "有资金往来" not in html

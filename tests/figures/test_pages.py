@@ -70,6 +70,15 @@ def _count_in_list(client, url: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+def _money_in_list(client, url: str) -> dict[str, str]:
+    """The totals row of a grants list: {column label: amount as shown}."""
+    html = client.get(url).get_data(as_text=True)
+    if "<tfoot>" not in html:
+        return {}  # no totals row under an empty list
+    footer = html[html.index("<tfoot>") : html.index("</tfoot>")]
+    return dict(re.findall(r'data-label="([^"]+)">(-?¥[\d,.]+)<', footer))
+
+
 SCOPES = [
     ("district", {}),
     ("street", {}),
@@ -117,6 +126,19 @@ def test_every_link_opens_exactly_the_rows_its_figure_counts(
         assert _count_in_list(client, proposals) == row.proposals, proposals
         assert _count_in_list(client, grants) == row.funded, grants
         checked += row.proposals
+        # The money cells lead to the grants whose money moved in the scope's period, with that money.
+        cells = re.findall(
+            rf'data-label="(?:已拨付|已支出|结余退回)"><a href="(/funding/editions/{row.id}/grants[^"]*)"', html
+        )
+        assert len(cells) == 3, cells
+        (money,) = {cell.replace("&amp;", "&") for cell in cells}
+        assert ("moved=" in money) is ("year" in args) and ("year=" in money) is False, money
+        totals = _money_in_list(client, money)
+        zero = format_fen(0)
+        assert totals.get("已拨付", zero) == format_fen(row.money.disbursed_fen), money
+        assert totals.get("已认可支出", zero) == format_fen(row.money.spent_fen), money
+        if "year" in args:
+            assert totals.get("结余退回", zero) == format_fen(row.money.returned_fen), money
     for row in figures.communities:
         if row.community is None:
             continue
