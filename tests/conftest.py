@@ -355,10 +355,13 @@ def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldS
     return _snapshot(database_template, tmp_path_factory, "world", world_snapshot.build_world)
 
 
+# The figures tests' generated districts (tests/figures): each built on the world alone, never
+# used with the judging chain or with one another.
+FIGURES_CHAIN = ("figures_district", "links_district", "district_records", "annual_district")
 # Fixtures built on one another (tests/judging/conftest.py, tests/results/conftest.py), the
-# furthest last: a test's database starts from the furthest of them it uses, once one test of this
-# process has built it (see `chained`).
-CHAIN = ("scoring", "assigned", "final_closed", "awarded", "published")
+# furthest last, then the figures' districts: a test's database starts from the furthest of them
+# it uses, once one test of this process has built it (see `chained`).
+CHAIN = ("scoring", "assigned", "final_closed", "awarded", "published", *FIGURES_CHAIN)
 _CHAIN = pytest.StashKey[tuple[str | None, world_snapshot.WorldSnapshot | None, dict]]()
 _chain_snapshots: dict[str, world_snapshot.WorldSnapshot] = {}
 

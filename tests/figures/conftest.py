@@ -15,3 +15,10 @@ def generated(session, make, world):
         return district.build(session, make, world.district_a, **sizes)
 
     return _make
+
+
+@pytest.fixture
+def figures_district(generated, chained) -> district.Generated:
+    """District A of the world with the generated records of the default sizes: built by the first
+    test of a process that asks, then put back for the others (`chained` in tests/conftest.py)."""
+    return chained("figures_district", generated)

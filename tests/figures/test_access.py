@@ -8,9 +8,9 @@ from grants.auth.models import Role
 
 
 @pytest.fixture
-def places(generated, make, world):
+def places(figures_district, make, world):
     """The generated district's places, and staff of another street and community of it."""
-    made = generated()
+    made = figures_district
     east, west = made.streets
     east_a, east_b, west_a, _west_b = made.communities
     return {

@@ -38,11 +38,21 @@ def immediate(app):
 
 
 @pytest.fixture
-def made(generated, session, world):
-    made = generated(proposals=16, activities=6)
-    world.district_a.office_name = "甲区民政局"
-    session.commit()
-    return made
+def annual_district(generated, chained, session, world):
+    """District A with generated records and its office's name (built once per test process)."""
+
+    def build():
+        made = generated(proposals=16, activities=6)
+        world.district_a.office_name = "甲区民政局"
+        session.commit()
+        return made
+
+    return chained("annual_district", build)
+
+
+@pytest.fixture
+def made(annual_district):
+    return annual_district
 
 
 def _ask(client, url: str, year=YEAR) -> int:

@@ -18,8 +18,8 @@ from grants.incubation.ratings import queries as rating_queries
 MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
-def test_the_figures_answer_the_same_numbers_as_the_page(client, session, generated):
-    made = generated()
+def test_the_figures_answer_the_same_numbers_as_the_page(client, session, figures_district):
+    made = figures_district
     base = f"/api/v1/districts/{made.district.id}/figures"
     for url, scope in (
         (base, Scope(made.district)),
@@ -52,8 +52,8 @@ def test_an_unknown_district_or_another_districts_edition_is_a_404(client, world
     assert response.status_code == 404
 
 
-def test_only_groups_a_final_star_list_named_are_open_data(client, session, generated):
-    made = generated()
+def test_only_groups_a_final_star_list_named_are_open_data(client, session, figures_district):
+    made = figures_district
     rated = set(session.scalars(rating_queries.rated_group_ids()))
     assert rated and rated != {g.id for g in made.groups}  # some groups were never rated: not listed
     data = client.get("/api/v1/groups", query_string={"district": made.district.id}).get_json()
@@ -70,8 +70,8 @@ def test_only_groups_a_final_star_list_named_are_open_data(client, session, gene
     assert any(g["current_stars"] is None for g in data["groups"])  # rated once, expired since
 
 
-def test_no_member_leader_or_phone_number_leaves_in_the_open_data(client, session, generated, make, world):
-    made = generated()
+def test_no_member_leader_or_phone_number_leaves_in_the_open_data(client, session, figures_district, make, world):
+    made = figures_district
     leader = make.user("leader_x", name="赵领队", community=made.communities[0])
     made.groups[0].leader_id = leader.id
     session.commit()
@@ -91,10 +91,10 @@ def test_no_member_leader_or_phone_number_leaves_in_the_open_data(client, sessio
             assert name not in body, name
 
 
-def test_groups_are_paged_and_filtered(client, session, generated, monkeypatch):
+def test_groups_are_paged_and_filtered(client, session, figures_district, monkeypatch):
     from grants.figures import opendata
 
-    made = generated()
+    made = figures_district
     monkeypatch.setattr(opendata, "PER_PAGE", 2)
     first = client.get("/api/v1/groups", query_string={"district": made.district.id}).get_json()
     assert len(first["groups"]) == 2 and first["next_page"] == 2
@@ -112,8 +112,8 @@ def test_groups_are_paged_and_filtered(client, session, generated, monkeypatch):
         assert client.get("/api/v1/groups", query_string=bad).status_code == 400
 
 
-def test_anonymous_answers_are_cacheable_and_do_not_vary_on_cookies(client, generated):
-    made = generated()
+def test_anonymous_answers_are_cacheable_and_do_not_vary_on_cookies(client, figures_district):
+    made = figures_district
     for url in (f"/api/v1/districts/{made.district.id}/figures", "/api/v1/groups"):
         response = client.get(url)
         assert response.status_code == 200 and "Set-Cookie" not in response.headers
@@ -142,10 +142,10 @@ def test_the_number_of_queries_does_not_grow(client, session, make, query_counte
     assert counts[0] == counts[1], counts
 
 
-def test_the_answers_match_the_openapi_description(app, generated, world):
+def test_the_answers_match_the_openapi_description(app, figures_district, world):
     import schemathesis
 
-    made = generated()
+    made = figures_district
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     district = {"district_id": made.district.id}
     figures = schema["/districts/{district_id}/figures"]["GET"]
@@ -170,9 +170,9 @@ def test_the_answers_match_the_openapi_description(app, generated, world):
     assert statuses == [200, 200, 200, 404, 404, 200, 200, 200, 400]
 
 
-def test_the_organizer_and_the_api_agree_for_a_street_too(client, login_as, session, generated, make):
+def test_the_organizer_and_the_api_agree_for_a_street_too(client, login_as, session, figures_district, make):
     """The page of a street shows what the district's API says for that street's communities."""
-    made = generated()
+    made = figures_district
     organizer = make.user("api_org", roles=[(Role.ORGANIZER, made.district)])
     data = client.get(f"/api/v1/districts/{made.district.id}/figures").get_json()
     street = made.streets[0]

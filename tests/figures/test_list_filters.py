@@ -18,8 +18,8 @@ def _count(html: str, pattern: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def test_received_proposals_of_a_street_and_a_year(client, login_as, session, world, generated):
-    made = generated()
+def test_received_proposals_of_a_street_and_a_year(client, login_as, session, world, figures_district):
+    made = figures_district
     edition = made.editions[1]
     login_as(world.organizer_a)
     url = f"/admin/editions/{edition.id}/proposals"
@@ -40,8 +40,8 @@ def test_received_proposals_of_a_street_and_a_year(client, login_as, session, wo
     assert client.get(url, query_string={"year": "20x5"}).status_code == 400
 
 
-def test_grants_of_a_street_and_a_year(client, login_as, session, world, generated):
-    made = generated()
+def test_grants_of_a_street_and_a_year(client, login_as, session, world, figures_district):
+    made = figures_district
     edition = made.editions[0]
     login_as(world.organizer_a)
     url = f"/funding/editions/{edition.id}/grants"
@@ -57,8 +57,8 @@ def test_grants_of_a_street_and_a_year(client, login_as, session, world, generat
     assert "只列出2024年确定资助的项目" in html
 
 
-def test_groups_grown_in_an_edition_or_active_in_a_year(client, login_as, session, world, generated):
-    made = generated()
+def test_groups_grown_in_an_edition_or_active_in_a_year(client, login_as, session, world, figures_district):
+    made = figures_district
     login_as(world.organizer_a)
     edition = made.editions[0]
     groups = session.query(Group).filter(Group.id.in_([g.id for g in made.groups])).all()
@@ -98,13 +98,13 @@ def test_a_communitys_activities_of_a_year(client, login_as, session, world, gen
     assert "只列出2026年开始的活动" in html
 
 
-def test_grants_whose_money_moved_in_a_year_show_that_years_money(client, login_as, session, world, generated):
+def test_grants_whose_money_moved_in_a_year_show_that_years_money(client, login_as, session, world, figures_district):
     """Counted here from the rows themselves: a payment sent back and paid again the next year, a
     correction a year after the entry it reverses, expenses on New Year's Eve and Day."""
     from grants.funding.models import Expense, LedgerEntry
     from grants.money import format_fen
 
-    made = generated()
+    made = figures_district
     edition = made.editions[0]
     login_as(world.organizer_a)
     start, end = datetime(2024, 12, 31, 16, tzinfo=UTC), datetime(2025, 12, 31, 16, tzinfo=UTC)

@@ -23,8 +23,8 @@ def _links(html: str, pattern: str) -> list[str]:
     return [href.replace("&amp;", "&") for href in re.findall(r'href="(' + pattern + r'[^"]*)"', html)]
 
 
-def test_the_organizer_reads_the_districts_figures_and_sentence(client, login_as, session, world, generated):
-    made = generated()
+def test_the_organizer_reads_the_districts_figures_and_sentence(client, login_as, session, world, figures_district):
+    made = figures_district
     login_as(world.organizer_a)
     html = client.get(f"/figures/districts/{made.district.id}").get_data(as_text=True)
     figures = queries.figures(session, Scope(made.district))
@@ -45,8 +45,8 @@ def test_the_organizer_reads_the_districts_figures_and_sentence(client, login_as
     assert "筹备中的一届" not in html  # a draft edition: not held, nothing counted
 
 
-def test_the_sentence_in_english(client, login_as, session, world, generated):
-    made = generated()
+def test_the_sentence_in_english(client, login_as, session, world, figures_district):
+    made = figures_district
     login_as(world.organizer_a)
     client.set_cookie("lang", "en")
     html = client.get(f"/figures/districts/{made.district.id}").get_data(as_text=True)
@@ -88,11 +88,16 @@ SCOPES = [
 ]
 
 
+@pytest.fixture
+def links_district(generated, chained):
+    return chained("links_district", lambda: generated(proposals=18, activities=6))
+
+
 @pytest.mark.parametrize(("place", "period"), SCOPES)
 def test_every_link_opens_exactly_the_rows_its_figure_counts(
-    client, login_as, session, world, generated, place, period
+    client, login_as, session, world, links_district, place, period
 ):
-    made = generated(proposals=18, activities=6)
+    made = links_district
     args = dict(period)
     if "edition" in args:
         args["edition"] = made.editions[args["edition"]].id
@@ -150,8 +155,8 @@ def test_every_link_opens_exactly_the_rows_its_figure_counts(
     assert checked > 0
 
 
-def test_the_chooser_leads_to_the_chosen_place_and_period(client, login_as, world, generated):
-    made = generated()
+def test_the_chooser_leads_to_the_chosen_place_and_period(client, login_as, world, figures_district):
+    made = figures_district
     login_as(world.organizer_a)
     assert client.get("/figures/").headers["Location"].endswith(f"/figures/districts/{world.district_a.id}")
     edition = made.editions[1]
@@ -228,13 +233,13 @@ def test_staff_land_on_their_own_place(client, login_as, world):
     assert client.get("/figures/").headers["Location"].endswith(f"/figures/communities/{world.community_a.id}")
 
 
-def test_the_year_scope_counts_by_beijing_time(client, login_as, session, world, generated):
+def test_the_year_scope_counts_by_beijing_time(client, login_as, session, world, figures_district):
     """An activity at 00:05 on 1 January in Beijing (16:05 UTC the day before) counts in the new year."""
     from datetime import UTC, datetime, timedelta
 
     from grants.incubation.models import Activity
 
-    made = generated()
+    made = figures_district
     group = made.groups[0]
     at = datetime(2024, 12, 31, 16, 5, tzinfo=UTC)
     before = {y: queries.figures(session, Scope(made.district, year=y)).activities for y in (2024, 2025)}

@@ -20,8 +20,8 @@ def _url(made) -> str:
     return f"/results/districts/{made.district.id}/figures"
 
 
-def test_anyone_reads_the_districts_figures(client, session, generated):
-    made = generated()
+def test_anyone_reads_the_districts_figures(client, session, figures_district):
+    made = figures_district
     html = client.get(_url(made)).get_data(as_text=True)
     figures = queries.figures(session, Scope(made.district))
     assert f'data-figure="funded"><a href="#by-edition">{figures.funded}<' in html
@@ -32,8 +32,8 @@ def test_anyone_reads_the_districts_figures(client, session, generated):
         assert f"{year}年，甲区收到居民项目申报" in page
 
 
-def test_the_public_page_names_no_person_and_links_to_no_list(client, session, generated):
-    made = generated()
+def test_the_public_page_names_no_person_and_links_to_no_list(client, session, figures_district):
+    made = figures_district
     html = client.get(_url(made)).get_data(as_text=True)
     members = session.scalars(select(GroupMember.name)).all()
     people = session.scalars(select(User.display_name)).all()
@@ -45,16 +45,16 @@ def test_the_public_page_names_no_person_and_links_to_no_list(client, session, g
         assert private not in html, private
 
 
-def test_anonymous_answers_are_cacheable_without_a_session(client, generated):
-    made = generated()
+def test_anonymous_answers_are_cacheable_without_a_session(client, figures_district):
+    made = figures_district
     response = client.get(_url(made))
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "public, max-age=60" and response.headers["ETag"]
     assert client.get(_url(made), headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
-def test_the_public_chooser_leads_to_a_period(client, generated):
-    made = generated()
+def test_the_public_chooser_leads_to_a_period(client, figures_district):
+    made = figures_district
     edition = made.editions[2]
     response = client.get(_url(made), query_string={"period": f"edition-{edition.id}"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"{_url(made)}?edition={edition.id}")
@@ -62,7 +62,7 @@ def test_the_public_chooser_leads_to_a_period(client, generated):
     assert client.get(_url(made), query_string={"edition": 999_999}).status_code == 404
 
 
-def test_the_results_index_links_each_districts_figures(client, generated):
-    made = generated()  # its editions' final lists are public: the index names the district
+def test_the_results_index_links_each_districts_figures(client, figures_district):
+    made = figures_district  # its editions' final lists are public: the index names the district
     html = client.get("/results/").get_data(as_text=True)
     assert f"/results/districts/{made.district.id}/figures" in html

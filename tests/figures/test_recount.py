@@ -93,8 +93,8 @@ def _recounted(session, sql: dict) -> dict:
 
 
 @pytest.fixture
-def district_records(generated):
-    return generated(seed=15, proposals=16, extra_groups=5, activities=6)
+def district_records(generated, chained):
+    return chained("district_records", lambda: generated(seed=15, proposals=16, extra_groups=5, activities=6))
 
 
 @pytest.mark.parametrize("name", SCOPES)
