@@ -106,13 +106,14 @@ def reencode_image(data: bytes, max_side: int = MAX_SIDE) -> bytes:
     """The photo decoded and written again: turned upright, at most ``max_side`` pixels on its
     longest side, without EXIF or other metadata (a phone photo carries where it was taken)."""
     out = io.BytesIO()
-    with Image.open(io.BytesIO(data)) as image:
+    source = _Source(data)
+    with Image.open(source) as image:
         image_format = image.format
         width, height = image.size
         if image_format == "JPEG":  # decode a large JPEG at a reduced scale straight away
             scale = min(1.0, max_side / max(width, height))
             image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
-        image.load()
+        _loaded_whole(image, source)
         if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
             image = ImageOps.exif_transpose(image)
         image.thumbnail((max_side, max_side))
@@ -135,22 +136,40 @@ def unreadable_image() -> DomainError:
     return DomainError(_("这张图片无法读取，请换一张照片或另存后再上传。"), field="file")
 
 
+class _Source(io.BytesIO):
+    """A photo's bytes that note when the decoder asks for more than there is.
+
+    Pillow reports a JPEG cut short only while LOAD_TRUNCATED_IMAGES is off, and WeasyPrint turns it
+    on for the whole process when it is imported: Pillow then pads the missing rows with grey. A
+    whole JPEG's decoder stops at its end marker and never reads past the file's end (bytes after the
+    marker, such as a phone's motion-photo video, are never read); a cut one does."""
+
+    ran_out = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if not chunk and size != 0:
+            self.ran_out = True
+        return chunk
+
+
+def _loaded_whole(image: Image.Image, source: _Source) -> None:
+    """Decode ``image`` (opened on ``source``); raises OSError when a JPEG turns out cut short."""
+    source.ran_out = False
+    image.load()
+    if image.format == "JPEG" and source.ran_out:
+        raise OSError("image file is truncated")
+
+
 def check_decodes(data: bytes) -> None:
     """The photo decodes whole: every byte of it is read (a JPEG at reduced scale, which reads all of
     its data at a fraction of the cost). Raises what Pillow raises for a broken or truncated file."""
-    with Image.open(io.BytesIO(data)) as image:
+    source = _Source(data)
+    with Image.open(source) as image:
         if image.format == "JPEG":
             width, height = image.size
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-        image.load()
-
-
-def ends_whole(mime: str, data: bytes) -> bool:
-    """A JPEG's picture data is followed by its end marker (EOI after the last scan). Pillow reports
-    a JPEG cut short only while LOAD_TRUNCATED_IMAGES is off, and WeasyPrint turns that on for the
-    whole process when it is imported (Pillow then pads the missing rows with grey): this check does
-    not depend on the setting. (A PNG cut short fails ``verify``, a WebP fails to open.)"""
-    return mime != "image/jpeg" or data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda")
+        _loaded_whole(image, source)
 
 
 def clean_filename(name: str) -> str:
@@ -189,8 +208,6 @@ def check_upload(
     if mime is None:
         raise DomainError(_("只能上传照片（JPG、PNG、WebP）或PDF文件；这个文件的内容不是这些格式。"), field="file")
     if mime.startswith("image/"):
-        if not ends_whole(mime, data):
-            raise unreadable_image()
         try:
             if reencode:
                 data = reencode_image(data)

@@ -173,6 +173,8 @@ def test_a_photo_cut_short_is_refused_even_after_weasyprint_is_imported(fmt, cle
         with pytest.raises(attachments.DomainError) as err:
             attachments.check(attachments.Upload("现场.jpg", cut, 5 * 1024 * 1024), clean_later=clean_later)
         assert ("无法读取" if fmt == "JPEG" else "内容不是这些格式") in str(err.value)
-    # A whole photo passes, also with bytes after its end (some phones append data after a JPEG's EOI).
-    for ok in (whole, whole + b"\x00" * 64):
+    # A whole photo passes, also with bytes after its end: a phone's motion photo appends a video,
+    # whose bytes hold the JPEG's marker values too (here an end, then a start of scan).
+    motion = whole + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4 + b"\xff\xd9\x10\xff\xda\x00\x0c"
+    for ok in (whole, motion):
         assert attachments.check(attachments.Upload("现场.jpg", ok, 5 * 1024 * 1024), clean_later=clean_later).mime
