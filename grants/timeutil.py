@@ -49,9 +49,15 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
+def year_days(year: int) -> tuple[date, date]:
+    """The calendar year as a half-open range of dates [1 January, next 1 January), for stored dates."""
+    return date(year, 1, 1), date(year + 1, 1, 1)
+
+
 def local_year_bounds(year: int) -> tuple[datetime, datetime]:
     """The calendar year in Beijing as a half-open UTC range [1 January 00:00, next 1 January 00:00)."""
-    return local_day_start(date(year, 1, 1)), local_day_start(date(year + 1, 1, 1))
+    first, after = year_days(year)
+    return local_day_start(first), local_day_start(after)
 
 
 def format_deadline(value: datetime | None) -> str:

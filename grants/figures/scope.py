@@ -45,4 +45,4 @@ class Scope:
     @property
     def days(self) -> tuple[date, date] | None:
         """The year as a half-open range of dates, for stored dates (an expense's day)."""
-        return None if self.year is None else (date(self.year, 1, 1), date(self.year + 1, 1, 1))
+        return None if self.year is None else timeutil.year_days(self.year)

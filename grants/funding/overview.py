@@ -179,12 +179,11 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
     if filters.moved is None:
         figures = balances.of_grants(session, edition_id=edition_id)
     else:
-        year = filters.moved
         figures = balances.of_grants(
             session,
             edition_id=edition_id,
-            moved=timeutil.local_year_bounds(year),
-            spent=(date(year, 1, 1), date(year + 1, 1, 1)),
+            moved=timeutil.local_year_bounds(filters.moved),
+            spent=timeutil.year_days(filters.moved),
         )
     rubrics = {
         kind: due
