@@ -381,14 +381,14 @@ def run_annual_report_job(job_id: int) -> None:
 
 
 def run_activity_photos_job(activity_id: int) -> int:
-    """The task body: clean the activity's pending photos (grants.incubation.activities.clean_photos)."""
+    """The task body: re-encode the activity's pending photos, then record them in a short write
+    transaction (grants.incubation.activities.clean_photo_files, record_cleaned_photos)."""
     from grants.incubation import activities
     from grants.proposals.attachments import drop_pending
 
     upload_dir = Path(current_app.config["UPLOAD_DIR"])
-    done = run_in_transaction(
-        lambda session: activities.clean_photos(session, activity_id=activity_id, upload_dir=upload_dir)
-    )
+    cleaned = activities.clean_photo_files(db.session, activity_id=activity_id, upload_dir=upload_dir)
+    done = run_in_transaction(lambda session: activities.record_cleaned_photos(session, cleaned))
     drop_pending(upload_dir, done)  # committed: the originals go
     log.info("activity %s: %d photo(s) cleaned", activity_id, len(done))
     return len(done)

@@ -7,7 +7,7 @@ the half hour, and a member's hours over all the group's activities of one day (
 confirmed) stay within District.daily_hours_cap_halves. The cap is checked under the group's row
 lock, so concurrent logs cannot pass it together. Photos are checked by content before the
 transaction that stores them starts, and re-encoded (resized, EXIF and location removed) either
-then or, from the leader's form, by a background job (``clean_photos``): until it has run, the photo
+then or, from the leader's form, by a background job (``clean_photo_files``): until it has run, the photo
 is kept where nothing serves it and its activity shows a placeholder.
 """
 
@@ -48,6 +48,7 @@ from grants.proposals.attachments import (
     is_pending,
     store_checked,
 )
+from grants.proposals.models import Attachment
 from grants.timeutil import local_day_start, local_to_utc, now, to_local, today
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class _Checked:
 def check_photos(uploads: list[Upload], *, clean_later: bool = False) -> list[CheckedUpload]:
     """Check the uploaded photos by content and re-encode them (before any transaction: it takes
     time); with ``clean_later``, check that each decodes whole and leave the re-encoding to
-    ``clean_photos`` after the activity is stored.
+    ``clean_photo_files`` after the activity is stored.
 
     Raises: DomainError (too many, empty, too large, not a photo by its content, does not decode).
     """
@@ -486,22 +487,36 @@ def return_activity(session: Session, *, actor, activity: Activity, reason: str)
     return activity
 
 
-def clean_photos(session: Session, *, activity_id: int, upload_dir: Path) -> list[str]:
-    """Re-encode the activity's photos that wait for it (the job queue's task) and record the
-    cleaned files' size and digest; returns their stored names, whose originals the caller removes
-    with ``drop_pending`` once this is committed. A photo that cannot be re-encoded is never served
-    (its activity says so). Safe to run twice."""
-    done = []
-    for photo in photos_of(session, activity_id):
-        attachment = photo.attachment
+def clean_photo_files(session: Session, *, activity_id: int, upload_dir: Path) -> dict[int, tuple[int, str]]:
+    """Re-encode the activity's photos that wait for it (the job queue's task): attachment id →
+    the cleaned file's (size, sha256), for ``record_cleaned_photos``. The photos are read, the
+    read transaction ended, and only then re-encoded: the slow part holds no transaction (on
+    SQLite the write lock that every request's writes wait for). A photo that cannot be
+    re-encoded is never served (its activity says so). Safe to run twice."""
+    photos = [(photo.attachment_id, photo.attachment.stored_name) for photo in photos_of(session, activity_id)]
+    session.rollback()
+    cleaned = {}
+    for attachment_id, stored_name in photos:
         try:
-            cleaned = clean_pending(upload_dir, attachment.stored_name)
+            result = clean_pending(upload_dir, stored_name)
         except DomainError:
-            log.warning("photo %s of activity %s could not be re-encoded", attachment.id, activity_id)
+            log.warning("photo %s of activity %s could not be re-encoded", attachment_id, activity_id)
             continue
-        if cleaned is not None:
-            attachment.size, attachment.sha256 = cleaned
-            done.append(attachment.stored_name)
+        if result is not None:
+            cleaned[attachment_id] = result
+    return cleaned
+
+
+def record_cleaned_photos(session: Session, cleaned: dict[int, tuple[int, str]]) -> list[str]:
+    """Record the cleaned files' size and digest on their rows (``clean_photo_files``' result);
+    returns their stored names, whose originals the caller removes with ``drop_pending`` once
+    this is committed."""
+    done = []
+    if not cleaned:
+        return done
+    for attachment in session.scalars(select(Attachment).where(Attachment.id.in_(cleaned)).order_by(Attachment.id)):
+        attachment.size, attachment.sha256 = cleaned[attachment.id]
+        done.append(attachment.stored_name)
     session.flush()
     return done
 

@@ -169,6 +169,42 @@ def test_the_task_is_harmless_when_run_twice(app, session, client, login_as, tea
     assert attachment.sha256 == hashlib.sha256(cleaned).hexdigest()
 
 
+def test_the_job_holds_no_transaction_while_it_reencodes(app, session, client, login_as, team, monkeypatch):
+    """Re-encoding is the slow part of the job: it runs with no transaction open, so that the
+    requests' writes do not wait for it (on SQLite, another connection takes the write lock
+    meanwhile); only the recording of the results is a write transaction."""
+    from grants.db import db
+    from grants.proposals import attachments
+
+    activity = _log_over_http(client, login_as, team, [photo(gps=True), photo(400, 300)])
+    seen = []
+    reencode = attachments.reencode_image
+
+    def watched(data, max_side=MAX_SIDE):
+        seen.append(db.session().in_transaction())
+        database = db.engine.url.database
+        if db.engine.dialect.name == "sqlite" and database:
+            import sqlite3
+
+            other = sqlite3.connect(database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # "database is locked" while a writer holds it
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+        return reencode(data, max_side)
+
+    monkeypatch.setattr("grants.proposals.attachments.reencode_image", watched)
+    with app.app_context():
+        assert jobs.run_activity_photos_job(activity.id) == 2
+    assert seen == [False, False]
+    for attachment in _attachments(session, activity):
+        cleaned = file_path(upload_dir(), attachment).read_bytes()
+        _assert_clean(cleaned)
+        assert attachment.size == len(cleaned) and attachment.sha256 == hashlib.sha256(cleaned).hexdigest()
+        assert not (pending_dir(upload_dir()) / attachment.stored_name).exists()
+
+
 def test_a_photo_the_job_cannot_reencode_is_never_served(app, session, client, login_as, team, monkeypatch):
     activity = _log_over_http(client, login_as, team, [photo(gps=True)])
 
