@@ -139,19 +139,37 @@ def register_user(
     return user
 
 
+def hash_new_account_password(*, login: str, display_name: str, password: str, min_password_length: int = 8) -> str:
+    """Check a registration's fields, then hash its password: before the write transaction that
+    stores the account, as no write transaction is to be open while argon2 works (a good part of
+    a second by design, in which SQLite's one write lock, which every request's writes wait for,
+    would be held; on PostgreSQL the serializable transaction would stay open as long).
+
+    Raises:
+        DomainError: invalid login name, display name or password.
+    """
+    login = normalize_login(login)
+    classify_login(login)
+    check_display_name(display_name)
+    check_password_rules(password, login=login, min_length=min_password_length)
+    return hash_password(password)
+
+
 def register_resident(
     session: Session,
     *,
     login: str,
     display_name: str,
     password: str,
+    password_hash: str,
     community=None,
     min_password_length: int = 8,
 ) -> User | None:
     """Self-registration: the new account, or None when the name was already taken.
 
-    The caller answers both cases alike, so that nobody learns which mobile numbers have an
-    account; the password is hashed either way so that both take the same time.
+    ``password_hash`` is the password hashed by ``hash_new_account_password`` before the
+    transaction, whether or not the name is free, so that both cases take the same time: the
+    caller answers them alike, and nobody learns which mobile numbers have an account.
 
     Raises:
         DomainError: invalid login name, display name or password.
@@ -161,13 +179,13 @@ def register_resident(
     check_display_name(display_name)
     check_password_rules(password, login=login, min_length=min_password_length)
     if find_user_by_login(session, login) is not None:
-        hash_password(password)
         return None
     return register_user(
         session,
         login=login,
         display_name=display_name,
         password=password,
+        password_hash=password_hash,
         community=community,
         min_password_length=min_password_length,
     )
@@ -220,10 +238,21 @@ def authenticate(session: Session, *, login: str, password: str) -> User | None:
     return None if checked is None else record_login(session, checked)
 
 
-def change_password(
-    session: Session, *, user: User, current_password: str, new_password: str, min_length: int = 8
-) -> None:
-    """Change the password and sign out every other session.
+@dataclass(frozen=True)
+class CheckedPasswordChange:
+    """A password change whose current password was right when it was checked
+    (``check_password_change``)."""
+
+    password_hash: str  # the hash the current password was checked against
+    new_hash: str
+
+
+def check_password_change(
+    *, user: User, current_password: str, new_password: str, min_length: int = 8
+) -> CheckedPasswordChange:
+    """Check the current password and the new one's rules, and hash the new one, reading only:
+    no write transaction is open while argon2 works (``check_login``). ``change_password`` then
+    records it in a short transaction.
 
     Raises:
         DomainError: the current password is wrong or the new one breaks a rule.
@@ -231,7 +260,19 @@ def change_password(
     if not verify_password(user.password_hash, current_password):
         raise DomainError(_("当前密码不正确。"), field="current_password")
     check_password_rules(new_password, login=user.login_name, min_length=min_length)
-    user.password_hash = hash_password(new_password)
+    return CheckedPasswordChange(user.password_hash, hash_password(new_password))
+
+
+def change_password(session: Session, *, user: User, checked: CheckedPasswordChange) -> None:
+    """Change the password to a checked new one and sign out every other session.
+
+    Raises:
+        DomainError: the password was changed elsewhere since it was checked.
+    """
+    user = session.get(User, user.id, populate_existing=True)
+    if user is None or user.password_hash != checked.password_hash:
+        raise DomainError(_("密码刚刚在别处修改过，请输入现在的密码再试一次。"), field="current_password")
+    user.password_hash = checked.new_hash
     user.must_change_password = False
     user.session_version += 1
     audit.record(session, actor=user, action="user.password_change", obj=user)

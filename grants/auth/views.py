@@ -98,17 +98,17 @@ def register():
     form = RegisterForm()
     form.community_id.choices = _community_choices()
     if form.validate_on_submit():
+        fields = {
+            "login": form.login.data,
+            "display_name": form.display_name.data,
+            "password": form.password.data,
+            "min_password_length": current_app.config["PASSWORD_MIN_LENGTH"],
+        }
         try:
+            password_hash = service.hash_new_account_password(**fields)
             with unit_of_work() as session:
                 community = service.community_or_none(session, form.community_id.data)
-                user = service.register_resident(
-                    session,
-                    login=form.login.data,
-                    display_name=form.display_name.data,
-                    password=form.password.data,
-                    community=community,
-                    min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
-                )
+                user = service.register_resident(session, **fields, password_hash=password_hash, community=community)
         except DomainError as err:
             if not apply_domain_error(form, err):
                 flash(str(err), "error")
@@ -134,14 +134,14 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
+            checked = service.check_password_change(
+                user=current_user,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+                min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            )
             with unit_of_work() as session:
-                service.change_password(
-                    session,
-                    user=current_user,
-                    current_password=form.current_password.data,
-                    new_password=form.new_password.data,
-                    min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-                )
+                service.change_password(session, user=current_user, checked=checked)
         except DomainError as err:
             if not apply_domain_error(form, err):
                 flash(str(err), "error")

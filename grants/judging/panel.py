@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from openpyxl import load_workbook
-from sqlalchemy import Integer, delete, func, select
+from sqlalchemy import Integer, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from grants import audit
@@ -155,16 +155,52 @@ def remove_judge(session: Session, *, actor, edition: Edition, judge: User) -> N
     auth_service.revoke_role(session, actor=actor, grant=grant)
 
 
-def import_judges(session: Session, *, actor, edition: Edition, table: Table) -> list[ImportedJudge]:
+_LOGIN_COLUMN = ("登录名", "账号", "手机号", "login")
+
+
+def one_time_passwords(session: Session, table: Table) -> dict[str, tuple[str, str]]:
+    """Login → (one-time password, its hash) for each valid login of the file that has no account
+    yet, reading only: called before ``import_judges``' write transaction, as no write
+    transaction is to be open while argon2 works (a good part of a second for each password)."""
+    login_col = _column(table.header, *_LOGIN_COLUMN)
+    logins = {auth_service.normalize_login(_cell(row, login_col)) for row in table.rows} - {""}
+    if not logins:
+        return {}
+    taken = set()
+    for username, mobile in session.execute(
+        select(User.username, User.mobile).where(or_(User.username.in_(logins), User.mobile.in_(logins)))
+    ):
+        taken.update((username, mobile))
+    made = {}
+    for login in sorted(logins - taken):
+        try:
+            auth_service.classify_login(login)
+        except DomainError:
+            continue  # import_judges names the row
+        password = secrets.token_urlsafe(9)
+        made[login] = (password, auth_service.hash_password(password))
+    return made
+
+
+def import_judges(
+    session: Session,
+    *,
+    actor,
+    edition: Edition,
+    table: Table,
+    passwords: dict[str, tuple[str, str]] | None = None,
+) -> list[ImportedJudge]:
     """Add the file's judges to the pool: existing accounts by login, new ones created with a
-    one-time password. Columns: 登录名 (mobile or user name), 姓名, 社区 (optional, new accounts).
+    one-time password (``passwords``: made by ``one_time_passwords`` before the transaction; a
+    login without one gets its password made here). Columns: 登录名 (mobile or user name), 姓名,
+    社区 (optional, new accounts).
 
     Raises: NotAllowed; DomainError (missing columns); ImportRejected (row problems, nothing stored).
     """
     from grants.org.models import Community
 
     _organizer(actor, edition)
-    login_col = _column(table.header, "登录名", "账号", "手机号", "login")
+    login_col = _column(table.header, *_LOGIN_COLUMN)
     name_col = _column(table.header, "姓名", "name")
     community_col = _column(table.header, "社区", "community")
     if login_col is None or name_col is None:
@@ -221,9 +257,15 @@ def import_judges(session: Session, *, actor, edition: Edition, table: Table) ->
     for login, name, community, user in plan:
         password = None
         if user is None:
-            password = secrets.token_urlsafe(9)
+            password, password_hash = (passwords or {}).get(login) or (secrets.token_urlsafe(9), None)
             user = auth_service.register_user(
-                session, login=login, display_name=name, password=password, community=community, actor=actor
+                session,
+                login=login,
+                display_name=name,
+                password=password,
+                password_hash=password_hash,
+                community=community,
+                actor=actor,
             )
             user.must_change_password = True  # the one-time password is changed at first sign-in
         auth_service.grant_role(session, actor=actor, user=user, role=Role.JUDGE, scope=edition)

@@ -47,17 +47,21 @@ def judge_pool(edition_id: int):
     imported: list[panel.ImportedJudge] = []
     if request.method == "POST":  # CSRFProtect has checked the token
         try:
-            with unit_of_work() as session:
-                if request.form.get("action") == "import":
+            if request.form.get("action") == "import":
+                table = _uploaded_table()
+                # New accounts' passwords are hashed before the write transaction (argon2 is slow by design).
+                passwords = panel.one_time_passwords(db.session, table)
+                with unit_of_work() as session:
                     imported = panel.import_judges(
-                        session, actor=current_user, edition=edition, table=_uploaded_table()
+                        session, actor=current_user, edition=edition, table=table, passwords=passwords
                     )
-                    flash(_("已导入%(n)d位评委。", n=len(imported)), "success")
-                else:
+                flash(_("已导入%(n)d位评委。", n=len(imported)), "success")
+            else:
+                with unit_of_work() as session:
                     user = panel.add_judge(
                         session, actor=current_user, edition=edition, login=request.form.get("login", "")
                     )
-                    flash(_("已将%(name)s加入本届评委。", name=user.display_name), "success")
+                flash(_("已将%(name)s加入本届评委。", name=user.display_name), "success")
         except DomainError as err:
             errors = _problems(err)
         else:

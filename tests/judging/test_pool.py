@@ -6,6 +6,7 @@ Complements tests/judging/test_panel.py with the rules it does not pin down."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import Workbook
@@ -160,6 +161,39 @@ def test_import_page_shows_row_errors_and_stores_nothing(client, login_as, sessi
         content_type="multipart/form-data",
     )
     assert missing.status_code == 400 and "请选择要上传的文件" in missing.get_data(as_text=True)
+
+
+def test_import_page_hashes_new_accounts_passwords_before_its_write_transaction(
+    client, login_as, session, world, make, monkeypatch
+):
+    """Argon2 takes a good part of a second per password: the import's write transaction (on
+    SQLite the one write lock every request's writes wait for) is not held meanwhile."""
+    from grants import db as grants_db
+
+    make.user("13900006666", name="老评委")
+    seen: list[bool] = []
+    hash_password = auth_service.hash_password
+
+    def watched(password):
+        seen.append(grants_db._write_transaction.get())
+        return hash_password(password)
+
+    monkeypatch.setattr(auth_service, "hash_password", watched)
+    login_as(world.organizer_a)
+    text = "登录名,姓名\nfirst_new,新评委甲\n13900006666,老评委\nsecond_new,新评委乙\n"
+    data = {"action": "import", "file": (io.BytesIO(text.encode()), "j.csv")}
+    response = client.post(
+        f"/review/editions/{world.edition_a.id}/judges", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200
+    assert seen == [False, False]  # the two new accounts, none for the existing one
+    session.expire_all()
+    shown = response.get_data(as_text=True)
+    for login in ("first_new", "second_new"):
+        user = auth_service.find_user_by_login(session, login)
+        assert user.must_change_password and user.id in _pool_ids(session, world.edition_a)
+        password = re.search(rf"（{login}）：<code[^>]*>([^<]+)</code>", shown).group(1)
+        assert verify_password(user.password_hash, password)  # the password shown is the one hashed
 
 
 # --- command line ------------------------------------------------------------------------------------
