@@ -1,12 +1,15 @@
 """The request's uploaded files, read within the configured limits (ATTACHMENT_MAX_BYTES,
-IMAGE_MAX_PIXELS) for the services, which check them by content (grants/proposals/attachments.py)."""
+IMAGE_MAX_PIXELS) and checked by content (grants/proposals/attachments.py) before the view's
+write transaction starts: decoding and re-encoding a phone's photo takes a good fraction of a
+second, in which an open write transaction would hold SQLite's one write lock that every
+request's writes wait for."""
 
 from __future__ import annotations
 
 from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from grants.proposals.attachments import Upload
+from grants.proposals.attachments import CheckedUpload, Upload, check
 
 
 def _read(file: FileStorage) -> Upload:
@@ -19,6 +22,14 @@ def uploaded(field: str) -> Upload | None:
     """The file posted in ``field``, or None when none was chosen."""
     file = request.files.get(field)
     return _read(file) if file is not None and file.filename else None
+
+
+def checked_upload(field: str) -> CheckedUpload | None:
+    """The file posted in ``field`` checked by content (``check``), or None when none was chosen.
+
+    Raises: DomainError (empty, too large, not a photo or a PDF by its content)."""
+    upload = uploaded(field)
+    return check(upload) if upload is not None else None
 
 
 def uploaded_all(field: str) -> list[Upload]:

@@ -519,3 +519,22 @@ def query_counter(app):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def reencoding(monkeypatch) -> list[bool]:
+    """Whether a write transaction was open each time a photo was re-encoded: a view checks its
+    uploads before its write transaction (grants/uploads.py), as re-encoding a phone's photo takes
+    a good fraction of a second in which SQLite's one write lock would be held."""
+    from grants import db as grants_db
+    from grants.proposals import attachments
+
+    seen: list[bool] = []
+    reencode = attachments.reencode_image
+
+    def watched(data, *args, **kwargs):
+        seen.append(grants_db._write_transaction.get())
+        return reencode(data, *args, **kwargs)
+
+    monkeypatch.setattr(attachments, "reencode_image", watched)
+    return seen

@@ -471,10 +471,9 @@ def _proposal(make, session, edition, applicant, community, names):
         session,
         actor=applicant,
         proposal=proposal,
-        filename="site.png",
-        data=buffer.getvalue(),
+        upload=attachments.Upload("site.png", buffer.getvalue(), 10**7),
         upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-        limits=attachments.Limits(10**7, 10),
+        max_count=10,
     )
     ps.submit_proposal(session, actor=applicant, proposal=proposal)
     session.commit()

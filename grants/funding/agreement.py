@@ -24,7 +24,7 @@ from grants.funding.models import (
     Grant,
     GrantStatus,
 )
-from grants.proposals.attachments import Upload, store_checked_upload
+from grants.proposals.attachments import CheckedUpload, Upload, store_checked_upload
 from grants.proposals.models import Attachment, BudgetCategory, BudgetLine
 from grants.results.documents import default_office
 from grants.states import StateMachine, Transition
@@ -156,7 +156,7 @@ def sign_agreement(
     account_name: str,
     account_bank: str,
     account_no: str,
-    upload: Upload | None,
+    upload: Upload | CheckedUpload | None,
     upload_dir: Path,
 ) -> Grant:
     """Store the signed scan (checked by content, photos re-encoded) and record the signing.

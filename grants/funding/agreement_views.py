@@ -20,7 +20,7 @@ from grants.proposals.attachments import file_path
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import attachment_headers
 from grants.timeutil import now
-from grants.uploads import uploaded
+from grants.uploads import checked_upload
 
 
 @bp.record_once
@@ -60,6 +60,7 @@ def sign(grant_id: int):
         form.receiving_unit.data = form.account_name.data = agreement.suggested_receiving_unit(grant)
     elif form.validate():
         try:
+            scan = checked_upload("scan")
             with unit_of_work() as session:
                 agreement.sign_agreement(
                     session,
@@ -67,7 +68,7 @@ def sign(grant_id: int):
                     grant=grant,
                     signed_on=form.signed_on.data,
                     **{name: form[name].data or "" for name in agreement.ACCOUNT_FIELDS},
-                    upload=uploaded("scan"),
+                    upload=scan,
                     upload_dir=Path(current_app.config["UPLOAD_DIR"]),
                 )
         except DomainError as err:

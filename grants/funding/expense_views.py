@@ -18,6 +18,7 @@ from grants.funding.views import bp, grant_or_404
 from grants.money import yuan_to_fen
 from grants.proposals import attachments
 from grants.reports.responses import attachment_headers
+from grants.uploads import checked_upload
 
 FIELDS = ("spent_on", "item_id", "payee", "amount", "purpose", "unit_price", "quantity", "invoice_no")
 
@@ -44,7 +45,7 @@ def _data_from_form(form: dict[str, str]) -> expenses.ExpenseData:
     quantity = form["quantity"]
     if quantity and not (quantity.isascii() and quantity.isdigit() and len(quantity) <= 6):
         raise DomainError(_("数量请填写正整数。"), field="quantity")
-    upload = request.files.get("receipt")
+    receipt = checked_upload("receipt")  # before the write transaction
     return expenses.ExpenseData(
         spent_on=spent_on,
         item_id=int(form["item_id"]) if form["item_id"].isascii() and form["item_id"].isdigit() else None,
@@ -54,8 +55,8 @@ def _data_from_form(form: dict[str, str]) -> expenses.ExpenseData:
         invoice_no=form["invoice_no"],
         unit_price_fen=_fen(form["unit_price"], "unit_price", optional=True),
         quantity=int(quantity) if quantity else None,
-        filename=upload.filename or "" if upload else "",
-        receipt=upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1) if upload and upload.filename else b"",
+        filename=receipt.filename if receipt else "",
+        receipt=receipt or b"",
     )
 
 

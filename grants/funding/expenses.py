@@ -57,7 +57,7 @@ class ExpenseData:
     unit_price_fen: int | None = None
     quantity: int | None = None
     filename: str = ""
-    receipt: bytes = b""
+    receipt: bytes | attachments.CheckedUpload = b""  # checked already by the view (grants/uploads.py)
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,9 @@ def record_expense(
     receipt = attachments.store_checked_upload(
         session,
         actor=actor,
-        upload=attachments.Upload(data.filename, data.receipt, max_bytes, max_pixels),
+        upload=data.receipt
+        if isinstance(data.receipt, attachments.CheckedUpload)
+        else attachments.Upload(data.filename, data.receipt, max_bytes, max_pixels),
         upload_dir=upload_dir,
     )
     expense = Expense(

@@ -103,8 +103,8 @@ def new_report(grant_id: int):
         abort(404)
     status = 200
     if request.method == "POST":
-        photos = uploaded_all("photos")
         try:
+            photos = reports.check_photos(uploaded_all("photos"))  # before the write transaction
             with unit_of_work() as session:
                 report = reports.submit_report(
                     session,

@@ -36,7 +36,7 @@ from grants.funding.models import (
 )
 from grants.funding.service import lock
 from grants.funding.states import ReportStatus, grant_machine, report_machine
-from grants.proposals.attachments import Upload, check, store_checked
+from grants.proposals.attachments import CheckedUpload, Upload, checked, store_checked
 from grants.proposals.models import Attachment
 
 KINDS = (ReportKind.MIDTERM.value, ReportKind.FINAL.value)
@@ -104,6 +104,17 @@ def _count(value: str | int, label: str, field: str) -> int:
     return int(text)
 
 
+def check_photos(photos: list[Upload] | list[CheckedUpload]) -> list[CheckedUpload]:
+    """The report's photos (those chosen) checked by content, unless they were: the view checks
+    them before its write transaction (grants/uploads.py).
+
+    Raises: DomainError (too many, empty, too large, not a photo by its content)."""
+    photos = [p for p in photos if p.data or p.filename]
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(_("每份报告最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
+    return [checked(photo, photo=True) for photo in photos]
+
+
 def submit_report(
     session: Session,
     *,
@@ -113,7 +124,7 @@ def submit_report(
     summary: str,
     beneficiaries: str | int,
     activities_count: str | int,
-    photos: list[Upload] = (),
+    photos: list[Upload] | list[CheckedUpload] = (),
     upload_dir: Path | None = None,
 ) -> GrantReport:
     """Submit a mid-term or final report with its photos (EXIF removed). A final report moves the
@@ -136,10 +147,7 @@ def submit_report(
         raise DomainError(_("工作情况应为%(min)d到%(max)d个字。", min=MIN_SUMMARY, max=MAX_SUMMARY), field="summary")
     served = _count(beneficiaries, _("受益人次"), "beneficiaries")
     held = _count(activities_count, _("开展活动次数"), "activities_count")
-    photos = [p for p in photos if p.data or p.filename]
-    if len(photos) > MAX_PHOTOS:
-        raise DomainError(_("每份报告最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
-    checked = [check(photo, photo=True) for photo in photos]
+    checked = check_photos(photos)
     rubrics.ensure_rubric(session, grant.edition_id, kind)  # the indicators it will be scored on exist from now
     report = GrantReport(
         grant_id=grant.id,

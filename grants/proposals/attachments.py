@@ -28,13 +28,6 @@ EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
-class Limits:
-    max_bytes: int
-    max_count: int
-    max_pixels: int = MAX_PIXELS
-
-
-@dataclass(frozen=True)
 class Upload:
     """An uploaded file as a view read it (at most ``max_bytes`` + 1 bytes), with the limits it is
     held to (see grants/uploads.py, which reads them from the request and the settings)."""
@@ -221,11 +214,28 @@ def check_upload(
 def check(upload: Upload, *, photo: bool = False, clean_later: bool = False) -> CheckedUpload:
     """``upload`` checked by content (``check_upload``); with ``photo``, anything but a photo is
     refused by name. With ``clean_later`` a photo is checked (it decodes whole) but not re-encoded:
-    it is stored apart by ``store_checked``. Raises: DomainError."""
+    it is stored apart by ``store_checked``. Raises: DomainError.
+
+    A view checks its uploads before its write transaction starts, and hands the services the
+    result: decoding and re-encoding a phone's photo takes a good fraction of a second, in which
+    a write transaction would hold SQLite's one write lock that every request's writes wait for."""
     mime, data = check_upload(upload.data, upload.max_bytes, upload.max_pixels, reencode=not clean_later)
-    if photo and not mime.startswith("image/"):
-        raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=upload.filename), field="photos")
+    _refuse_unless_photo(upload.filename, mime, photo)
     return CheckedUpload(upload.filename, mime, data, cleaned=not (clean_later and mime.startswith("image/")))
+
+
+def checked(upload: Upload | CheckedUpload, *, photo: bool = False) -> CheckedUpload:
+    """``upload`` as ``check`` returns it: checked now, unless it was already (by the view, before
+    the transaction). Raises: DomainError."""
+    if isinstance(upload, Upload):
+        return check(upload, photo=photo)
+    _refuse_unless_photo(upload.filename, upload.mime, photo)
+    return upload
+
+
+def _refuse_unless_photo(filename: str, mime: str, photo: bool) -> None:
+    if photo and not mime.startswith("image/"):
+        raise DomainError(_("“%(name)s”不是照片，请上传JPG、PNG或WebP照片。", name=filename), field="photos")
 
 
 def store_checked(
@@ -249,10 +259,11 @@ def store_checked(
 
 
 def store_checked_upload(
-    session: Session, *, actor, upload: Upload, upload_dir: Path, proposal_id: int | None = None
+    session: Session, *, actor, upload: Upload | CheckedUpload, upload_dir: Path, proposal_id: int | None = None
 ) -> Attachment:
-    """Check an upload by content, then store it. Raises: DomainError (see ``check_upload``)."""
-    return store_checked(session, actor=actor, checked=check(upload), upload_dir=upload_dir, proposal_id=proposal_id)
+    """Check an upload by content (unless it was, ``checked``), then store it. Raises: DomainError
+    (see ``check_upload``)."""
+    return store_checked(session, actor=actor, checked=checked(upload), upload_dir=upload_dir, proposal_id=proposal_id)
 
 
 def store_upload(
@@ -339,9 +350,9 @@ def drop_pending(upload_dir: Path, stored_names: list[str]) -> None:
 
 
 def add_attachment(
-    session: Session, *, actor, proposal: Proposal, filename: str, data: bytes, upload_dir: Path, limits: Limits
+    session: Session, *, actor, proposal: Proposal, upload: Upload | CheckedUpload, upload_dir: Path, max_count: int
 ) -> Attachment:
-    """Store an uploaded file for the proposal.
+    """Store an uploaded file for the proposal (checked by content unless it was: ``checked``).
 
     Raises:
         NotAllowed: not the applicant, or the proposal is locked.
@@ -349,11 +360,10 @@ def add_attachment(
     """
     if not policy.can_edit(actor, proposal):
         raise NotAllowed(_("只有申报人可以在提交前上传附件。"))
-    if len(proposal.attachments) >= limits.max_count:
-        raise DomainError(_("每份申报书最多上传%(n)d个附件。", n=limits.max_count), field="file")
-    mime, data = check_upload(data, limits.max_bytes, limits.max_pixels)
-    attachment = store_upload(
-        session, actor=actor, filename=filename, data=data, mime=mime, upload_dir=upload_dir, proposal_id=proposal.id
+    if len(proposal.attachments) >= max_count:
+        raise DomainError(_("每份申报书最多上传%(n)d个附件。", n=max_count), field="file")
+    attachment = store_checked(
+        session, actor=actor, checked=checked(upload), upload_dir=upload_dir, proposal_id=proposal.id
     )
     audit.record(
         session,

@@ -18,7 +18,7 @@ from grants.results import objections, policy, queries
 from grants.results.forms import AnswerForm, ObjectionForm
 from grants.results.models import Objection, PublicationEntry
 from grants.results.views import _edition_for_organizer, bp
-from grants.uploads import uploaded
+from grants.uploads import checked_upload
 
 
 def _public_entry(entry_id: int) -> PublicationEntry:
@@ -44,8 +44,8 @@ def object(entry_id: int):
     status = 200
     if form.is_submitted():
         if form.validate():
-            attached = uploaded("file")
             try:
+                attached = checked_upload("file")
                 with unit_of_work() as session:
                     objection = objections.file_objection(
                         session,

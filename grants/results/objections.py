@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from grants import audit, timeutil
 from grants.auth.models import User
 from grants.errors import DomainError, InvalidTransition, NotAllowed
-from grants.proposals.attachments import Upload, store_checked_upload
+from grants.proposals.attachments import CheckedUpload, Upload, store_checked_upload
 from grants.results import policy
 from grants.results.models import Objection, Publication, PublicationEntry
 from grants.results.queries import window_is_open
@@ -53,7 +53,7 @@ def file_objection(
     actor,
     entry: PublicationEntry,
     text: str,
-    upload: Upload | None = None,
+    upload: Upload | CheckedUpload | None = None,
     upload_dir: Path | None = None,
     now: datetime | None = None,
 ) -> Objection:

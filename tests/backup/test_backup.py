@@ -50,10 +50,9 @@ def _attach(session, proposal, applicant, color: str) -> Attachment:
         session,
         actor=applicant,
         proposal=proposal,
-        filename=f"{color}.png",
-        data=_photo(color),
+        upload=attachments.Upload(f"{color}.png", _photo(color), 10**7),
         upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-        limits=attachments.Limits(10**7, 10),
+        max_count=10,
     )
     session.commit()
     return attachment

@@ -228,7 +228,7 @@ def test_the_notice_and_a_group_page_are_not_public_before_their_time(session, c
 
 
 def test_the_recommendation_keeps_an_evidence_photo_that_those_who_see_it_open(
-    session, client, login_as, world, pipeline
+    session, client, login_as, world, pipeline, reencoding
 ):
     pipeline.create()
     pipeline.move("recommending")
@@ -237,6 +237,7 @@ def test_the_recommendation_keeps_an_evidence_photo_that_those_who_see_it_open(
     form["file"] = (io.BytesIO(png_bytes()), "台账.png")
     url = f"/ratings/{pipeline.campaign.id}/groups/{pipeline.group_a.id}/recommend"
     assert client.post(url, data=form, content_type="multipart/form-data").status_code == 302
+    assert reencoding == [False]  # re-encoded before the write transaction (grants/uploads.py)
     nomination = session.scalars(select(StarNomination)).one()
     assert nomination.attachment_id is not None
     page = client.get(f"/ratings/nominations/{nomination.id}").get_data(as_text=True)

@@ -31,10 +31,9 @@ def _proposal_with_photo(session, make, edition, applicant, community_id, n_line
         session,
         actor=applicant,
         proposal=proposal,
-        filename="场地照片.png",
-        data=photo.getvalue(),
+        upload=attachments.Upload("场地照片.png", photo.getvalue(), 10**7),
         upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-        limits=attachments.Limits(10**7, 10),
+        max_count=10,
     )
     ps.submit_proposal(session, actor=applicant, proposal=proposal)
     session.commit()

@@ -92,7 +92,9 @@ def test_the_pixel_limit_is_a_setting(client, login_as, world, session, make, ed
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
-def test_an_accepted_photo_is_stored_upright_smaller_and_without_exif(client, login_as, world, session, make, edition):
+def test_an_accepted_photo_is_stored_upright_smaller_and_without_exif(
+    client, login_as, world, session, make, edition, reencoding
+):
     proposal = make.proposal(edition, world.resident, community_id=world.community_a.id)
     login_as(world.resident)
     original = photo(3000, 2000)
@@ -103,6 +105,7 @@ def test_an_accepted_photo_is_stored_upright_smaller_and_without_exif(client, lo
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
+    assert reencoding == [False]  # re-encoded before the write transaction (grants/uploads.py)
     item = session.scalar(select(Attachment))
     stored = client.get(f"/attachments/{item.id}").data
     image = Image.open(io.BytesIO(stored))

@@ -89,10 +89,9 @@ def _complete_proposal(make, session, edition, applicant, community_id) -> Propo
         session,
         actor=applicant,
         proposal=proposal,
-        filename="现场照片.png",
-        data=photo.getvalue(),
+        upload=attachments.Upload("现场照片.png", photo.getvalue(), 10**7),
         upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-        limits=attachments.Limits(10**7, 10),
+        max_count=10,
     )
     ps.submit_proposal(session, actor=applicant, proposal=proposal)
     session.commit()

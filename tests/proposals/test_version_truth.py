@@ -32,10 +32,9 @@ def test_resubmission_header_versions_page_and_diff_tell_the_same_story(client, 
         session,
         actor=world.resident,
         proposal=proposal,
-        filename="楼道现状.png",
-        data=_png(),
+        upload=attachments.Upload("楼道现状.png", _png(), 10**7),
         upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-        limits=attachments.Limits(10**7, 10),
+        max_count=10,
     )
     second_at = now() - timedelta(hours=1)
     ps.submit_proposal(session, actor=world.resident, proposal=proposal, at=second_at)

@@ -112,7 +112,7 @@ def test_posts_need_the_csrf_token(client, login_as, session, world, awarded):
     assert response.status_code == 400 and session.scalar(select(func.count(Publication.id))) == 0
 
 
-def test_filing_an_objection_with_a_photo_then_the_answer(client, login_as, session, world, published):
+def test_filing_an_objection_with_a_photo_then_the_answer(client, login_as, session, world, published, reencoding):
     publication, _proposals = published
     entry = queries.entries_of(session, publication)[1]
     login_as(world.resident)
@@ -124,6 +124,7 @@ def test_filing_an_objection_with_a_photo_then_the_answer(client, login_as, sess
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
+    assert reencoding == [False]  # re-encoded before the write transaction (grants/uploads.py)
     objection = session.scalar(select(Objection))
     assert objection.author_id == world.resident.id and objection.attachment.original_name == "价格.png"
     assert "待答复" in client.get("/objections/mine").get_data(as_text=True)

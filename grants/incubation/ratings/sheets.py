@@ -30,7 +30,7 @@ from grants.incubation.models import (
 from grants.incubation.ratings import policy, scoring
 from grants.incubation.ratings.campaigns import assessor_ids, criteria_of, lock
 from grants.incubation.ratings.states import campaign_status_label
-from grants.proposals.attachments import Upload, store_checked_upload
+from grants.proposals.attachments import CheckedUpload, Upload, store_checked_upload
 
 EVIDENCE_MAX, COMMENT_MAX = 2000, 1000
 # Only a group that exists in earnest is rated: one being set up (培育中), asleep or dissolved is not.
@@ -115,7 +115,7 @@ def recommend(
     group: Group,
     points: dict[int, int],
     evidence: str,
-    upload: Upload | None = None,
+    upload: Upload | CheckedUpload | None = None,
     upload_dir: Path | None = None,
 ) -> StarNomination:
     """社区推荐: the community recommends one of its groups with a self-assessment and evidence

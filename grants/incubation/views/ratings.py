@@ -34,9 +34,9 @@ from grants.incubation.ratings.forms import (
     posted_points,
 )
 from grants.incubation.ratings.states import campaign_machine, campaign_status_label, star_objection_label, stars_label
-from grants.proposals.attachments import Upload, file_path
+from grants.proposals.attachments import file_path
 from grants.reports.responses import attachment_headers
-from grants.uploads import uploaded
+from grants.uploads import checked_upload
 
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
@@ -266,12 +266,16 @@ def finalize(campaign_id: int):
     )
 
 
-def _sheet_page(template_args: dict, form, criteria, call: Callable, done: str, back: str):
-    """A score sheet: render it, or submit it through ``call(session, points)`` and go back."""
+def _sheet_page(
+    template_args: dict, form, criteria, call: Callable, done: str, back: str, prepare: Callable[[], dict] = dict
+):
+    """A score sheet: render it, or submit it through ``call(session, points, **prepare())`` and go
+    back (``prepare`` runs before the write transaction: the check of an uploaded file)."""
     if request.method == "POST" and form.validate_on_submit():
         try:
+            prepared = prepare()
             with unit_of_work() as session:
-                call(session, posted_points(request.form, criteria))
+                call(session, posted_points(request.form, criteria), **prepared)
         except DomainError as err:
             if not apply_domain_error(form, err):
                 template_args["errors"] = {err.field: str(err)} if err.field else {}
@@ -293,12 +297,12 @@ def recommend(campaign_id: int, group_id: int):
     may = policy.can_recommend(current_user, campaign, group) or policy.is_organizer(current_user, campaign)
     refuse_unless(may)
     form = RecommendForm()
-    evidence, upload = form.evidence.data, _upload()
+    evidence = form.evidence.data
     return _sheet_page(
         {"campaign": campaign, "group": group, "stage": "self", "may_score": may},
         form,
         campaigns.criteria_of(db.session, campaign.id),
-        lambda s, points: sheets.recommend(
+        lambda s, points, upload: sheets.recommend(
             s,
             actor=current_user,
             campaign=campaign,
@@ -310,12 +314,8 @@ def recommend(campaign_id: int, group_id: int):
         ),
         _("已推荐“%(name)s”参加星级评定。", name=group.name),
         url_for(".campaign", campaign_id=campaign_id),
+        prepare=lambda: {"upload": checked_upload("file")},
     )
-
-
-def _upload() -> Upload | None:
-    """The evidence file posted with a recommendation, read up to one byte over the limit."""
-    return uploaded("file") if request.method == "POST" else None
 
 
 @bp.get("/nominations/<int:nomination_id>/evidence")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,17 +16,11 @@ from grants.proposals.models import Attachment
 from grants.proposals.views import bp
 from grants.proposals.views.drafts import load_readable, load_visible
 from grants.reports.responses import attachment_headers
+from grants.uploads import uploaded
 
 
 def _upload_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
-
-
-def _limits() -> attachments.Limits:
-    config = current_app.config
-    return attachments.Limits(
-        config["ATTACHMENT_MAX_BYTES"], config["ATTACHMENT_MAX_COUNT"], config["IMAGE_MAX_PIXELS"]
-    )
 
 
 @bp.post("/proposals/<int:proposal_id>/attachments")
@@ -35,20 +29,20 @@ def upload_attachment(proposal_id: int):
     proposal = load_visible(proposal_id)
     if not policy.can_edit(current_user, proposal):
         abort(403)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    upload = uploaded("file")
+    if upload is None:
         flash(_("请选择要上传的文件。"), "error")
         return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))
     try:
+        checked = attachments.check(upload)  # before the write transaction: re-encoding a photo takes time
         with unit_of_work() as session:
             attachments.add_attachment(
                 session,
                 actor=current_user,
                 proposal=proposal,
-                filename=upload.filename,
-                data=upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1),
+                upload=checked,
                 upload_dir=_upload_dir(),
-                limits=_limits(),
+                max_count=current_app.config["ATTACHMENT_MAX_COUNT"],
             )
     except DomainError as err:
         flash(str(err), "error")
