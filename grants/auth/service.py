@@ -95,6 +95,17 @@ def find_user_by_login(session: Session, login: str) -> User | None:
     return session.scalar(select(User).where(or_(User.username == login, User.mobile == login)))
 
 
+def check_new_account(login: str, display_name: str, password: str, min_password_length: int) -> tuple[str, str, str]:
+    """(login, its kind, display name) of a new account whose fields keep the rules.
+
+    Raises: DomainError (invalid login name, display name or password, the first found)."""
+    login = normalize_login(login)
+    kind = classify_login(login)
+    display_name = check_display_name(display_name)
+    check_password_rules(password, login=login, min_length=min_password_length)
+    return login, kind, display_name
+
+
 def register_user(
     session: Session,
     *,
@@ -114,10 +125,7 @@ def register_user(
         DomainError: invalid login name, display name or password.
         Conflict: the login name is taken.
     """
-    login = normalize_login(login)
-    kind = classify_login(login)
-    display_name = check_display_name(display_name)
-    check_password_rules(password, login=login, min_length=min_password_length)
+    login, kind, display_name = check_new_account(login, display_name, password, min_password_length)
     if find_user_by_login(session, login) is not None:
         raise Conflict(_("这个手机号或用户名已经注册过了。"), field="login")
     user = User(
@@ -148,10 +156,7 @@ def hash_new_account_password(*, login: str, display_name: str, password: str, m
     Raises:
         DomainError: invalid login name, display name or password.
     """
-    login = normalize_login(login)
-    classify_login(login)
-    check_display_name(display_name)
-    check_password_rules(password, login=login, min_length=min_password_length)
+    check_new_account(login, display_name, password, min_password_length)
     return hash_password(password)
 
 
@@ -174,10 +179,7 @@ def register_resident(
     Raises:
         DomainError: invalid login name, display name or password.
     """
-    login = normalize_login(login)
-    classify_login(login)
-    check_display_name(display_name)
-    check_password_rules(password, login=login, min_length=min_password_length)
+    login, _kind, _name = check_new_account(login, display_name, password, min_password_length)
     if find_user_by_login(session, login) is not None:
         return None
     return register_user(
