@@ -27,7 +27,7 @@ from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from werkzeug.routing import Rule
 
-from grants import create_app
+from grants import create_app, timeutil
 from grants.db import db
 from tests import demo_snapshot, factories, world_snapshot
 
@@ -399,6 +399,9 @@ def app(database_template, tmp_path, request):
         world = chained or request.getfixturevalue("world_template")
     start = demo or world
     request.node.stash[_CHAIN] = (target, chained, {})
+    # What the database holds, for `kept`: the world's rows until a statement writes anything.
+    state = _DatabaseState("world" if world is not None and chained is None else None)
+    request.node.stash[_STATE] = state
     if IS_POSTGRES:
         url = TEST_DATABASE_URL
     else:
@@ -419,7 +422,9 @@ def app(database_template, tmp_path, request):
             request.node.stash[_WORLD] = world if world.ids else request.getfixturevalue("world_template")
         if demo:
             demo_snapshot.restore_files(demo, Path(app.config["UPLOAD_DIR"]))
+        event.listen(db.engine, "before_cursor_execute", state.note)
         yield app
+        event.remove(db.engine, "before_cursor_execute", state.note)
         db.session.remove()
         if IS_POSTGRES:
             with db.engine.begin() as conn:
@@ -476,6 +481,103 @@ def chained(request, session, tmp_path):
             folder = tmp_path.parent / f"chain-{name}-{os.getpid()}"
             _chain_snapshots[name] = world_snapshot.take(folder, tmp_path, built)
         return value
+
+    return run
+
+
+_STATE = pytest.StashKey["_DatabaseState"]()
+_READS = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SHOW")
+# What differs between two builds anyway: times, salts and random names, the factories' counters.
+_TIMES = re.compile(
+    r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(\+00:00)?"|\$argon2id\$[^"]*|scan-[0-9a-f]{16}|"[0-9a-f]{32}"|user[0-9]+|"invoice_no":"[0-9]{8}"'
+)
+_kept_snapshots: dict[tuple, world_snapshot.WorldSnapshot] = {}
+
+
+class _DatabaseState:
+    """What the test's database holds as far as `kept` knows: a token (the world, then each kept
+    fixture put back or built on it), or None once any other statement has written to it."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def note(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        head = statement.lstrip()[:8].upper()
+        if not head.startswith(_READS) or "SETVAL(" in statement.upper():
+            self.token = None
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(f.relative_to(folder)): (f.stat().st_size, f.stat().st_mtime_ns) for f in folder.rglob("*") if f.is_file()
+    }
+
+
+@pytest.fixture
+def kept(request, session, tmp_path):
+    """kept(name, build): a fixture's value built by ``build`` (which must commit what it writes),
+    or, when this process already built it on the very same database, the database (and uploaded
+    files) it left put back and its value loaded by id.
+
+    "The very same database" is checked, not assumed: the test must have started from the world
+    and nothing may have written to it since, other than kept fixtures put back in the same order
+    (any other write, e.g. a fixture set up before this one, makes ``build`` run as it always did).
+    The key also holds the local date, so rows made on the day the build ran never meet a test
+    of the next day. Values are made of rows, lists, tuples, dicts and dataclasses."""
+
+    def run(name: str, build):
+        state = request.node.stash[_STATE]
+        if "query_counter" in request.fixturenames:
+            # Which statements a reload issues depends on how the session last loaded a row (a build's
+            # services leave their own loading options on it): a test that counts them builds.
+            state.token = None
+            return build()
+        key = (name, state.token, timeutil.today())
+        snapshot = _kept_snapshots.get(key) if state.token else None
+        if snapshot is not None and os.environ.get("KEPT_VERIFY") and IS_POSTGRES:
+            _verify(snapshot, build)
+        if snapshot is not None:
+            _put_back(snapshot)
+            state.token = f"{name} on {key[1]}"
+            value = world_snapshot.expired_value(session, snapshot.values[name])
+            return value
+        token = state.token
+        files_before = _files(tmp_path / "instance")
+        value = build()
+        if token is None or _files(tmp_path / "instance") != files_before:
+            return value  # built on another database, or wrote what a snapshot does not keep (jobs, documents)
+        session.commit()
+        folder = tmp_path.parent / f"kept-{len(_kept_snapshots)}-{os.getpid()}"
+        _kept_snapshots[key] = world_snapshot.take(folder, tmp_path, {name: value}, folders=("uploads",))
+        state.token = f"{name} on {token}"
+        return value
+
+    def _verify(snapshot: world_snapshot.WorldSnapshot, build) -> None:
+        """KEPT_VERIFY=1 (PostgreSQL): build as well, and compare every row (in any order) with the snapshot's."""
+        build()
+        session.commit()
+        with db.engine.begin() as conn:
+            built = world_snapshot._postgres_rows(conn)
+        built, kept_sql = (
+            [sorted(re.split(r", \n |(?<=\$\[)|(?=\]\$)", part)) for part in _TIMES.sub("T", sql).split("; ")]
+            for sql in (built, snapshot.restore_sql)
+        )
+        differ = [(a, b) for a, b in zip(built, kept_sql, strict=False) if a != b]
+        assert not differ and len(built) == len(kept_sql), f"kept: the snapshot differs: {differ[:1]}"
+
+    def _put_back(snapshot: world_snapshot.WorldSnapshot) -> None:
+        session.commit()
+        if IS_POSTGRES:
+            with db.engine.begin() as conn:  # emptied and filled again in one round trip
+                sql = f"{_postgres_reset_sql(conn)}; {snapshot.restore_sql}"
+                conn.execution_options(no_parameters=True).exec_driver_sql(sql)
+        else:
+            db.engine.dispose()
+            path = Path(db.engine.url.database)
+            for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+            shutil.copy(snapshot.sqlite_path, path)
+        world_snapshot.restore_files(snapshot, tmp_path)
 
     return run
 

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+
 from grants.db import db
 from tests import factories
 
@@ -94,10 +97,10 @@ def _postgres_rows(conn) -> str:
     return "; ".join(statements)
 
 
-def take(folder: Path, files_from: Path, values: dict[str, object]) -> WorldSnapshot:
+def take(folder: Path, files_from: Path, values: dict[str, object], folders=FILE_FOLDERS) -> WorldSnapshot:
     """A snapshot of the test's database as it is now (committed), its files and fixture values."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in FILE_FOLDERS:
+    for name in folders:
         if (files_from / name).is_dir():
             shutil.copytree(files_from / name, folder / name)
     kept = {name: _ids_of(value) for name, value in values.items()}
@@ -128,17 +131,35 @@ def _ids_of(value):
     return value
 
 
-def load_value(session, kept):
-    """The fixture's value again, its row objects loaded in the test's session."""
+def load_value(session, kept, row=None):
+    """The fixture's value again, its row objects loaded in the test's session (or made by ``row``)."""
     if isinstance(kept, _Row):
-        return session.get(kept.model, kept.pk)
+        return (row or session.get)(kept.model, kept.pk)
     if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], type) and dataclasses.is_dataclass(kept[0]):
-        return kept[0](**{name: load_value(session, v) for name, v in kept[1].items()})
+        return kept[0](**{name: load_value(session, v, row) for name, v in kept[1].items()})
     if isinstance(kept, list | tuple):
-        return type(kept)(load_value(session, v) for v in kept)
+        return type(kept)(load_value(session, v, row) for v in kept)
     if isinstance(kept, dict):
-        return {k: load_value(session, v) for k, v in kept.items()}
+        return {k: load_value(session, v, row) for k, v in kept.items()}
     return kept
+
+
+def expired_value(session, kept):
+    """The fixture's value again as its build leaves it once committed: each row in the test's session
+    by its primary key alone, every other attribute expired (loaded on first use), and nothing else
+    loaded along with it (a row already in the session is that row)."""
+
+    def row(model, pk):
+        found = session.identity_map.get(identity_key(model, pk))
+        if found is not None:
+            return found
+        obj = model.__mapper__.class_manager.new_instance()
+        obj.id = pk
+        make_transient_to_detached(obj)
+        session.add(obj)
+        return obj
+
+    return load_value(session, kept, row)
 
 
 @dataclass(frozen=True)

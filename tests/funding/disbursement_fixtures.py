@@ -14,9 +14,12 @@ PAID_ON = date(2026, 11, 25)
 
 
 @pytest.fixture
-def signed(make_grant, sign_grant, world):
+def signed(make_grant, sign_grant, world, kept):
     """A signed grant of edition A (60 % on signing, 40 % after the final evaluation passed)."""
-    return sign_grant(make_grant(world.edition_a, approved_fen=380_001, community=world.community_a))
+    return kept(
+        "disbursements.signed",
+        lambda: sign_grant(make_grant(world.edition_a, approved_fen=380_001, community=world.community_a)),
+    )
 
 
 @pytest.fixture

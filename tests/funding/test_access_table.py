@@ -98,97 +98,102 @@ def _photo() -> bytes:
 
 
 @pytest.fixture
-def team_a(app, session, world, make, make_grant, sign_grant):
+def team_a(app, session, world, make, make_grant, sign_grant, kept):
     """Team A's grant with one object of each kind, every one made through the services."""
-    upload_dir = Path(current_app.config["UPLOAD_DIR"])
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    grant = make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a)
-    grant.proposal.title = MARKER
-    sign_grant(grant)
-    folder_scan = agreement.agreement_scan(session, grant)
-    (upload_dir / folder_scan.stored_name).write_bytes(b"\x89PNG scan")
-    first, second = service.tranches_of(session, grant.id)
-    paid = disbursements.request(session, actor=world.organizer_a, tranche=first)
-    disbursements.approve(session, actor=world.finance_a, disbursement=paid)
-    disbursements.record_payment(
-        session, actor=world.finance_a, disbursement=paid, paid_on=timeutil.today(), voucher_ref="PZ-A-1"
-    )
-    session.commit()
-    lead = grant.proposal.applicant
-    items = session.query(BudgetItem).filter_by(grant_id=grant.id).order_by(BudgetItem.position).all()
-    expense = expenses.record_expense(
-        session,
-        actor=lead,
-        grant=grant,
-        data=expenses.ExpenseData(
-            spent_on=date(2026, 11, 25),
-            item_id=items[0].id,
-            payee="花鸟市场",
-            amount_fen=30_000,
-            purpose="花盆",
-            invoice_no="26110000A001",
-            filename="发票.jpg",
-            receipt=_photo(),
-        ),
-        upload_dir=upload_dir,
-        max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
-        max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-    )
-    change = budget_changes.request_change(
-        session,
-        actor=lead,
-        grant=grant,
-        lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
-        reason="海报需求增加",
-    )
-    report = reports.submit_report(
-        session,
-        actor=lead,
-        grant=grant,
-        kind="midterm",
-        summary="开展了三次楼道花园共建活动，居民踊跃参加。",
-        beneficiaries="120",
-        activities_count="3",
-        photos=[reports.Upload("活动.jpg", _photo(), current_app.config["ATTACHMENT_MAX_BYTES"])],
-        upload_dir=upload_dir,
-    )
-    rubric = rubrics.ensure_rubric(session, grant.edition_id, "midterm")
-    evaluation = evaluations.evaluate_report(
-        session,
-        actor=world.organizer_a,
-        report=report,
-        scores={i.id: str(i.max_points) for i in rubric.indicators},
-        comment="",
-    )
-    account_change = agreement.request_account_change(
-        session,
-        actor=world.organizer_a,
-        grant=grant,
-        receiving_unit="新单位",
-        account_name="新单位",
-        account_bank="新银行",
-        account_no="1234567890",
-        reason="更换",
-    )
-    export_job = exports.request_export(
-        session, actor=world.organizer_a, edition=grant.edition, kind="expenses", fmt="xlsx", total=1
-    )
-    session.commit()
-    photo = reports.photos_of(session, [report.id])[report.id][0]
-    assert grant.status == "in_progress" and evaluation.passed
-    return {
-        "grant": grant,
-        "tranche": second,
-        "disbursement": paid,
-        "expense": expense,
-        "receipt": expenses.receipt_of(session, expense),
-        "budget_change": change,
-        "report": report,
-        "photo": photo,
-        "evaluation": evaluation,
-        "account_change": account_change,
-        "export_job": export_job,
-    }
+
+    def build():
+        upload_dir = Path(current_app.config["UPLOAD_DIR"])
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        grant = make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a)
+        grant.proposal.title = MARKER
+        sign_grant(grant)
+        folder_scan = agreement.agreement_scan(session, grant)
+        (upload_dir / folder_scan.stored_name).write_bytes(b"\x89PNG scan")
+        first, second = service.tranches_of(session, grant.id)
+        paid = disbursements.request(session, actor=world.organizer_a, tranche=first)
+        disbursements.approve(session, actor=world.finance_a, disbursement=paid)
+        disbursements.record_payment(
+            session, actor=world.finance_a, disbursement=paid, paid_on=timeutil.today(), voucher_ref="PZ-A-1"
+        )
+        session.commit()
+        lead = grant.proposal.applicant
+        items = session.query(BudgetItem).filter_by(grant_id=grant.id).order_by(BudgetItem.position).all()
+        expense = expenses.record_expense(
+            session,
+            actor=lead,
+            grant=grant,
+            data=expenses.ExpenseData(
+                spent_on=date(2026, 11, 25),
+                item_id=items[0].id,
+                payee="花鸟市场",
+                amount_fen=30_000,
+                purpose="花盆",
+                invoice_no="26110000A001",
+                filename="发票.jpg",
+                receipt=_photo(),
+            ),
+            upload_dir=upload_dir,
+            max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
+            max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+        )
+        change = budget_changes.request_change(
+            session,
+            actor=lead,
+            grant=grant,
+            lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
+            reason="海报需求增加",
+        )
+        report = reports.submit_report(
+            session,
+            actor=lead,
+            grant=grant,
+            kind="midterm",
+            summary="开展了三次楼道花园共建活动，居民踊跃参加。",
+            beneficiaries="120",
+            activities_count="3",
+            photos=[reports.Upload("活动.jpg", _photo(), current_app.config["ATTACHMENT_MAX_BYTES"])],
+            upload_dir=upload_dir,
+        )
+        rubric = rubrics.ensure_rubric(session, grant.edition_id, "midterm")
+        evaluation = evaluations.evaluate_report(
+            session,
+            actor=world.organizer_a,
+            report=report,
+            scores={i.id: str(i.max_points) for i in rubric.indicators},
+            comment="",
+        )
+        account_change = agreement.request_account_change(
+            session,
+            actor=world.organizer_a,
+            grant=grant,
+            receiving_unit="新单位",
+            account_name="新单位",
+            account_bank="新银行",
+            account_no="1234567890",
+            reason="更换",
+        )
+        export_job = exports.request_export(
+            session, actor=world.organizer_a, edition=grant.edition, kind="expenses", fmt="xlsx", total=1
+        )
+        session.commit()
+        photo = reports.photos_of(session, [report.id])[report.id][0]
+        return {
+            "grant": grant,
+            "tranche": second,
+            "disbursement": paid,
+            "expense": expense,
+            "receipt": expenses.receipt_of(session, expense),
+            "budget_change": change,
+            "report": report,
+            "photo": photo,
+            "evaluation": evaluation,
+            "account_change": account_change,
+            "export_job": export_job,
+        }
+
+    made = kept("funding.access_table.team_a", build)
+    assert made["grant"].status == "in_progress" and made["evaluation"].passed
+    return made
 
 
 @pytest.fixture

@@ -15,36 +15,39 @@ from grants.funding.models import AccountChange, Grant
 
 
 @pytest.fixture
-def setup(session, world, make, make_grant, sign_grant):
-    grant = sign_grant(make_grant(world.edition_a, approved_fen=380_001, community=world.community_a))
-    unsigned = make_grant(world.edition_a, approved_fen=200_000, community=world.community_a)
-    other = make_grant(world.edition_a, approved_fen=100_000, community=world.community_a2)
-    change = agreement.request_account_change(
-        session,
-        actor=world.organizer_a,
-        grant=grant,
-        receiving_unit="新单位",
-        account_name="新单位",
-        account_bank="新银行",
-        account_no="1234567890",
-        reason="更换",
-    )
-    session.commit()
-    scan = agreement.agreement_scan(session, grant)
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / scan.stored_name).write_bytes(b"\x89PNG scan")  # the fixture's row, with its file
-    people = {
-        "another team": other.proposal.applicant,
-        "another community's staff": make.user(
-            "staff_a2", community=world.community_a2, roles=[(Role.COMMUNITY_STAFF, world.community_a2)]
-        ),
-        "another district's organizer": world.organizer_b,
-        "another district's staff": world.staff_b,
-        "a judge": world.judge_a,
-        "a resident": world.resident,
-    }
-    return grant, unsigned, other, change, people
+def setup(session, world, make, make_grant, sign_grant, kept):
+    def build():
+        grant = sign_grant(make_grant(world.edition_a, approved_fen=380_001, community=world.community_a))
+        unsigned = make_grant(world.edition_a, approved_fen=200_000, community=world.community_a)
+        other = make_grant(world.edition_a, approved_fen=100_000, community=world.community_a2)
+        change = agreement.request_account_change(
+            session,
+            actor=world.organizer_a,
+            grant=grant,
+            receiving_unit="新单位",
+            account_name="新单位",
+            account_bank="新银行",
+            account_no="1234567890",
+            reason="更换",
+        )
+        session.commit()
+        scan = agreement.agreement_scan(session, grant)
+        folder = Path(current_app.config["UPLOAD_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / scan.stored_name).write_bytes(b"\x89PNG scan")  # the fixture's row, with its file
+        people = {
+            "another team": other.proposal.applicant,
+            "another community's staff": make.user(
+                "staff_a2", community=world.community_a2, roles=[(Role.COMMUNITY_STAFF, world.community_a2)]
+            ),
+            "another district's organizer": world.organizer_b,
+            "another district's staff": world.staff_b,
+            "a judge": world.judge_a,
+            "a resident": world.resident,
+        }
+        return grant, unsigned, other, change, people
+
+    return kept("funding.agreement_access.setup", build)
 
 
 def _routes(grant, unsigned, change):

@@ -22,8 +22,11 @@ NEW = {
 
 
 @pytest.fixture
-def grant(make_grant, world, sign_grant):
-    return sign_grant(make_grant(world.edition_a, approved_fen=380_001, community=world.community_a))
+def grant(make_grant, world, sign_grant, kept):
+    def build():
+        return sign_grant(make_grant(world.edition_a, approved_fen=380_001, community=world.community_a))
+
+    return kept("funding.agreement_account.grant", build)
 
 
 def _request(session, grant, actor, **changes):

@@ -19,8 +19,11 @@ from grants.proposals.models import Attachment
 
 
 @pytest.fixture
-def grant(make_grant, world):
-    return make_grant(world.edition_a, approved_fen=380_001, community=world.community_a)
+def grant(make_grant, world, kept):
+    def build():
+        return make_grant(world.edition_a, approved_fen=380_001, community=world.community_a)
+
+    return kept("funding.agreement_signing.grant", build)
 
 
 def _photo_with_exif() -> bytes:

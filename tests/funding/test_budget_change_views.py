@@ -14,8 +14,11 @@ from tests.funding.test_expenses import APPROVED
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world):
-    return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+def grant(make_grant, sign_grant, world, kept):
+    def build():
+        return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+
+    return kept("funding.budget_change_views.grant", build)
 
 
 @pytest.fixture
@@ -26,16 +29,19 @@ def items(session, grant):
 
 
 @pytest.fixture
-def change(session, grant, items):
-    made = budget_changes.request_change(
-        session,
-        actor=grant.proposal.applicant,
-        grant=grant,
-        lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
-        reason="海报需求增加",
-    )
-    session.commit()
-    return made
+def change(session, grant, items, kept):
+    def build():
+        made = budget_changes.request_change(
+            session,
+            actor=grant.proposal.applicant,
+            grant=grant,
+            lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
+            reason="海报需求增加",
+        )
+        session.commit()
+        return made
+
+    return kept("funding.budget_change_views.change", build)
 
 
 def form(**changes):

@@ -20,8 +20,11 @@ from tests.funding.test_expenses import APPROVED, photo
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world):
-    return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+def grant(make_grant, sign_grant, world, kept):
+    def build():
+        return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+
+    return kept("funding.budget_changes.grant", build)
 
 
 @pytest.fixture

@@ -14,22 +14,26 @@ from tests.funding.reporting import evaluate, lead, start, submit
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world, session):
+def grant(make_grant, sign_grant, world, session, kept):
     """A running grant of an edition whose plan is 50 % on signing / 40 % after the mid-term / 10 %."""
-    plan.replace_plan(
-        session,
-        actor=world.organizer_a,
-        edition=world.edition_a,
-        parts=[
-            Part("首期", 5000, "on_signing"),
-            Part("中期款", 4000, "after_midterm_passed"),
-            Part("尾款", 1000, "after_final_passed"),
-        ],
-    )
-    session.commit()
-    grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
-    sign_grant(grant)
-    return start(session, grant, world)
+
+    def build():
+        plan.replace_plan(
+            session,
+            actor=world.organizer_a,
+            edition=world.edition_a,
+            parts=[
+                Part("首期", 5000, "on_signing"),
+                Part("中期款", 4000, "after_midterm_passed"),
+                Part("尾款", 1000, "after_final_passed"),
+            ],
+        )
+        session.commit()
+        grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
+        sign_grant(grant)
+        return start(session, grant, world)
+
+    return kept("funding.evaluations.grant", build)
 
 
 def scores_for(session, grant, kind, points):

@@ -17,8 +17,11 @@ from tests.funding.test_expenses import APPROVED, photo
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world):
-    return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+def grant(make_grant, sign_grant, world, kept):
+    def build():
+        return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+
+    return kept("funding.expense_views.grant", build)
 
 
 @pytest.fixture
@@ -45,27 +48,30 @@ def form(item, **changes):
 
 
 @pytest.fixture
-def expense(session, app, grant, item):
-    made = expenses.record_expense(
-        session,
-        actor=grant.proposal.applicant,
-        grant=grant,
-        data=expenses.ExpenseData(
-            spent_on=date(2026, 11, 25),
-            item_id=item.id,
-            payee="文印店",
-            amount_fen=5_000,
-            purpose="海报",
-            invoice_no="AB12345678",
-            filename="r.jpg",
-            receipt=photo(),
-        ),
-        upload_dir=Path(app.config["UPLOAD_DIR"]),
-        max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-        max_pixels=app.config["IMAGE_MAX_PIXELS"],
-    )
-    session.commit()
-    return made
+def expense(session, app, grant, item, kept):
+    def build():
+        made = expenses.record_expense(
+            session,
+            actor=grant.proposal.applicant,
+            grant=grant,
+            data=expenses.ExpenseData(
+                spent_on=date(2026, 11, 25),
+                item_id=item.id,
+                payee="文印店",
+                amount_fen=5_000,
+                purpose="海报",
+                invoice_no="AB12345678",
+                filename="r.jpg",
+                receipt=photo(),
+            ),
+            upload_dir=Path(app.config["UPLOAD_DIR"]),
+            max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
+            max_pixels=app.config["IMAGE_MAX_PIXELS"],
+        )
+        session.commit()
+        return made
+
+    return kept("funding.expense_views.expense", build)
 
 
 def test_the_lead_records_an_expense_from_the_form(client, login_as, grant, item, session):

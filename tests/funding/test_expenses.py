@@ -29,8 +29,11 @@ def photo() -> bytes:
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world):
-    return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+def grant(make_grant, sign_grant, world, kept):
+    def build():
+        return sign_grant(make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a))
+
+    return kept("funding.expenses.grant", build)
 
 
 @pytest.fixture

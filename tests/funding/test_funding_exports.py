@@ -26,19 +26,24 @@ EVIL = '=HYPERLINK("http://evil.example/","点我")'
 
 
 @pytest.fixture
-def funded(session, world, make_grant, sign_grant):
-    w = world
-    grant = sign_grant(make_grant(w.edition_a, approved_fen=380_001, community=w.community_a))
-    first, _second = b.tranches(session, grant)[:2]
-    b.pay(session, grant, first, requester=w.organizer_a, approver=w.finance_a, voucher="PZ-2026-001")
-    items = b.items(session, grant)
-    b.spend(session, grant, 12_345, recorder=w.resident, reviewer=w.staff_a, payee=EVIL, on=date(2026, 11, 10))
-    b.spend(session, grant, 20_000, recorder=w.resident, reviewer=w.staff_a, item=items[1], on=date(2026, 11, 28))
-    b.spend(session, grant, 999, recorder=w.resident, status="pending", on=date(2026, 11, 29), payee="店\x1b[31m铺 <&>")
-    b.spend(session, grant, 500, recorder=w.resident, reviewer=w.staff_a, status="rejected", on=date(2026, 11, 29))
-    session.execute(update(Grant).where(Grant.id == grant.id).values(status="in_progress"))
-    session.commit()
-    return grant, first, items
+def funded(session, world, make_grant, sign_grant, kept):
+    def build():
+        w = world
+        grant = sign_grant(make_grant(w.edition_a, approved_fen=380_001, community=w.community_a))
+        first, _second = b.tranches(session, grant)[:2]
+        b.pay(session, grant, first, requester=w.organizer_a, approver=w.finance_a, voucher="PZ-2026-001")
+        items = b.items(session, grant)
+        b.spend(session, grant, 12_345, recorder=w.resident, reviewer=w.staff_a, payee=EVIL, on=date(2026, 11, 10))
+        b.spend(session, grant, 20_000, recorder=w.resident, reviewer=w.staff_a, item=items[1], on=date(2026, 11, 28))
+        b.spend(
+            session, grant, 999, recorder=w.resident, status="pending", on=date(2026, 11, 29), payee="店\x1b[31m铺 <&>"
+        )
+        b.spend(session, grant, 500, recorder=w.resident, reviewer=w.staff_a, status="rejected", on=date(2026, 11, 29))
+        session.execute(update(Grant).where(Grant.id == grant.id).values(status="in_progress"))
+        session.commit()
+        return grant, first, items
+
+    return kept("funding.exports.funded", build)
 
 
 def _sheet(body: bytes):

@@ -16,17 +16,20 @@ from tests.funding import books as b
 
 
 @pytest.fixture
-def grants_a(session, world, make_grant, sign_grant):
-    w = world
-    paid = sign_grant(make_grant(w.edition_a, approved_fen=300_000, community=w.community_a))
-    first = b.tranches(session, paid)[0]
-    b.pay(session, paid, first, requester=w.organizer_a, approver=w.finance_a)
-    b.spend(session, paid, 50_000, recorder=w.resident, reviewer=w.staff_a)
-    session.execute(update(Grant).where(Grant.id == paid.id).values(status="in_progress"))
-    signed = sign_grant(make_grant(w.edition_a, approved_fen=200_000, community=w.community_a2))
-    unsigned = make_grant(w.edition_a, approved_fen=100_000, community=w.community_a)
-    session.commit()
-    return paid, signed, unsigned, first
+def grants_a(session, world, make_grant, sign_grant, kept):
+    def build():
+        w = world
+        paid = sign_grant(make_grant(w.edition_a, approved_fen=300_000, community=w.community_a))
+        first = b.tranches(session, paid)[0]
+        b.pay(session, paid, first, requester=w.organizer_a, approver=w.finance_a)
+        b.spend(session, paid, 50_000, recorder=w.resident, reviewer=w.staff_a)
+        session.execute(update(Grant).where(Grant.id == paid.id).values(status="in_progress"))
+        signed = sign_grant(make_grant(w.edition_a, approved_fen=200_000, community=w.community_a2))
+        unsigned = make_grant(w.edition_a, approved_fen=100_000, community=w.community_a)
+        session.commit()
+        return paid, signed, unsigned, first
+
+    return kept("funding.grants_page.grants_a", build)
 
 
 def _url(world, **args):

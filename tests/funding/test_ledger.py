@@ -14,8 +14,11 @@ from grants.funding.models import LedgerEntry
 
 
 @pytest.fixture
-def grant(make_grant, world):
-    return make_grant(world.edition_a, community=world.community_a)
+def grant(make_grant, world, kept):
+    def build():
+        return make_grant(world.edition_a, community=world.community_a)
+
+    return kept("funding.ledger.grant", build)
 
 
 def _row(grant_id: int):

@@ -25,31 +25,35 @@ from tests.funding import books as b
 
 
 @pytest.fixture
-def consistent(session, world, make_grant, sign_grant):
+def consistent(session, world, make_grant, sign_grant, kept):
     """Three grants of edition A: one signed and unpaid, one in progress with its first tranche
     paid and expenses, one settled (paid, spent, surplus refunded); and an unsigned one."""
-    w = world
 
-    def make_grant_a(edition, *, approved_fen):
-        return make_grant(edition, approved_fen=approved_fen, community=w.community_a)
+    def build():
+        w = world
 
-    unsigned = make_grant_a(w.edition_a, approved_fen=100_000)
-    signed = sign_grant(make_grant_a(w.edition_a, approved_fen=200_000))
-    running = sign_grant(make_grant_a(w.edition_a, approved_fen=300_000))
-    settled = sign_grant(make_grant_a(w.edition_a, approved_fen=150_000))
-    first = b.tranches(session, running)[0]
-    b.pay(session, running, first, requester=w.organizer_a, approver=w.finance_a)
-    b.spend(session, running, 50_000, recorder=w.resident, reviewer=w.staff_a)
-    b.spend(session, running, 7_000, recorder=w.resident, status="pending")
-    b.spend(session, running, 3_000, recorder=w.resident, reviewer=w.staff_a, status="rejected")
-    for tranche in b.tranches(session, settled):
-        b.pay(session, settled, tranche, requester=w.organizer_a, approver=w.finance_a)
-    b.spend(session, settled, 140_000, recorder=w.resident, reviewer=w.staff_a)
-    b.refund(session, settled, 10_000, actor=w.finance_a)
-    session.execute(update(Grant).where(Grant.id.in_([running.id])).values(status="in_progress"))
-    session.execute(update(Grant).where(Grant.id == settled.id).values(status="settled"))
-    session.commit()
-    return {"unsigned": unsigned, "signed": signed, "running": running, "settled": settled}
+        def make_grant_a(edition, *, approved_fen):
+            return make_grant(edition, approved_fen=approved_fen, community=w.community_a)
+
+        unsigned = make_grant_a(w.edition_a, approved_fen=100_000)
+        signed = sign_grant(make_grant_a(w.edition_a, approved_fen=200_000))
+        running = sign_grant(make_grant_a(w.edition_a, approved_fen=300_000))
+        settled = sign_grant(make_grant_a(w.edition_a, approved_fen=150_000))
+        first = b.tranches(session, running)[0]
+        b.pay(session, running, first, requester=w.organizer_a, approver=w.finance_a)
+        b.spend(session, running, 50_000, recorder=w.resident, reviewer=w.staff_a)
+        b.spend(session, running, 7_000, recorder=w.resident, status="pending")
+        b.spend(session, running, 3_000, recorder=w.resident, reviewer=w.staff_a, status="rejected")
+        for tranche in b.tranches(session, settled):
+            b.pay(session, settled, tranche, requester=w.organizer_a, approver=w.finance_a)
+        b.spend(session, settled, 140_000, recorder=w.resident, reviewer=w.staff_a)
+        b.refund(session, settled, 10_000, actor=w.finance_a)
+        session.execute(update(Grant).where(Grant.id.in_([running.id])).values(status="in_progress"))
+        session.execute(update(Grant).where(Grant.id == settled.id).values(status="settled"))
+        session.commit()
+        return {"unsigned": unsigned, "signed": signed, "running": running, "settled": settled}
+
+    return kept("funding.reconcile.consistent", build)
 
 
 def _problems(session, grant) -> list[str]:

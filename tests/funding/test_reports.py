@@ -22,10 +22,13 @@ from tests.funding.reporting import evaluate, lead, photo_with_exif, spend, star
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world, session):
-    grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
-    sign_grant(grant)
-    return start(session, grant, world)
+def grant(make_grant, sign_grant, world, session, kept):
+    def build():
+        grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
+        sign_grant(grant)
+        return start(session, grant, world)
+
+    return kept("funding.reports.grant", build)
 
 
 # --- rubric ---------------------------------------------------------------------------------

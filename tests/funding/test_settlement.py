@@ -16,14 +16,18 @@ from tests.funding.reporting import evaluate, lead, pay, spend, start, submit
 
 
 @pytest.fixture
-def grant(make_grant, sign_grant, world, session):
+def grant(make_grant, sign_grant, world, session, kept):
     """A running grant of ¥10,000: ¥6,000 paid, ¥5,000 spent and accepted."""
-    grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
-    sign_grant(grant)
-    start(session, grant, world)
-    pay(session, grant, world, 600_000)
-    spend(session, grant, world, 500_000)
-    return grant
+
+    def build():
+        grant = make_grant(world.edition_a, approved_fen=1_000_000, community=world.community_a)
+        sign_grant(grant)
+        start(session, grant, world)
+        pay(session, grant, world, 600_000)
+        spend(session, grant, world, 500_000)
+        return grant
+
+    return kept("funding.settlement.grant", build)
 
 
 def complete(session, grant, world):

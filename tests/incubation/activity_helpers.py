@@ -80,14 +80,17 @@ class Team:
 
 
 @pytest.fixture(name="team")
-def team_fixture(session, make_group) -> Team:
-    group = make_group(members=3)
-    members = session.scalars(
-        select(GroupMember)
-        .where(GroupMember.group_id == group.id, GroupMember.role == "member")
-        .order_by(GroupMember.id)
-    ).all()
-    return Team(group=group, leader=group.leader, members=list(members))
+def team_fixture(session, make_group, kept) -> Team:
+    def build():
+        group = make_group(members=3)
+        members = session.scalars(
+            select(GroupMember)
+            .where(GroupMember.group_id == group.id, GroupMember.role == "member")
+            .order_by(GroupMember.id)
+        ).all()
+        return Team(group=group, leader=group.leader, members=list(members))
+
+    return kept("incubation.team", build)
 
 
 def upload_dir() -> Path:

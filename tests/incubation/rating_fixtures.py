@@ -127,14 +127,19 @@ def _established(session, world, group):
 
 
 @pytest.fixture
-def pipeline(session, world, make, make_group):
+def pipeline(session, world, make, make_group, kept):
     from grants.auth.models import Role
 
-    group_a = _established(session, world, make_group(community=world.community_a, name="樱桃花友会"))
-    group_a2 = _established(session, world, make_group(community=world.community_a2, name="甲二合唱团"))
-    staff_a2 = make.user("staff_a2", community=world.community_a2, roles=[(Role.COMMUNITY_STAFF, world.community_a2)])
-    assessors = [make.user(f"assessor{i}", name=f"专家{i}") for i in range(1, 4)]
-    local = make.user("assessor_local", name="本社区专家", community=world.community_a)
-    p = Pipeline(session, world, group_a, group_a2, assessors, local)
+    def build():
+        group_a = _established(session, world, make_group(community=world.community_a, name="樱桃花友会"))
+        group_a2 = _established(session, world, make_group(community=world.community_a2, name="甲二合唱团"))
+        staff_a2 = make.user(
+            "staff_a2", community=world.community_a2, roles=[(Role.COMMUNITY_STAFF, world.community_a2)]
+        )
+        assessors = [make.user(f"assessor{i}", name=f"专家{i}") for i in range(1, 4)]
+        local = make.user("assessor_local", name="本社区专家", community=world.community_a)
+        return Pipeline(session, world, group_a, group_a2, assessors, local), staff_a2
+
+    p, staff_a2 = kept("incubation.pipeline", build)
     p.staff_a2 = staff_a2
     return p

@@ -14,22 +14,25 @@ MOBILE = "13712340000"  # the first member make_group adds
 
 
 @pytest.fixture
-def setup(session, world, make, make_group, make_grant, sign_grant):
-    group = make_group(members=1)
-    grant = sign_grant(make_grant(world.edition_a, community=world.community_a))
-    member = session.scalars(select(GroupMember).where(GroupMember.mobile == MOBILE)).one()
-    other_group = make_group(community=world.community_a2, name="别的组织", actor=world.organizer_a)
-    people = {
-        "another group's leader": other_group.leader,
-        "another community's staff": make.user("staff_a2", roles=[(Role.COMMUNITY_STAFF, world.community_a2)]),
-        "another district's organizer": world.organizer_b,
-        "another district's staff": world.staff_b,
-        "a judge": world.judge_a,
-        "finance": world.finance_a,
-        "a resident": world.resident,
-        "a member without an account role": make.user("member_user", community=world.community_a),
-    }
-    return group, member, grant, people
+def setup(session, world, make, make_group, make_grant, sign_grant, kept):
+    def build():
+        group = make_group(members=1)
+        grant = sign_grant(make_grant(world.edition_a, community=world.community_a))
+        member = session.scalars(select(GroupMember).where(GroupMember.mobile == MOBILE)).one()
+        other_group = make_group(community=world.community_a2, name="别的组织", actor=world.organizer_a)
+        people = {
+            "another group's leader": other_group.leader,
+            "another community's staff": make.user("staff_a2", roles=[(Role.COMMUNITY_STAFF, world.community_a2)]),
+            "another district's organizer": world.organizer_b,
+            "another district's staff": world.staff_b,
+            "a judge": world.judge_a,
+            "finance": world.finance_a,
+            "a resident": world.resident,
+            "a member without an account role": make.user("member_user", community=world.community_a),
+        }
+        return group, member, grant, people
+
+    return kept("incubation.access.setup", build)
 
 
 def _routes(group, member, grant, community_id):

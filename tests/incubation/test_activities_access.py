@@ -33,25 +33,31 @@ POST_DATA = {
 
 
 @pytest.fixture
-def objects(session, team):
-    activity = log(session, team, title=MARKER, photos=[photo()])
-    return {"group": team.group, "activity": activity, "photo": activities.photos_of(session, activity.id)[0]}
+def objects(session, team, kept):
+    def build():
+        activity = log(session, team, title=MARKER, photos=[photo()])
+        return {"group": team.group, "activity": activity, "photo": activities.photos_of(session, activity.id)[0]}
+
+    return kept("incubation.activities_access.objects", build)
 
 
 @pytest.fixture
-def people(session, world, make, make_group):
-    return {
-        "another group's leader (same community)": make_group(name="别的组织").leader,
-        "another group's leader (another community)": make_group(
-            community=world.community_a2, name="二社区的组织"
-        ).leader,
-        "another community's staff": make.user("staff_a2", roles=[(Role.COMMUNITY_STAFF, world.community_a2)]),
-        "another district's staff": world.staff_b,
-        "another district's organizer": world.organizer_b,
-        "a judge": world.judge_a,
-        "finance": world.finance_a,
-        "a resident": world.resident,
-    }
+def people(session, world, make, make_group, kept):
+    def build():
+        return {
+            "another group's leader (same community)": make_group(name="别的组织").leader,
+            "another group's leader (another community)": make_group(
+                community=world.community_a2, name="二社区的组织"
+            ).leader,
+            "another community's staff": make.user("staff_a2", roles=[(Role.COMMUNITY_STAFF, world.community_a2)]),
+            "another district's staff": world.staff_b,
+            "another district's organizer": world.organizer_b,
+            "a judge": world.judge_a,
+            "finance": world.finance_a,
+            "a resident": world.resident,
+        }
+
+    return kept("incubation.activities_access.people", build)
 
 
 def activity_routes(objects) -> list[tuple[str, str, str]]:

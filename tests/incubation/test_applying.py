@@ -22,15 +22,22 @@ TITLE = "樱花树下共建花园"
 
 
 @pytest.fixture
-def next_edition(make, world):
-    return make.edition(world.district_a, number=2, name="甲区第二届")
+def next_edition(make, world, kept):
+    def build():
+        return make.edition(world.district_a, number=2, name="甲区第二届")
+
+    return kept("incubation.applying.next_edition", build)
 
 
 @pytest.fixture
-def led(make, world, make_group):
+def led(make, world, make_group, kept):
     """A leader with their group, and another leader's group in the same community."""
-    leader = make.user("leader1", community=world.community_a)
-    return leader, make_group(leader=leader, name="花友会"), make_group(name="别人的合唱团")
+
+    def build():
+        leader = make.user("leader1", community=world.community_a)
+        return leader, make_group(leader=leader, name="花友会"), make_group(name="别人的合唱团")
+
+    return kept("incubation.applying.led", build)
 
 
 def _record(page: str) -> str:
@@ -106,24 +113,33 @@ def test_the_service_refuses_another_groups_id_whoever_calls_it(session, make, w
 
 
 @pytest.fixture
-def applying(session, make, world, next_edition, make_grant, sign_grant):
+def applying(session, make, world, next_edition, make_grant, sign_grant, kept):
     """A group grown from a first-edition grant, with activities, applying in the second edition."""
-    grant = make_grant(world.edition_a, approved_fen=120_000, community=world.community_a)
-    grant.proposal.title = TITLE
-    sign_grant(grant)
-    group = service.create_group_from_grant(
-        session, actor=world.staff_a, grant=grant, data=GroupData(name="花友会", kind="volunteer")
-    )
-    add_round_results(session, grant)
-    add_evaluation(session, grant, world.organizer_a, kind="final", total=91, passed=True, at=utc(2026, 11, 30))
-    add_activity(session, group, at=utc(2026, 6, 1, 2), served=40, halves=(3, 4), by=world.staff_a)
-    add_activity(session, group, at=utc(2026, 7, 1, 2), status="pending", served=900, halves=(9,))
-    session.commit()
-    leader = group.leader
-    proposal = make.proposal(
-        next_edition, leader, submit=True, community_id=world.community_a.id, group_id=group.id, title="花友会第二年"
-    )
-    return group, grant, proposal
+
+    def build():
+        grant = make_grant(world.edition_a, approved_fen=120_000, community=world.community_a)
+        grant.proposal.title = TITLE
+        sign_grant(grant)
+        group = service.create_group_from_grant(
+            session, actor=world.staff_a, grant=grant, data=GroupData(name="花友会", kind="volunteer")
+        )
+        add_round_results(session, grant)
+        add_evaluation(session, grant, world.organizer_a, kind="final", total=91, passed=True, at=utc(2026, 11, 30))
+        add_activity(session, group, at=utc(2026, 6, 1, 2), served=40, halves=(3, 4), by=world.staff_a)
+        add_activity(session, group, at=utc(2026, 7, 1, 2), status="pending", served=900, halves=(9,))
+        session.commit()
+        leader = group.leader
+        proposal = make.proposal(
+            next_edition,
+            leader,
+            submit=True,
+            community_id=world.community_a.id,
+            group_id=group.id,
+            title="花友会第二年",
+        )
+        return group, grant, proposal
+
+    return kept("incubation.applying.applying", build)
 
 
 def test_the_organizer_sees_the_groups_record_next_to_the_proposal(client, login_as, world, applying):

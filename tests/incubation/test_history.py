@@ -16,21 +16,25 @@ TITLE = "樱花树下共建花园"
 
 
 @pytest.fixture
-def grown(session, world, make_grant, sign_grant):
+def grown(session, world, make_grant, sign_grant, kept):
     """A group grown from a signed grant with round results, money moved and two evaluations."""
-    grant = make_grant(world.edition_a, approved_fen=120_000, community=world.community_a)
-    grant.proposal.title = TITLE
-    sign_grant(grant)
-    group = service.create_group_from_grant(
-        session, actor=world.staff_a, grant=grant, data=GroupData(name="花友会", kind="volunteer")
-    )
-    add_round_results(session, grant)
-    add_money(session, grant, world.organizer_a, paid=72_000, spent=50_000, refunded=22_000)
-    add_evaluation(session, grant, world.organizer_a, kind="midterm", total=55, passed=False, at=utc(2026, 9, 1))
-    add_evaluation(session, grant, world.organizer_a, kind="midterm", total=78, passed=True, at=utc(2026, 9, 20))
-    add_evaluation(session, grant, world.organizer_a, kind="final", total=91, passed=True, at=utc(2026, 11, 30))
-    session.commit()
-    return group, grant
+
+    def build():
+        grant = make_grant(world.edition_a, approved_fen=120_000, community=world.community_a)
+        grant.proposal.title = TITLE
+        sign_grant(grant)
+        group = service.create_group_from_grant(
+            session, actor=world.staff_a, grant=grant, data=GroupData(name="花友会", kind="volunteer")
+        )
+        add_round_results(session, grant)
+        add_money(session, grant, world.organizer_a, paid=72_000, spent=50_000, refunded=22_000)
+        add_evaluation(session, grant, world.organizer_a, kind="midterm", total=55, passed=False, at=utc(2026, 9, 1))
+        add_evaluation(session, grant, world.organizer_a, kind="midterm", total=78, passed=True, at=utc(2026, 9, 20))
+        add_evaluation(session, grant, world.organizer_a, kind="final", total=91, passed=True, at=utc(2026, 11, 30))
+        session.commit()
+        return group, grant
+
+    return kept("incubation.history.grown", build)
 
 
 def test_only_confirmed_activities_count_by_china_year(session, world, grown):

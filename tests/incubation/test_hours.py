@@ -41,15 +41,19 @@ def test_a_certificates_default_period_is_the_calendar_year_so_far():
 
 
 @pytest.fixture
-def crew(session, make_group):
+def crew(session, make_group, kept):
     """A group with its leader and two members (成员0, 成员1)."""
-    group = make_group(members=2)
-    first, second = session.scalars(
-        select(GroupMember)
-        .where(GroupMember.group_id == group.id, GroupMember.name.in_(("成员0", "成员1")))
-        .order_by(GroupMember.name)
-    ).all()
-    return group, first, second
+
+    def build():
+        group = make_group(members=2)
+        first, second = session.scalars(
+            select(GroupMember)
+            .where(GroupMember.group_id == group.id, GroupMember.name.in_(("成员0", "成员1")))
+            .order_by(GroupMember.name)
+        ).all()
+        return group, first, second
+
+    return kept("incubation.hours.crew", build)
 
 
 def test_only_confirmed_activities_count_pending_and_returned_count_nowhere(session, crew, make_activity):

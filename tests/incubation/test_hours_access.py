@@ -22,31 +22,34 @@ ENDPOINTS = {
 
 
 @pytest.fixture
-def setup(session, world, make, make_group, make_activity):
-    group = make_group(members=1)
-    member = session.scalars(
-        select(GroupMember).where(GroupMember.group_id == group.id, GroupMember.name == "成员0")
-    ).one()
-    make_activity(group, hours={member: 4}, on=date(2026, 3, 1))
-    certificate, _ = certificates.issue_certificate(
-        session, actor=world.staff_a, group=group, member=member, start=date(2026, 1, 1), end=date(2026, 6, 30)
-    )
-    other_group = make_group(community=world.community_a2, name="别的组织")
-    session.commit()
-    people = {
-        "the group's leader": group.leader,
-        "its community's staff": world.staff_a,
-        "the organizer": world.organizer_a,
-        "its street's staff": world.street_staff_a,
-        "another group's leader": other_group.leader,
-        "another community's staff": make.user("staff_a2", roles=[(Role.COMMUNITY_STAFF, world.community_a2)]),
-        "another district's organizer": world.organizer_b,
-        "another district's staff": world.staff_b,
-        "a judge": world.judge_a,
-        "finance": world.finance_a,
-        "a resident": world.resident,
-    }
-    return group, member, certificate, other_group, people
+def setup(session, world, make, make_group, make_activity, kept):
+    def build():
+        group = make_group(members=1)
+        member = session.scalars(
+            select(GroupMember).where(GroupMember.group_id == group.id, GroupMember.name == "成员0")
+        ).one()
+        make_activity(group, hours={member: 4}, on=date(2026, 3, 1))
+        certificate, _ = certificates.issue_certificate(
+            session, actor=world.staff_a, group=group, member=member, start=date(2026, 1, 1), end=date(2026, 6, 30)
+        )
+        other_group = make_group(community=world.community_a2, name="别的组织")
+        session.commit()
+        people = {
+            "the group's leader": group.leader,
+            "its community's staff": world.staff_a,
+            "the organizer": world.organizer_a,
+            "its street's staff": world.street_staff_a,
+            "another group's leader": other_group.leader,
+            "another community's staff": make.user("staff_a2", roles=[(Role.COMMUNITY_STAFF, world.community_a2)]),
+            "another district's organizer": world.organizer_b,
+            "another district's staff": world.staff_b,
+            "a judge": world.judge_a,
+            "finance": world.finance_a,
+            "a resident": world.resident,
+        }
+        return group, member, certificate, other_group, people
+
+    return kept("incubation.hours_access.setup", build)
 
 
 def _routes(group, member, certificate) -> list[tuple[str, str, str]]:

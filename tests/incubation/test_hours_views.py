@@ -15,18 +15,21 @@ MOBILE = "13712340000"  # 成员0, as make_group adds them
 
 
 @pytest.fixture
-def crew(session, world, make_group, make_activity):
-    group = make_group(members=2)
-    first, second = session.scalars(
-        select(GroupMember)
-        .where(GroupMember.group_id == group.id, GroupMember.name.in_(("成员0", "成员1")))
-        .order_by(GroupMember.name)
-    ).all()
-    make_activity(group, hours={first: 5, second: 2}, on=date(2026, 3, 8), title="妇女节义剪")
-    make_activity(group, hours={first: 20}, on=date(2026, 3, 9), title="还没核实的活动", status="pending")
-    make_activity(group, hours={first: 20}, on=date(2026, 3, 10), title="被退回的活动", status="returned")
-    make_activity(group, hours={first: 4}, on=date(2025, 10, 1), title="国庆游园")
-    return group, first, second
+def crew(session, world, make_group, make_activity, kept):
+    def build():
+        group = make_group(members=2)
+        first, second = session.scalars(
+            select(GroupMember)
+            .where(GroupMember.group_id == group.id, GroupMember.name.in_(("成员0", "成员1")))
+            .order_by(GroupMember.name)
+        ).all()
+        make_activity(group, hours={first: 5, second: 2}, on=date(2026, 3, 8), title="妇女节义剪")
+        make_activity(group, hours={first: 20}, on=date(2026, 3, 9), title="还没核实的活动", status="pending")
+        make_activity(group, hours={first: 20}, on=date(2026, 3, 10), title="被退回的活动", status="returned")
+        make_activity(group, hours={first: 4}, on=date(2025, 10, 1), title="国庆游园")
+        return group, first, second
+
+    return kept("incubation.hours_views.crew", build)
 
 
 def _count(session) -> int:

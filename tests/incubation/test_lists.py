@@ -14,19 +14,23 @@ from tests.incubation.history_fixtures import add_activity, utc
 
 
 @pytest.fixture
-def groups(session, world, make, make_group):
+def groups(session, world, make, make_group, kept):
     """Two groups in community A, one in A2 (same street), one in district B."""
-    a1 = make_group(name="甲一花友会")
-    a2 = make_group(name="甲一议事会")
-    a2.kind = "self_governing"
-    b = make_group(community=world.community_a2, name="甲二合唱团")
-    b.kind = "recreation"
-    b.status = "established"  # test data: the state machine is tested elsewhere
-    far = make_group(community=world.community_b, name="乙一志愿队", actor=world.organizer_b, members=0)
-    add_activity(session, a1, at=utc(2026, 6, 1, 2), by=world.staff_a)
-    add_activity(session, a1, at=utc(2026, 6, 2, 2), status="pending")
-    session.commit()
-    return a1, a2, b, far
+
+    def build():
+        a1 = make_group(name="甲一花友会")
+        a2 = make_group(name="甲一议事会")
+        a2.kind = "self_governing"
+        b = make_group(community=world.community_a2, name="甲二合唱团")
+        b.kind = "recreation"
+        b.status = "established"  # test data: the state machine is tested elsewhere
+        far = make_group(community=world.community_b, name="乙一志愿队", actor=world.organizer_b, members=0)
+        add_activity(session, a1, at=utc(2026, 6, 1, 2), by=world.staff_a)
+        add_activity(session, a1, at=utc(2026, 6, 2, 2), status="pending")
+        session.commit()
+        return a1, a2, b, far
+
+    return kept("incubation.lists.groups", build)
 
 
 def _names(page: str) -> list[str]:

@@ -86,38 +86,41 @@ WHO = [
 
 
 @pytest.fixture
-def setup(session, world, make, pipeline):
-    pipeline.to_district()
-    nomination = pipeline.nominations[pipeline.group_a.id]
-    objection = StarObjection(
-        campaign_id=pipeline.campaign.id, nomination_id=nomination.id, author_id=world.resident.id, text="异议内容"
-    )
-    session.add(objection)
-    nomination.attachment_id = evidence_attachment(session, world.staff_a).id
-    session.commit()
-    other_street = make.street(world.district_a, "另一街道")
-    people = {
-        "organizer": world.organizer_a,
-        "another district's organizer": world.organizer_b,
-        "the group's community staff": world.staff_a,
-        "another community's staff": pipeline.staff_a2,
-        "the group's street staff": world.street_staff_a,
-        "another street's staff": make.user("street_other", roles=[(Role.STREET_STAFF, other_street)]),
-        "an assessor": pipeline.assessors[0],
-        "another group's leader": pipeline.group_a2.leader,
-        "a resident": world.resident,
-        "a judge": world.judge_a,
-        "finance": world.finance_a,
-    }
-    assessor = session.scalars(select(StarAssessor).where(StarAssessor.user_id == pipeline.local_assessor.id)).one()
-    args = {
-        "campaign_id": pipeline.campaign.id,
-        "assessor_id": assessor.id,
-        "group_id": pipeline.group_a.id,
-        "nomination_id": nomination.id,
-        "star_objection_id": objection.id,
-    }
-    return people, args
+def setup(session, world, make, pipeline, kept):
+    def build():
+        pipeline.to_district()
+        nomination = pipeline.nominations[pipeline.group_a.id]
+        objection = StarObjection(
+            campaign_id=pipeline.campaign.id, nomination_id=nomination.id, author_id=world.resident.id, text="异议内容"
+        )
+        session.add(objection)
+        nomination.attachment_id = evidence_attachment(session, world.staff_a).id
+        session.commit()
+        other_street = make.street(world.district_a, "另一街道")
+        people = {
+            "organizer": world.organizer_a,
+            "another district's organizer": world.organizer_b,
+            "the group's community staff": world.staff_a,
+            "another community's staff": pipeline.staff_a2,
+            "the group's street staff": world.street_staff_a,
+            "another street's staff": make.user("street_other", roles=[(Role.STREET_STAFF, other_street)]),
+            "an assessor": pipeline.assessors[0],
+            "another group's leader": pipeline.group_a2.leader,
+            "a resident": world.resident,
+            "a judge": world.judge_a,
+            "finance": world.finance_a,
+        }
+        assessor = session.scalars(select(StarAssessor).where(StarAssessor.user_id == pipeline.local_assessor.id)).one()
+        args = {
+            "campaign_id": pipeline.campaign.id,
+            "assessor_id": assessor.id,
+            "group_id": pipeline.group_a.id,
+            "nomination_id": nomination.id,
+            "star_objection_id": objection.id,
+        }
+        return people, args
+
+    return kept("incubation.rating_access.setup", build)
 
 
 def _rules():

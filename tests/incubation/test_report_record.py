@@ -17,20 +17,24 @@ from tests.funding.reporting import lead, start, submit
 
 
 @pytest.fixture
-def grown(session, world, make_grant, sign_grant, make_activity):
+def grown(session, world, make_grant, sign_grant, make_activity, kept):
     """A running grant signed on 1 June, its group, and activities before, in and after the period."""
-    grant = start(session, sign_grant(make_grant(world.edition_a, community=world.community_a)), world)
-    grant.signed_at = datetime(2026, 6, 1, tzinfo=UTC)
-    group = service.create_group_from_grant(
-        session, actor=world.staff_a, grant=grant, data=GroupData(name="微花园志愿队", kind="volunteer")
-    )
-    session.commit()
-    member = session.scalars(select(GroupMember).where(GroupMember.group_id == group.id)).first()
-    make_activity(group, hours={member: 3}, on=date(2026, 5, 20), title="签约前的活动")
-    make_activity(group, hours={member: 4}, on=date(2026, 7, 1), title="七月花园共建", served=40)
-    make_activity(group, hours={member: 8}, on=date(2026, 7, 2), title="待核实的活动", status="pending")
-    make_activity(group, hours={member: 5}, on=date(2026, 10, 1), title="国庆花展", served=60)
-    return grant, group, member
+
+    def build():
+        grant = start(session, sign_grant(make_grant(world.edition_a, community=world.community_a)), world)
+        grant.signed_at = datetime(2026, 6, 1, tzinfo=UTC)
+        group = service.create_group_from_grant(
+            session, actor=world.staff_a, grant=grant, data=GroupData(name="微花园志愿队", kind="volunteer")
+        )
+        session.commit()
+        member = session.scalars(select(GroupMember).where(GroupMember.group_id == group.id)).first()
+        make_activity(group, hours={member: 3}, on=date(2026, 5, 20), title="签约前的活动")
+        make_activity(group, hours={member: 4}, on=date(2026, 7, 1), title="七月花园共建", served=40)
+        make_activity(group, hours={member: 8}, on=date(2026, 7, 2), title="待核实的活动", status="pending")
+        make_activity(group, hours={member: 5}, on=date(2026, 10, 1), title="国庆花展", served=60)
+        return grant, group, member
+
+    return kept("incubation.report_record.grown", build)
 
 
 def _text(response) -> str:
