@@ -55,8 +55,7 @@ def _data_from_form(form: dict[str, str]) -> expenses.ExpenseData:
         invoice_no=form["invoice_no"],
         unit_price_fen=_fen(form["unit_price"], "unit_price", optional=True),
         quantity=int(quantity) if quantity else None,
-        filename=receipt.filename if receipt else "",
-        receipt=receipt or b"",
+        receipt=receipt,
     )
 
 
@@ -78,8 +77,6 @@ def new_expense(grant_id: int):
                     grant=grant,
                     data=data,
                     upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-                    max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
-                    max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
                 )
         except DomainError as err:
             error = err

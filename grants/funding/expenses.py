@@ -34,6 +34,7 @@ from grants.funding.models import (
 )
 from grants.money import format_fen
 from grants.proposals import attachments, budget
+from grants.proposals.attachments import Upload
 from grants.proposals.models import Attachment, BudgetCategory
 
 # States in which the team may record expenses (money is, or is about to be, in hand).
@@ -56,8 +57,9 @@ class ExpenseData:
     invoice_no: str
     unit_price_fen: int | None = None
     quantity: int | None = None
-    filename: str = ""
-    receipt: bytes | attachments.CheckedUpload = b""  # checked already by the view (grants/uploads.py)
+    # The receipt as uploaded (checked by content when stored), or already checked by the view
+    # before its write transaction (grants/uploads.py); None when none was chosen.
+    receipt: Upload | attachments.CheckedUpload | None = None
 
 
 @dataclass(frozen=True)
@@ -265,9 +267,7 @@ def _check_money_left(session: Session, grant: Grant, amount_fen: int) -> None:
         )
 
 
-def record_expense(
-    session: Session, *, actor, grant: Grant, data: ExpenseData, upload_dir: Path, max_bytes: int, max_pixels: int
-) -> Expense:
+def record_expense(session: Session, *, actor, grant: Grant, data: ExpenseData, upload_dir: Path) -> Expense:
     """Record one expense with its receipt, pending review.
 
     Raises:
@@ -308,9 +308,7 @@ def record_expense(
     receipt = attachments.store_checked_upload(
         session,
         actor=actor,
-        upload=data.receipt
-        if isinstance(data.receipt, attachments.CheckedUpload)
-        else attachments.Upload(data.filename, data.receipt, max_bytes, max_pixels),
+        upload=data.receipt,
         upload_dir=upload_dir,
     )
     expense = Expense(

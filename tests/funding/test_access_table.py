@@ -129,12 +129,9 @@ def team_a(app, session, world, make, make_grant, sign_grant, kept):
                 amount_fen=30_000,
                 purpose="花盆",
                 invoice_no="26110000A001",
-                filename="发票.jpg",
-                receipt=_photo(),
+                receipt=expenses.Upload("发票.jpg", _photo(), current_app.config["ATTACHMENT_MAX_BYTES"]),
             ),
             upload_dir=upload_dir,
-            max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
-            max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
         )
         change = budget_changes.request_change(
             session,

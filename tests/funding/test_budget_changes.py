@@ -82,12 +82,9 @@ def spend(session, app, grant, item, amount_fen, invoice_no):
             amount_fen=amount_fen,
             purpose="物",
             invoice_no=invoice_no,
-            filename="r.jpg",
-            receipt=photo(),
+            receipt=expenses.Upload("r.jpg", photo(), app.config["ATTACHMENT_MAX_BYTES"]),
         ),
         upload_dir=Path(app.config["UPLOAD_DIR"]),
-        max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-        max_pixels=app.config["IMAGE_MAX_PIXELS"],
     )
     session.commit()
     return expense

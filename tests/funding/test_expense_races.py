@@ -106,12 +106,9 @@ def test_fifty_identical_reviews_decide_once(app, session, grant, items, world):
             amount_fen=10_000,
             purpose="物",
             invoice_no="AB12345678",
-            filename="r.jpg",
-            receipt=photo(),
+            receipt=expenses.Upload("r.jpg", photo(), app.config["ATTACHMENT_MAX_BYTES"]),
         ),
         upload_dir=Path(app.config["UPLOAD_DIR"]),
-        max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-        max_pixels=app.config["IMAGE_MAX_PIXELS"],
     )
     session.commit()
     expense_id = expense.id

@@ -61,12 +61,9 @@ def expense(session, app, grant, item, kept):
                 amount_fen=5_000,
                 purpose="海报",
                 invoice_no="AB12345678",
-                filename="r.jpg",
-                receipt=photo(),
+                receipt=expenses.Upload("r.jpg", photo(), app.config["ATTACHMENT_MAX_BYTES"]),
             ),
             upload_dir=Path(app.config["UPLOAD_DIR"]),
-            max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-            max_pixels=app.config["IMAGE_MAX_PIXELS"],
         )
         session.commit()
         return made
@@ -209,12 +206,9 @@ def test_the_grant_page_issues_the_same_queries_for_one_expense_or_many(
                 amount_fen=100,
                 purpose="物",
                 invoice_no=f"CD1234567{n}",
-                filename="r.jpg",
-                receipt=photo(),
+                receipt=expenses.Upload("r.jpg", photo(), app.config["ATTACHMENT_MAX_BYTES"]),
             ),
             upload_dir=Path(app.config["UPLOAD_DIR"]),
-            max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-            max_pixels=app.config["IMAGE_MAX_PIXELS"],
         )
     session.commit()
     with query_counter() as many:

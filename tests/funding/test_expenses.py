@@ -57,8 +57,7 @@ def record(session, grant, items, app):
             invoice_no=" 2611 0000 0001 ",
             unit_price_fen=None,
             quantity=None,
-            filename="发票.jpg",
-            receipt=photo(),
+            receipt=expenses.Upload("发票.jpg", photo(), app.config["ATTACHMENT_MAX_BYTES"]),
         )
         values.update(changes)
         target = on or grant
@@ -68,8 +67,6 @@ def record(session, grant, items, app):
             grant=target,
             data=expenses.ExpenseData(**values),
             upload_dir=_upload_dir(app),
-            max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-            max_pixels=app.config["IMAGE_MAX_PIXELS"],
         )
 
     return _record
@@ -220,8 +217,8 @@ def test_expenses_on_a_grant_in_progress_or_completing_are_accepted(session, rec
         ({"invoice_no": "1234-5678-90"}, "8到20位"),
         ({"unit_price_fen": 1_000}, "同时填写"),
         ({"unit_price_fen": 1_000, "quantity": 3}, "不一致"),
-        ({"receipt": b""}, "票据"),
-        ({"receipt": b"MZ not a picture at all"}, "只能上传照片"),
+        ({"receipt": None}, "票据"),
+        ({"receipt": expenses.Upload("发票.jpg", b"MZ not a picture at all", 10 * 1024 * 1024)}, "只能上传照片"),
         ({"item_id": None}, "预算科目"),
     ],
 )

@@ -279,8 +279,7 @@ class FundingMachine(RuleBasedStateMachine):
             amount_fen=amount,
             purpose="花苗和土",
             invoice_no=invoice,
-            filename="发票.jpg",
-            receipt=PHOTO,
+            receipt=expenses.Upload("发票.jpg", PHOTO, app.config["ATTACHMENT_MAX_BYTES"]),
         )
         expenses.record_expense(
             self.s,
@@ -288,8 +287,6 @@ class FundingMachine(RuleBasedStateMachine):
             grant=self.grant,
             data=data,
             upload_dir=Path(app.config["UPLOAD_DIR"]),
-            max_bytes=app.config["ATTACHMENT_MAX_BYTES"],
-            max_pixels=app.config["IMAGE_MAX_PIXELS"],
         )
 
     @rule(item=st.integers(0, 3), amount=st.integers(1, 80_000), reuse=st.booleans())

@@ -178,12 +178,14 @@ def spend(
                 invoice_no=invoice,
                 unit_price_fen=unit_fen,
                 quantity=quantity,
-                filename=f"票据-{invoice[-6:]}.jpg",
-                receipt=picture((240, 320), 8, int(invoice[-8:]) % 24),
+                receipt=expenses.Upload(
+                    f"票据-{invoice[-6:]}.jpg",
+                    picture((240, 320), 8, int(invoice[-8:]) % 24),
+                    run.max_bytes,
+                    run.max_pixels,
+                ),
             ),
             upload_dir=run.upload_dir,
-            max_bytes=run.max_bytes,
-            max_pixels=run.max_pixels,
         )
     if outcome == "pending":
         return
