@@ -167,3 +167,19 @@ def test_naive_datetimes_are_refused(session, world):
     with pytest.raises(Exception, match="naive"):
         session.flush()
     session.rollback()
+
+
+# --- imports -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module", ["grants.demo", "grants.editions.queries", "grants.judging.reading", "grants.judging.views"]
+)
+def test_a_module_imported_first_finds_every_model(module):
+    """A module that builds a statement with loader options at import configures every mapper; it
+    imports on its own in a new interpreter (a script, `python -m`, one test file run alone)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]

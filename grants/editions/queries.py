@@ -4,6 +4,7 @@ cards with their criteria — each in one statement built once (issue 12 item 9)
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
@@ -11,13 +12,18 @@ from sqlalchemy.orm import Session, joinedload
 
 from grants.editions.models import Criterion, Edition, Round, RoundKind
 
+
 # The edition, its district (joined by the model) and its categories in one statement: the
-# page and the lifecycle guards read them.
-_EDITION = select(Edition).options(joinedload(Edition.categories)).where(Edition.id == bindparam("edition_id"))
+# page and the lifecycle guards read them. Built on first use, as are the other statements with
+# loader options built once (judging.reading, judging.closing, judging.views): loader options
+# configure every mapper, which needs every model imported, and importing a module must not.
+@cache
+def _edition():
+    return select(Edition).options(joinedload(Edition.categories)).where(Edition.id == bindparam("edition_id"))
 
 
 def edition_with_categories(session: Session, edition_id: int) -> Edition | None:
-    return session.execute(_EDITION, {"edition_id": edition_id}).unique().scalar_one_or_none()
+    return session.execute(_edition(), {"edition_id": edition_id}).unique().scalar_one_or_none()
 
 
 class CriterionLine(NamedTuple):

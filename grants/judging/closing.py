@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -104,20 +105,22 @@ def combines_rounds(session: Session, rnd: Round) -> bool:
     return _combines(scoring_rounds(session, rnd.edition_id), rnd)
 
 
-# The statements a ranking reads, built once: the organizer's round page computes a ranking on
-# every visit while the round is open (issue 12 item 9).
-_EDITION_ROUNDS = (
-    select(Round)
-    .where(Round.edition_id == bindparam("edition_id"))
-    .order_by(Round.position)
-    .options(lazyload(Round.edition), lazyload(Round.criteria))
-)
+# The statements a ranking reads, built once (those with loader options on first use): the
+# organizer's round page computes a ranking on every visit while the round is open (issue 12 item 9).
+@cache
+def _edition_rounds():
+    return (
+        select(Round)
+        .where(Round.edition_id == bindparam("edition_id"))
+        .order_by(Round.position)
+        .options(lazyload(Round.edition), lazyload(Round.criteria))
+    )
 
 
 def edition_rounds(session: Session, edition_id: int) -> list[Round]:
     """Every round of the edition by position, in one query (criteria are read only where a
     round's maximum is needed; ``rnd`` itself comes from the identity map as loaded)."""
-    return list(session.scalars(_EDITION_ROUNDS, {"edition_id": edition_id}).unique())
+    return list(session.scalars(_edition_rounds(), {"edition_id": edition_id}).unique())
 
 
 _UNKNOWN = object()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, exists, select
@@ -61,37 +62,40 @@ def judge_may_read(user, proposal: Proposal, *, named: bool = True) -> bool:
 proposal_policy.register_reader(judge_may_read)
 
 
-# Built once: the sheet is what every judge opens, again and again, before a deadline (issue 12 item 9).
-_SHEET_PAGE = (
-    select(Assignment)
-    .where(Assignment.id == bindparam("assignment_id"))
-    .options(
-        # The page shows neither the edition nor its district (policies use the round's edition_id).
-        # Its criteria, the sheet's scores and the proposal's attachments: by the statements below.
-        joinedload(Assignment.round).options(lazyload(Round.criteria), lazyload(Round.edition)),
-        defaultload(Assignment.proposal).lazyload(Proposal.edition),
-        # The applicant's name only: not their roles, nor their own community chain.
-        defaultload(Assignment.proposal)
-        .defaultload(Proposal.applicant)
-        .options(lazyload(User.grants), lazyload(User.community)),
-        # The community's full name is "street · community": not its district.
-        defaultload(Assignment.proposal)
-        .defaultload(Proposal.community)
-        .defaultload(Community.street)
-        .lazyload(Street.district),
-        # The judge is usually the signed-in user, already in the session: no join (nor their roles).
-        lazyload(Assignment.judge).lazyload(User.grants),
-        lazyload(Assignment.scores),
-        # The proposal's body (team, plan, budget) is kept rendered per submitted version
-        # (grants/proposals/rendered.py): its rows are read only when it is rendered.
-        joinedload(Assignment.proposal).options(
-            lazyload(Proposal.team),
-            lazyload(Proposal.activities),
-            lazyload(Proposal.budget_lines),
-            lazyload(Proposal.attachments),
-        ),
+# Built once (on first use): the sheet is what every judge opens, again and again, before a deadline (issue 12 item 9).
+@cache
+def _sheet_page():
+    return (
+        select(Assignment)
+        .where(Assignment.id == bindparam("assignment_id"))
+        .options(
+            # The page shows neither the edition nor its district (policies use the round's edition_id).
+            # Its criteria, the sheet's scores and the proposal's attachments: by the statements below.
+            joinedload(Assignment.round).options(lazyload(Round.criteria), lazyload(Round.edition)),
+            defaultload(Assignment.proposal).lazyload(Proposal.edition),
+            # The applicant's name only: not their roles, nor their own community chain.
+            defaultload(Assignment.proposal)
+            .defaultload(Proposal.applicant)
+            .options(lazyload(User.grants), lazyload(User.community)),
+            # The community's full name is "street · community": not its district.
+            defaultload(Assignment.proposal)
+            .defaultload(Proposal.community)
+            .defaultload(Community.street)
+            .lazyload(Street.district),
+            # The judge is usually the signed-in user, already in the session: no join (nor their roles).
+            lazyload(Assignment.judge).lazyload(User.grants),
+            lazyload(Assignment.scores),
+            # The proposal's body (team, plan, budget) is kept rendered per submitted version
+            # (grants/proposals/rendered.py): its rows are read only when it is rendered.
+            joinedload(Assignment.proposal).options(
+                lazyload(Proposal.team),
+                lazyload(Proposal.activities),
+                lazyload(Proposal.budget_lines),
+                lazyload(Proposal.attachments),
+            ),
+        )
     )
-)
+
 
 _CRITERIA = select(Criterion).where(Criterion.round_id == bindparam("round_id")).order_by(Criterion.position)
 _SCORES = select(Score).where(Score.assignment_id == bindparam("assignment_id")).order_by(Score.id)
@@ -102,7 +106,7 @@ def sheet_page(session: Session, assignment_id: int) -> Assignment | None:
     """The score sheet with what its page shows — round, criteria, scores, the proposal's row with
     the names it shows, and its attachments — in four queries; the proposal's team, plan and budget
     are read when its body is rendered (once per submitted version: grants/proposals/rendered.py)."""
-    assignment = session.scalar(_SHEET_PAGE, {"assignment_id": assignment_id})
+    assignment = session.scalar(_sheet_page(), {"assignment_id": assignment_id})
     if assignment is None:
         return None
     # Each collection by a statement built once, as selectinload would, without rebuilding the

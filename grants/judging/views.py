@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -157,15 +159,17 @@ def close_round(round_id: int):
 
 # The round with its criteria, its edition and district in one statement built once; the round
 # pages never list the edition's categories.
-_SCORING_ROUND = (
-    select(Round)
-    .where(Round.id == bindparam("round_id"))
-    .options(joinedload(Round.criteria), defaultload(Round.edition).lazyload(Edition.categories))
-)
+@cache
+def _scoring_round():
+    return (
+        select(Round)
+        .where(Round.id == bindparam("round_id"))
+        .options(joinedload(Round.criteria), defaultload(Round.edition).lazyload(Edition.categories))
+    )
 
 
 def scoring_round_for_organizer(round_id: int) -> Round:
-    rnd = db.session.execute(_SCORING_ROUND, {"round_id": round_id}).unique().scalar_one_or_none()
+    rnd = db.session.execute(_scoring_round(), {"round_id": round_id}).unique().scalar_one_or_none()
     if rnd is None:
         abort(404)
     if rnd.kind != RoundKind.SCORING:
