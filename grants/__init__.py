@@ -19,6 +19,12 @@ class PlatformApp(Flask):
 
         return retry_request(super().dispatch_request)
 
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """A static file under its versioned URL is kept for a year (grants.assets)."""
+        from grants import assets
+
+        return assets.max_age(self, filename) or super().get_send_file_max_age(filename)
+
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, errors, security, CLI."""

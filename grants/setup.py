@@ -218,12 +218,14 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from grants import assets
     from grants.auth import policy as auth_policy
     from grants.auth.labels import role_label, scope_label
     from grants.main.nav import nav_items
     from grants.reports.pdf import page_footer_content
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    assets.register(app)  # versioned static URLs, before url_for learns any
     app.jinja_env.globals["url_for"] = templating.kept_url_for(app)
     app.jinja_env.globals["pdf_page_footer"] = page_footer_content
 

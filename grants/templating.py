@@ -8,6 +8,8 @@ from flask import Flask, has_request_context, request
 from flask import url_for as flask_url_for
 from werkzeug.routing import BuildError
 
+from grants import assets
+
 # Endpoints × argument names × static files the templates name: a few hundred; the bound only
 # guards against surprises.
 MAX_KEPT_URLS = 2048
@@ -69,19 +71,30 @@ def _learn(endpoint: str, values: dict) -> tuple | None:
 def kept_url_for(app: Flask) -> Callable[..., str]:
     """Templates' ``url_for``: the URL of an endpoint with given argument names is the same
     pattern for every request under one script root, so it is learnt once per worker and its
-    numbers filled in after (a menu link, a static file, a row's link with its id).
+    numbers filled in after (a menu link, a static file's path, a row's link with its id).
 
     Only whole numbers are filled in, beside words and static file names that are part of the
     pattern; anything else — other values, ``_anchor`` and the like, a blueprint-relative
-    endpoint, no request — goes to Flask's own. The app has no URL defaults or value
-    preprocessors that could make such a URL differ."""
+    endpoint, no request — goes to Flask's own. The app's only URL default is a static file's
+    version (grants.assets), added here as Flask's would."""
     kept: dict[tuple, object] = {}
+    static_versions = assets.versions(app)
 
     def url_for(endpoint: str, **values) -> str:
         if not has_request_context() or endpoint.startswith("."):
             return flask_url_for(endpoint, **values)
         if endpoint == "static" and len(values) == 1 and "filename" in values:
-            key: tuple = (request.script_root, endpoint, values["filename"])
+            # The file's path is learnt; its version is looked up each time (an edited file's
+            # URL changes at once).
+            filename = values["filename"]
+            key: tuple = (request.script_root, endpoint, filename)
+            path = kept.get(key)
+            if path is None:
+                path = flask_url_for(endpoint, filename=filename, **{assets.VERSION_ARG: None})
+                if len(kept) < MAX_KEPT_URLS:
+                    kept[key] = path
+            digest = static_versions.digest(filename)
+            return f"{path}?{assets.VERSION_ARG}={digest}" if digest else path  # type: ignore[str-bytes-safe]
         else:
             key = (request.script_root, endpoint)
             for name, value in values.items():

@@ -127,6 +127,10 @@ def _forget_login() -> None:
 
 def enforce() -> object | None:
     """before_request: end sessions past their idle or absolute limit; force a password change."""
+    if request.endpoint == "static":
+        # The same file for everyone: no user to load, no session to refresh, no cookie to set
+        # on an answer that caches keep for a year (grants.assets).
+        return None
     config = current_app.config
     has_remember = config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
     if config["SESSION_COOKIE_NAME"] in request.cookies:

@@ -41,8 +41,8 @@ def test_the_unread_count_and_roles_are_read_again_on_every_request(client, logi
 def test_urls_built_once_still_follow_the_script_root(client):
     plain = client.get("/").get_data(as_text=True)
     mounted = client.get("/", environ_overrides={"SCRIPT_NAME": "/grants"}).get_data(as_text=True)
-    assert 'href="/static/css/app.css"' in plain and 'href="/results/"' in plain
-    assert 'href="/grants/static/css/app.css"' in mounted and 'href="/grants/results/"' in mounted
+    assert 'href="/static/css/app.css?v=' in plain and 'href="/results/"' in plain
+    assert 'href="/grants/static/css/app.css?v=' in mounted and 'href="/grants/results/"' in mounted
     again = client.get("/").get_data(as_text=True)
     assert 'href="/grants/' not in again
 
