@@ -359,9 +359,10 @@ def world_template(database_template, tmp_path_factory) -> world_snapshot.WorldS
 # used with the judging chain or with one another.
 FIGURES_CHAIN = ("figures_district", "links_district", "district_records", "annual_district")
 # Fixtures built on one another (tests/judging/conftest.py, tests/results/conftest.py), the
-# furthest last, then the figures' districts: a test's database starts from the furthest of them
+# furthest last, the journey's story (tests/journey/conftest.py: on scoring, never used with the
+# later ones), then the figures' districts: a test's database starts from the furthest of them
 # it uses, once one test of this process has built it (see `chained`).
-CHAIN = ("scoring", "assigned", "final_closed", "awarded", "published", *FIGURES_CHAIN)
+CHAIN = ("scoring", "assigned", "final_closed", "awarded", "published", "story", *FIGURES_CHAIN)
 _CHAIN = pytest.StashKey[tuple[str | None, world_snapshot.WorldSnapshot | None, dict]]()
 _chain_snapshots: dict[str, world_snapshot.WorldSnapshot] = {}
 

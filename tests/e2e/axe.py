@@ -10,9 +10,13 @@ WCAG_2_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SERIOUS = {"serious", "critical"}
 
 
-def phone_context(browser):
+def phone_context(browser, *, axe: bool = True):
     """A 390×844 Chinese phone's browser context in which axe can run: the CSP is bypassed only so
-    that axe can be injected as an inline script (the app's CSP allows only its own files)."""
+    that axe can be injected as an inline script (the app's CSP allows only its own files).
+
+    With ``axe``, the context puts axe-core into every page it opens, before the page's own
+    scripts: sent to the browser once, rather than 0.5 MB of script sent and added to each page
+    after it loaded (that took 115 ms a page, 40 % of the phone walk's time)."""
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         locale="zh-CN",
@@ -22,6 +26,8 @@ def phone_context(browser):
         bypass_csp=True,
     )
     context.set_default_timeout(10_000)
+    if axe:
+        context.add_init_script(path=str(AXE_JS))
     return context
 
 

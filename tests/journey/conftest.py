@@ -343,7 +343,13 @@ def _later(session, world, make, group, applicant):
 
 
 @pytest.fixture
-def story(session, world, make, scoring) -> Story:  # noqa: F811
+def story(session, world, make, scoring, chained) -> Story:  # noqa: F811
+    """The project's whole story (module docstring): built once per test process, then put back
+    for the next test that uses it (CHAIN, tests/conftest.py)."""
+    return chained("story", lambda: _story(session, world, make, scoring))
+
+
+def _story(session, world, make, scoring) -> Story:  # noqa: F811
     _rnd, proposals, _judges = scoring
     edition = world.edition_a
     winner = proposals[0]
