@@ -10,11 +10,11 @@ WCAG_2_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SERIOUS = {"serious", "critical"}
 
 
-def phone_context(browser, *, axe: bool = True):
+def phone_context(browser):
     """A 390×844 Chinese phone's browser context in which axe can run: the CSP is bypassed only so
     that axe can be injected as an inline script (the app's CSP allows only its own files).
 
-    With ``axe``, the context puts axe-core into every page it opens, before the page's own
+    The context puts axe-core into every page it opens, before the page's own
     scripts: sent to the browser once, rather than 0.5 MB of script sent and added to each page
     after it loaded (that took 115 ms a page, 40 % of the phone walk's time)."""
     context = browser.new_context(
@@ -26,8 +26,7 @@ def phone_context(browser, *, axe: bool = True):
         bypass_csp=True,
     )
     context.set_default_timeout(10_000)
-    if axe:
-        context.add_init_script(path=str(AXE_JS))
+    context.add_init_script(path=str(AXE_JS))
     return context
 
 
