@@ -6,10 +6,10 @@ page; URLs that differ only in their ids count as one page (one project page sta
 Screenshots go to test-artifacts/phone/.
 
 On both databases every page walked must answer without a server error. How a page fits the phone
-and what axe-core finds depend on its HTML and CSS only, which are the same on either database
-(the PostgreSQL pass restores the very rows the SQLite demo was built with), so Chromium walks the
-pages in the SQLite pass; the PostgreSQL pass walks the same links with the test client, which
-costs the server the same work without a browser's.
+and what axe-core finds depend on its HTML and CSS only, which are the same on either database (the
+demo is the same: tests/test_demo.py), so Chromium walks the pages in the SQLite pass; the
+PostgreSQL pass follows the same links with the test client, which asks the server for the same
+pages without a browser's work.
 """
 
 from __future__ import annotations
