@@ -184,17 +184,9 @@ def restore_postgres(snapshot: WorldSnapshot) -> None:
 
 
 def load(session, snapshot: WorldSnapshot) -> factories.World:
-    """The world's objects in the test's session, committed and expired as the fixture left them."""
-    by_model: dict[type, list[int]] = {}
-    for model, pk in snapshot.ids.values():
-        by_model.setdefault(model, []).append(pk)
-    for model, pks in by_model.items():
-        session.scalars(db.select(model).where(model.id.in_(pks))).all()
-    world = factories.World(**{name: session.get(model, pk) for name, (model, pk) in snapshot.ids.items()})
-    # Ends the transaction the loading opened (a reader's snapshot held on SQLite would make the
-    # test's later writes fail as "database is locked"), and expires them as the fixture's commit did.
-    session.commit()
-    return world
+    """The world's objects in the test's session, committed and expired as the fixture left them:
+    by their ids alone, without a query (each is read on first use, as after the commit)."""
+    return expired_value(session, (factories.World, {name: _Row(*pair) for name, pair in snapshot.ids.items()}))
 
 
 def dump_postgres(reset_sql, what: str) -> str:
