@@ -474,7 +474,7 @@ def chained(request, session, tmp_path):
     def run(name: str, build):
         target, snapshot, built = request.node.stash[_CHAIN]
         if snapshot is not None and name in snapshot.values:
-            return world_snapshot.load_value(session, snapshot.values[name])
+            return world_snapshot.expired_value(session, snapshot.values[name])
         value = build()
         built[name] = value
         if name == target and name not in _chain_snapshots:
