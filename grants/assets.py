@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from pathlib import Path
 
 from flask import Flask, request
@@ -31,7 +30,6 @@ class StaticVersions:
     def __init__(self, folder: str | Path):
         self._folder = str(folder)
         self._known: dict[str, tuple[tuple[int, int], str]] = {}
-        self._lock = threading.Lock()
 
     def digest(self, filename: str) -> str | None:
         """The file's digest (12 hex digits), or None when the static folder has no such file."""
@@ -51,8 +49,7 @@ class StaticVersions:
                 digest = hashlib.sha256(file.read()).hexdigest()[:12]
         except OSError:  # a folder, or gone since
             return None
-        with self._lock:
-            self._known[filename] = (version, digest)
+        self._known[filename] = (version, digest)  # one dict item: threads may race, to the same value
         return digest
 
 

@@ -62,7 +62,8 @@ def judge_may_read(user, proposal: Proposal, *, named: bool = True) -> bool:
 proposal_policy.register_reader(judge_may_read)
 
 
-# Built once (on first use): the sheet is what every judge opens, again and again, before a deadline (issue 12 item 9).
+# Built once (on first use): the sheet is what every judge opens, again and again, before a
+# deadline (issue 12 item 9).
 @cache
 def _sheet_page():
     return (
