@@ -131,10 +131,10 @@ def _ids_of(value):
     return value
 
 
-def load_value(session, kept, row=None):
-    """The fixture's value again, its row objects loaded in the test's session (or made by ``row``)."""
+def load_value(session, kept, row):
+    """The fixture's value again, each of its row objects made by ``row(model, primary key)``."""
     if isinstance(kept, _Row):
-        return (row or session.get)(kept.model, kept.pk)
+        return row(kept.model, kept.pk)
     if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], type) and dataclasses.is_dataclass(kept[0]):
         return kept[0](**{name: load_value(session, v, row) for name, v in kept[1].items()})
     if isinstance(kept, list | tuple):
