@@ -128,14 +128,11 @@ def main() -> None:
 
     from grants import create_app
     from grants.db import db, unit_of_work
+    from grants.demo import seed_demo
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tmp.name, "ARGON2_TIME_COST": 1, "SECRET_KEY": "bench"}
     )
-    # After create_app, which imports every model: the demo's services build statements with loader
-    # options when imported, which need every mapper (grants.models) to be configurable.
-    from grants.demo import seed_demo
-
     hello_path = _add_hello_world_page(app)
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
