@@ -92,6 +92,22 @@ def test_the_pixel_limit_is_a_setting(client, login_as, world, session, make, ed
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
+def test_an_attachment_form_sent_without_a_file_says_so_and_stores_nothing(
+    client, login_as, world, session, make, edition
+):
+    proposal = make.proposal(edition, world.resident, community_id=world.community_a.id)
+    login_as(world.resident)
+    for data in ({}, {"file": (io.BytesIO(b""), "")}):  # no field at all; the field with nothing chosen
+        response = client.post(
+            f"/proposals/{proposal.id}/attachments",
+            data=data,
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+        assert response.status_code == 200 and "请选择要上传的文件" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
 def test_an_accepted_photo_is_stored_upright_smaller_and_without_exif(
     client, login_as, world, session, make, edition, reencoding
 ):

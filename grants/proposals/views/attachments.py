@@ -16,7 +16,7 @@ from grants.proposals.models import Attachment
 from grants.proposals.views import bp
 from grants.proposals.views.drafts import load_readable, load_visible
 from grants.reports.responses import attachment_headers
-from grants.uploads import uploaded
+from grants.uploads import checked_upload
 
 
 def _upload_dir() -> Path:
@@ -29,12 +29,11 @@ def upload_attachment(proposal_id: int):
     proposal = load_visible(proposal_id)
     if not policy.can_edit(current_user, proposal):
         abort(403)
-    upload = uploaded("file")
-    if upload is None:
-        flash(_("请选择要上传的文件。"), "error")
-        return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))
     try:
-        checked = attachments.check(upload)  # before the write transaction: re-encoding a photo takes time
+        checked = checked_upload("file")  # before the write transaction: re-encoding a photo takes time
+        if checked is None:
+            flash(_("请选择要上传的文件。"), "error")
+            return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="attachments"))
         with unit_of_work() as session:
             attachments.add_attachment(
                 session,
