@@ -60,17 +60,29 @@ def test_another_process_holding_the_gate_is_waited_for_and_the_waiter_goes_in_a
     # Another process's holder: a flock on a descriptor of its own (flock locks belong to the
     # open file, so a second open() here conflicts exactly as another process would).
     holder = os.open(gate.path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(holder, fcntl.LOCK_EX)
-    entered_at: list[float] = []
-    waiter = threading.Thread(target=lambda: (gate.enter(), entered_at.append(time.monotonic()), gate.leave()))
-    waiter.start()
-    time.sleep(0.2)
-    assert not entered_at
-    released_at = time.monotonic()
-    fcntl.flock(holder, fcntl.LOCK_UN)
-    waiter.join(5)
-    os.close(holder)
-    assert entered_at and entered_at[0] - released_at < 0.05
+    delays = []
+    try:
+        # Several rounds, the quickest one judged: a busy machine (the other test worker, CI's
+        # neighbours) may hold a round's waiter off the CPU for a while, but not every round; a
+        # waiter that polled SQLite-style (up to 100 ms apart) or slept out a timeout would be
+        # late in every one.
+        for _ in range(5):
+            fcntl.flock(holder, fcntl.LOCK_EX)
+            entered_at: list[float] = []
+            waiter = threading.Thread(
+                target=lambda: (gate.enter(), entered_at.append(time.monotonic()), gate.leave())  # noqa: B023
+            )
+            waiter.start()
+            time.sleep(0.05)
+            assert not entered_at  # the holder is waited for
+            released_at = time.monotonic()
+            fcntl.flock(holder, fcntl.LOCK_UN)
+            waiter.join(5)
+            assert entered_at
+            delays.append(entered_at[0] - released_at)
+    finally:
+        os.close(holder)
+    assert min(delays) < 0.02, delays
 
 
 def test_a_waiter_given_no_turn_goes_on_without_the_gate(tmp_path):
