@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from grants import audit
+from grants.db import reads_committed
 from grants.errors import DomainError, InvalidTransition, NotAllowed
 from grants.incubation import policy
 from grants.incubation.hourmath import hours_number
@@ -305,17 +306,18 @@ def _committed_rows(session: Session, query) -> list:
     """The day's hours as committed, read under the group's row lock.
 
     Every transaction that adds hours to a group holds the group's row lock, so once we hold it,
-    what is committed is complete. On PostgreSQL the write transaction is SERIALIZABLE with a
-    snapshot taken before the lock was granted; read there, the sum would miss the hours of the
-    transaction we waited for, and the read's predicate locks (a small table is locked whole)
-    would make concurrent logs of unrelated groups fail each other. So the sum is read on a
-    READ COMMITTED connection of its own — unless this transaction changed activities already
-    (a batch), whose own rows only it can see: then it reads in it, and SSI guards the race.
+    what is committed is complete. The views log and edit activities in READ COMMITTED units of
+    work (``grants.db.reads_committed``), where the sum is read in the transaction, as on SQLite.
+    A SERIALIZABLE transaction on PostgreSQL has a snapshot taken before the lock was granted; read
+    there, the sum would miss the hours of the transaction we waited for, and the read's predicate
+    locks (a small table is locked whole) would make concurrent logs of unrelated groups fail each
+    other. So there the sum is read on a READ COMMITTED connection of its own — unless this
+    transaction changed activities already (a batch), whose own rows only it can see: then it reads
+    in it, and SSI guards the race.
     """
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql" or session.info.get(_OWN_WRITES) is _transaction(session):
+    if reads_committed(session) or session.info.get(_OWN_WRITES) is _transaction(session):
         return session.execute(query).all()
-    with _reader(bind).connect() as connection:
+    with _reader(session.get_bind()).connect() as connection:
         return connection.execute(query).all()
 
 

@@ -116,6 +116,33 @@ def test_a_return_without_reason_changes_nothing_and_with_one_reaches_the_leader
     assert (activity.status, activity.title) == ("pending", "楼道清洁（补照片）")
 
 
+def test_logging_and_editing_run_in_units_that_read_committed_data(monkeypatch, session, client, login_as, world, team):
+    # The group's row lock guards the activity rules (grants.db.unit_of_work): on PostgreSQL the
+    # units read committed data, so SSI never aborts them for rows inserted side by side.
+    from grants.db import reads_committed
+    from grants.incubation import activities as service
+
+    seen = []
+
+    def spying(real):
+        def spy(session, *args, **kwargs):
+            seen.append(reads_committed(session))
+            return real(session, *args, **kwargs)
+
+        return spy
+
+    for name in ("log_activity", "update_activity"):
+        monkeypatch.setattr(service, name, spying(getattr(service, name)))
+    login_as(team.leader)
+    assert client.post(f"/groups/{team.group.id}/activities/new", data=form(team)).status_code == 302
+    activity = session.scalars(select(Activity)).one()
+    login_as(world.staff_a)
+    client.post(f"/groups/activities/{activity.id}/return", data={"reason": "请补充照片"})
+    login_as(team.leader)
+    assert client.post(f"/groups/activities/{activity.id}/edit", data=form(team, title="补")).status_code == 302
+    assert seen == [True, True]
+
+
 def test_the_leaders_page_has_the_big_button(client, login_as, team):
     login_as(team.leader)
     page = client.get("/groups/mine").get_data(as_text=True)

@@ -248,3 +248,26 @@ def test_an_uploaded_file_written_in_a_lost_run_is_removed(app, session, world, 
     run_in_transaction(attach)
     assert len(runs) == 2
     assert len([p for p in upload_dir.rglob("*") if p.is_file()]) == 1  # the lost run's file is gone
+
+
+def _isolation(work) -> str:
+    if work.get_bind().dialect.name != "postgresql":
+        return "one writer"
+    return work.execute(text("SHOW transaction_isolation")).scalar()
+
+
+def test_a_unit_of_work_is_serializable_unless_it_asks_to_read_committed_data(app, session):
+    from grants.db import READ_COMMITTED, reads_committed
+
+    with unit_of_work() as work:
+        default = (_isolation(work), reads_committed(work))
+    with unit_of_work(READ_COMMITTED) as work:
+        asked = (_isolation(work), reads_committed(work))
+    with unit_of_work() as work:  # the next unit is SERIALIZABLE again
+        after = (_isolation(work), reads_committed(work))
+    if IS_POSTGRES:
+        assert default == after == ("serializable", False) and asked == ("read committed", True)
+    else:  # SQLite: the write lock is taken before the first read, whatever was asked
+        assert default == asked == after == ("one writer", True)
+    with pytest.raises(ValueError, match="REPEATABLE READ"), unit_of_work("REPEATABLE READ"):
+        pass
