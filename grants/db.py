@@ -378,14 +378,19 @@ READ_COMMITTED = "READ COMMITTED"
 _READS_COMMITTED = "grants.db.reads_committed"
 
 
+def current_transaction(session: Session):
+    """The session's current (outermost) transaction, for a scoped session too: a key for notes in
+    ``session.info`` that hold for this transaction only."""
+    return (session() if isinstance(session, scoped_session) else session).get_transaction()
+
+
 def reads_committed(session: Session) -> bool:
     """Whether each statement of the session's write transaction sees all that was committed
     before it: always on SQLite (one writer: the write lock is taken before the first read), and on
     PostgreSQL in a unit of work opened with ``isolation=READ_COMMITTED``."""
-    session = session() if isinstance(session, scoped_session) else session
     if session.get_bind().dialect.name != "postgresql":
         return True
-    return session.info.get(_READS_COMMITTED) is session.get_transaction()
+    return session.info.get(_READS_COMMITTED) is current_transaction(session)
 
 
 @contextmanager
@@ -423,7 +428,7 @@ def unit_of_work(isolation: str = SERIALIZABLE) -> Iterator[Session]:
         if session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": isolation})
             if isolation == READ_COMMITTED:
-                session.info[_READS_COMMITTED] = session.get_transaction()
+                session.info[_READS_COMMITTED] = current_transaction(session)
         yield session
         session.commit()
     except BaseException as err:

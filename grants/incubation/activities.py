@@ -22,10 +22,10 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, joinedload
 
 from grants import audit
-from grants.db import reads_committed
+from grants.db import READ_COMMITTED, current_transaction, reads_committed
 from grants.errors import DomainError, InvalidTransition, NotAllowed
 from grants.incubation import policy
 from grants.incubation.hourmath import hours_number
@@ -108,6 +108,11 @@ def check_photos(uploads: list[Upload], *, clean_later: bool = False) -> list[Ch
             named = err.field == "photos"  # "“x.pdf”不是照片…" names the file already
             raise DomainError(str(err) if named else f"{upload.filename}：{err}", field="photos") from None
     return checked
+
+
+# The isolation of a unit of work that logs or edits activities (grants.db.unit_of_work): each of
+# their rules is read under the group's row lock (``lock_group``), so they read committed data.
+ISOLATION = READ_COMMITTED
 
 
 def lock_group(session: Session, group: Group) -> Group:
@@ -293,13 +298,9 @@ def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | 
 _OWN_WRITES = "grants.incubation.activity_writes"
 
 
-def _transaction(session: Session):
-    return (session() if isinstance(session, scoped_session) else session).get_transaction()
-
-
 def _note_write(session: Session) -> None:
     """Remember that this transaction changed activities (its own rows are then read in it)."""
-    session.info[_OWN_WRITES] = _transaction(session)
+    session.info[_OWN_WRITES] = current_transaction(session)
 
 
 def _committed_rows(session: Session, query) -> list:
@@ -315,7 +316,7 @@ def _committed_rows(session: Session, query) -> list:
     transaction changed activities already (a batch), whose own rows only it can see: then it reads
     in it, and SSI guards the race.
     """
-    if reads_committed(session) or session.info.get(_OWN_WRITES) is _transaction(session):
+    if reads_committed(session) or session.info.get(_OWN_WRITES) is current_transaction(session):
         return session.execute(query).all()
     with _reader(session.get_bind()).connect() as connection:
         return connection.execute(query).all()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from grants import jobs, params
-from grants.db import READ_COMMITTED, db, unit_of_work
+from grants.db import db, unit_of_work
 from grants.errors import DomainError
 from grants.incubation import activities, activity_queries, policy, queries
 from grants.incubation.hourmath import hours_number
@@ -157,7 +157,7 @@ def log_activity(group_id: int):
         return _form_page(group, None)
     try:
         photos = _photos()
-        with unit_of_work(READ_COMMITTED) as session:  # the group's row lock guards its rules
+        with unit_of_work(activities.ISOLATION) as session:
             activity_id = activities.log_activity(
                 session,
                 actor=current_user,
@@ -187,7 +187,7 @@ def edit_activity(activity_id: int):
         return _form_page(group, activity)
     try:
         photos = _photos()
-        with unit_of_work(READ_COMMITTED) as session:  # the group's row lock guards its rules
+        with unit_of_work(activities.ISOLATION) as session:
             activities.update_activity(
                 session,
                 actor=current_user,
