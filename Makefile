@@ -73,7 +73,7 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 run: venv os-deps fonts translations db seed
 	@echo
 	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"
-	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1..staff5, street1, street2, resident1..resident3"
+	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1..staff5, street1, street2, resident1..resident12, jm001..jm090 (README: who is who)"
 	@echo
 	@nice -n 10 $(FLASK) jobs-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

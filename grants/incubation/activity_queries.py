@@ -15,7 +15,7 @@ from grants.incubation.models import Activity, ActivityStatus, Group, GroupMembe
 from grants.incubation.models import ActivityPhoto as Photo
 
 CONFIRMED = ActivityStatus.CONFIRMED.value
-LIST_LIMIT = 2000  # a community's list shows at most this many (the newest)
+PER_PAGE = 30  # a list of activities, a page at a time (each is a card of nine lines on a phone)
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,17 @@ class ActivityRow:
     return_reason: str
     volunteer_halves: int
     photos: int
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """One page of a list of activities: its rows, the number of activities in the whole list,
+    and the page's number among ``pages`` (a page past the end shows the last)."""
+
+    rows: list[ActivityRow]
+    total: int
+    page: int
+    pages: int
 
 
 @dataclass(frozen=True)
@@ -85,25 +96,45 @@ def _base():
     return select(Activity, Group.name).join(Group, Group.id == Activity.group_id)
 
 
-def group_activities(session: Session, group_id: int) -> list[ActivityRow]:
-    """One query: the group's activities, newest first."""
-    return _rows(
-        session, _base().where(Activity.group_id == group_id).order_by(Activity.starts_at.desc(), Activity.id.desc())
-    )
+def _page(session: Session, query, page: int) -> ActivityPage:
+    """Two queries: how many activities ``query`` lists, then the rows of its page ``page``."""
+    total = session.scalar(query.with_only_columns(func.count(Activity.id)).order_by(None))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    return ActivityPage(_rows(session, query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)), total, page, pages)
+
+
+def _group_query(group_id: int):
+    return _base().where(Activity.group_id == group_id).order_by(Activity.starts_at.desc(), Activity.id.desc())
+
+
+def group_activities(session: Session, group_id: int, *, page: int = 1) -> ActivityPage:
+    """Two queries: the group's activities, newest first, a page at a time."""
+    return _page(session, _group_query(group_id), page)
+
+
+def recent_activities(session: Session, group_id: int, n: int) -> list[ActivityRow]:
+    """One query: the group's ``n`` newest activities."""
+    return _rows(session, _group_query(group_id).limit(n))
 
 
 def community_activities(
-    session: Session, community_id: int, *, status: str = "", year: int | None = None, edition_id: int | None = None
-) -> list[ActivityRow]:
-    """One query: the community's activities, those waiting for confirmation first, then newest first;
-    optionally only those that started in a calendar year (Beijing) or of the groups grown from an
-    edition's grants (the district figures' links)."""
+    session: Session,
+    community_id: int,
+    *,
+    status: str = "",
+    year: int | None = None,
+    edition_id: int | None = None,
+    page: int = 1,
+) -> ActivityPage:
+    """Two queries: the community's activities, those waiting for confirmation first, then newest
+    first, a page at a time; optionally only those of a status, those that started in a calendar
+    year (Beijing) or those of the groups grown from an edition's grants (the district figures' links)."""
     waiting_first = case((Activity.status == ActivityStatus.PENDING.value, 0), else_=1)
     query = (
         _base()
         .where(Group.community_id == community_id)
         .order_by(waiting_first, Activity.starts_at.desc(), Activity.id.desc())
-        .limit(LIST_LIMIT)
     )
     if status:
         query = query.where(Activity.status == status)
@@ -112,7 +143,7 @@ def community_activities(
         query = query.where(Activity.starts_at >= start, Activity.starts_at < end)
     if edition_id is not None:
         query = query.where(Group.origin_grant_id.in_(select(Grant.id).where(Grant.edition_id == edition_id)))
-    return _rows(session, query)
+    return _page(session, query, page)
 
 
 def community_status_counts(session: Session, community_id: int) -> dict[str, int]:

@@ -196,3 +196,40 @@ def test_lists_cost_the_same_queries_for_10_and_1000_activities(
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
     assert session.scalar(select(Activity.id).order_by(Activity.id.desc()).limit(1)) == 1000
+
+
+def test_long_lists_come_a_page_at_a_time_keeping_their_filters(session, client, login_as, world, team):
+    """93 activities (31 of each status) make four pages of the community's list, whose waiting
+    ones come first; the pager keeps the status filter; a page past the end shows the last one and a
+    page number that is not one is refused with a message."""
+    from grants.incubation.activity_queries import PER_PAGE
+
+    _bulk(session, team, 93)
+    login_as(world.staff_a)
+    url = f"/groups/communities/{world.community_a.id}/activities"
+    first = client.get(url).get_data(as_text=True)
+    assert "共93次活动" in first and "第 1 / 4 页" in first
+    assert first.count('class="card-title"') == PER_PAGE == 30
+    assert set(re.findall(r'class="badge status-(\w+)"', first)) == {"pending"}
+    assert f'href="{url}?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert re.findall(r'class="badge status-(\w+)"', second)[0] == "pending"  # the 31st waiting one
+    assert "pending" not in re.findall(r'class="badge status-(\w+)"', second)[1:]
+    last = client.get(url + "?page=4").get_data(as_text=True)
+    assert last.count('class="card-title"') == 3 and 'rel="next"' not in last
+    assert f'href="{url}?page=3" rel="prev"' in last
+    assert client.get(url + "?page=99").get_data(as_text=True).count('class="card-title"') == 3
+
+    waiting = client.get(url + "?status=pending").get_data(as_text=True)
+    assert "共31次活动" in waiting and "第 1 / 2 页" in waiting
+    assert f'href="{url}?status=pending&amp;page=2" rel="next"' in waiting
+    rest = client.get(url + "?status=pending&page=2").get_data(as_text=True)
+    assert rest.count('class="card-title"') == 1 and set(re.findall(r'class="badge status-(\w+)"', rest)) == {"pending"}
+
+    bad = client.get(url + "?page=0")
+    assert bad.status_code == 400 and "页码应为1到" in bad.get_data(as_text=True)
+
+    login_as(team.leader)
+    own = client.get(f"/groups/{team.group.id}/activities?page=2").get_data(as_text=True)
+    assert "共93次活动" in own and "第 2 / 4 页" in own and own.count('class="card-title"') == PER_PAGE
+    assert f'href="/groups/{team.group.id}/activities?page=3" rel="next"' in own

@@ -165,6 +165,21 @@ def test_the_menu_links_to_the_groups(client, login_as, world, make_group):
     assert 'href="/groups/"' in client.get("/").get_data(as_text=True)
 
 
+def test_the_index_tells_residents_how_groups_arrive_and_spares_overseers_it(client, login_as, world, make_group):
+    """A resident leading no group is told how one comes; staff see the communities they oversee,
+    without a "my groups" section that is not theirs (unless they lead a group themselves)."""
+    login_as(world.resident)
+    page = client.get("/groups/").get_data(as_text=True)
+    assert "您还没有负责的组织" in page and "我负责的社区" not in page
+    login_as(world.staff_a)
+    page = client.get("/groups/").get_data(as_text=True)
+    assert "我负责的社区" in page and world.community_a.name in page
+    assert "我负责的组织" not in page
+    group = make_group(leader=world.staff_a)
+    page = client.get("/groups/").get_data(as_text=True)
+    assert "我负责的组织" in page and group.name in page and "我负责的社区" in page
+
+
 def test_the_grant_page_offers_the_group_and_then_links_to_it(session, client, login_as, world, make_grant, sign_grant):
     grant = sign_grant(make_grant(world.edition_a, community=world.community_a))
     unsigned = make_grant(world.edition_a, community=world.community_a)

@@ -144,7 +144,7 @@ def my_groups():
     return render_template(
         "incubation/mine.html",
         led=[(g, activity_queries.figures(session, g.id)) for g in led[:20]],
-        recent={g.id: activity_queries.group_activities(session, g.id)[:5] for g in led[:20]},
+        recent={g.id: activity_queries.recent_activities(session, g.id, 5) for g in led[:20]},
     )
 
 
@@ -212,7 +212,7 @@ def group_activities(group_id: int):
     return render_template(
         "incubation/group_activities.html",
         group=group,
-        rows=activity_queries.group_activities(db.session, group.id),
+        listing=activity_queries.group_activities(db.session, group.id, page=params.page_arg()),
         figures=activity_queries.figures(db.session, group.id),
         may_log=policy.can_log_activity(current_user, group) and group.status != "dissolved",
     )
@@ -228,8 +228,8 @@ def community_activities(community_id: int):
     return render_template(
         "incubation/community_activities.html",
         community=community,
-        rows=activity_queries.community_activities(
-            db.session, community.id, status=status, year=year, edition_id=edition_id
+        listing=activity_queries.community_activities(
+            db.session, community.id, status=status, year=year, edition_id=edition_id, page=params.page_arg()
         ),
         year=year,
         edition_id=edition_id,
@@ -237,7 +237,6 @@ def community_activities(community_id: int):
         status=status,
         statuses=ACTIVITY_STATUS_LABELS,
         may_review=policy.can_review_community_activities(current_user, community),
-        limit=activity_queries.LIST_LIMIT,
     )
 
 
