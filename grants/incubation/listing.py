@@ -1,5 +1,6 @@
-"""Lists of groups for their staff: a community's, a street's, the district's. Each is a fixed number
-of queries whatever its length (the rows and their current stars; the counts per kind, status and stars).
+"""Lists of groups for their staff: a community's, a street's, the district's, a page at a time. Each
+is a fixed number of queries whatever its length (the ids in order, the page's rows and their current
+stars; the counts per kind, status and stars).
 
 Filters are one value object: ``conditions()`` become the WHERE clause; the stars filter applies to
 the current stars (the newest final rating not older than three years, a read rule of the ratings).
@@ -27,6 +28,7 @@ from grants.org.models import Community, District, Street
 KINDS = tuple(k.value for k in GroupKind)
 STATUSES = tuple(s.value for s in GroupStatus)
 STARS = ("5", "4", "3", "0")
+PER_PAGE = 30  # groups a page (each is a card of eight lines on a phone)
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,21 @@ def _confirmed_activities():
     )
 
 
-def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters()) -> list[GroupRow]:
-    """Two queries: the groups in scope that pass the filters, with leader, community, counts and stars."""
-    query = (
-        select(
+def _listed(columns, scope, filters: GroupFilters):
+    """``columns`` of the groups in scope that pass the filters, in the list's order."""
+    return (
+        select(*columns)
+        .join(Community, Community.id == Group.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .where(scope, *filters.conditions())
+        .order_by(Street.name, Community.name, Group.name, Group.id)
+    )
+
+
+def _rows(session: Session, scope, filters: GroupFilters, only=None) -> list[GroupRow]:
+    """Two queries: the rows (all, or those of the ids ``only``) with leader, community, counts and stars."""
+    query = _listed(
+        (
             Group.id,
             Group.name,
             Group.kind,
@@ -168,13 +181,12 @@ def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters())
             Group.origin_grant_id,
             Community.name,
             _confirmed_activities(),
-        )
-        .join(Community, Community.id == Group.community_id)
-        .join(Street, Street.id == Community.street_id)
-        .outerjoin(User, User.id == Group.leader_id)
-        .where(scope, *filters.conditions())
-        .order_by(Street.name, Community.name, Group.name, Group.id)
-    )
+        ),
+        scope,
+        filters,
+    ).outerjoin(User, User.id == Group.leader_id)
+    if only is not None:
+        query = query.where(Group.id.in_(only))
     rows = [
         GroupRow(
             id=r[0],
@@ -191,8 +203,31 @@ def list_groups(session: Session, scope, filters: GroupFilters = GroupFilters())
         for r in session.execute(query)
     ]
     stars = rating_queries.current_stars_of(session, [row.id for row in rows])
-    rows = [replace(row, stars=stars[row.id].stars) if row.id in stars else row for row in rows]
-    return rows if filters.stars is None else [row for row in rows if row.stars == filters.stars]
+    return [replace(row, stars=stars[row.id].stars) if row.id in stars else row for row in rows]
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of a list of groups: its rows, the number of groups in the whole list, and the
+    page's number among ``pages`` (a page past the end shows the last)."""
+
+    rows: list[GroupRow]
+    total: int
+    page: int
+    pages: int
+
+
+def group_page(session: Session, scope, filters: GroupFilters, page: int) -> GroupPage:
+    """Three queries (four with the stars filter): the ids of the groups that pass the filters, in
+    the list's order (and the current stars of all of them, to filter by), then the page's rows."""
+    ids = list(session.scalars(_listed((Group.id,), scope, filters)))
+    if filters.stars is not None:
+        stars = rating_queries.current_stars_of(session, ids)
+        ids = [i for i in ids if (stars[i].stars if i in stars else 0) == filters.stars]
+    pages = max(1, -(-len(ids) // PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = ids[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return GroupPage(_rows(session, scope, filters, only=shown) if shown else [], len(ids), page, pages)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grants import params
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions.forms import TransitionForm
 from grants.errors import DomainError
@@ -47,7 +48,7 @@ def community_groups(community_id: int):
     return render_template(
         "incubation/community.html",
         community=community,
-        rows=listing.list_groups(db.session, listing.community_scope(community.id), filters),
+        listing=listing.group_page(db.session, listing.community_scope(community.id), filters, params.page_arg()),
         counts=listing.counts(db.session, listing.community_scope(community.id)),
         filters=filters,
         kinds=GROUP_KIND_LABELS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
+from grants import params
 from grants.auth import policy as auth_policy
 from grants.db import db, get_or_404
 from grants.incubation import listing, policy
@@ -19,7 +20,7 @@ def _render(title: str, scope, filters: GroupFilters, **places):
     return render_template(
         "incubation/area.html",
         title=title,
-        rows=listing.list_groups(db.session, scope, filters),
+        listing=listing.group_page(db.session, scope, filters, params.page_arg()),
         counts=listing.counts(db.session, scope),
         filters=filters,
         kinds=GROUP_KIND_LABELS,
