@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from grants import timeutil
+from grants import paging, timeutil
 from grants.editions.models import Edition
 from grants.funding import balances
 from grants.funding.models import (
@@ -242,9 +242,8 @@ def edition_grants(session: Session, edition_id: int, filters: Filters) -> Overv
         totals.balance_fen += row.balance_fen
         totals.refunded_fen += row.refunded_fen
         totals.late += bool(late)
-    pages = max(1, -(-len(rows) // PER_PAGE))
-    page = min(filters.page, pages)
-    shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
+    page, pages, offset = paging.locate(len(rows), filters.page, PER_PAGE)
+    shown = rows[offset : offset + PER_PAGE]
     _next_tranches(session, shown)
     return Overview(shown, totals, page, pages, communities)
 

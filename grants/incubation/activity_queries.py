@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from grants import timeutil
+from grants import paging, timeutil
 from grants.funding.models import Grant
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupMember, VolunteerHours
 from grants.incubation.models import ActivityPhoto as Photo
@@ -34,17 +34,6 @@ class ActivityRow:
     return_reason: str
     volunteer_halves: int
     photos: int
-
-
-@dataclass(frozen=True)
-class ActivityPage:
-    """One page of a list of activities: its rows, the number of activities in the whole list,
-    and the page's number among ``pages`` (a page past the end shows the last)."""
-
-    rows: list[ActivityRow]
-    total: int
-    page: int
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -96,19 +85,18 @@ def _base():
     return select(Activity, Group.name).join(Group, Group.id == Activity.group_id)
 
 
-def _page(session: Session, query, page: int) -> ActivityPage:
+def _page(session: Session, query, page: int) -> paging.Page[ActivityRow]:
     """Two queries: how many activities ``query`` lists, then the rows of its page ``page``."""
     total = session.scalar(query.with_only_columns(func.count(Activity.id)).order_by(None))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
-    return ActivityPage(_rows(session, query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)), total, page, pages)
+    page, pages, offset = paging.locate(total, page, PER_PAGE)
+    return paging.Page(_rows(session, query.offset(offset).limit(PER_PAGE)), total, page, pages)
 
 
 def _group_query(group_id: int):
     return _base().where(Activity.group_id == group_id).order_by(Activity.starts_at.desc(), Activity.id.desc())
 
 
-def group_activities(session: Session, group_id: int, *, page: int = 1) -> ActivityPage:
+def group_activities(session: Session, group_id: int, *, page: int = 1) -> paging.Page[ActivityRow]:
     """Two queries: the group's activities, newest first, a page at a time."""
     return _page(session, _group_query(group_id), page)
 
@@ -126,7 +114,7 @@ def community_activities(
     year: int | None = None,
     edition_id: int | None = None,
     page: int = 1,
-) -> ActivityPage:
+) -> paging.Page[ActivityRow]:
     """Two queries: the community's activities, those waiting for confirmation first, then newest
     first, a page at a time; optionally only those of a status, those that started in a calendar
     year (Beijing) or those of the groups grown from an edition's grants (the district figures' links)."""

@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grants import params, timeutil
+from grants import paging, params, timeutil
 from grants.auth.models import User
 from grants.funding.models import Grant
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupKind, GroupMember, GroupStatus
@@ -206,28 +206,16 @@ def _rows(session: Session, scope, filters: GroupFilters, only=None) -> list[Gro
     return [replace(row, stars=stars[row.id].stars) if row.id in stars else row for row in rows]
 
 
-@dataclass(frozen=True)
-class GroupPage:
-    """One page of a list of groups: its rows, the number of groups in the whole list, and the
-    page's number among ``pages`` (a page past the end shows the last)."""
-
-    rows: list[GroupRow]
-    total: int
-    page: int
-    pages: int
-
-
-def group_page(session: Session, scope, filters: GroupFilters, page: int) -> GroupPage:
+def group_page(session: Session, scope, filters: GroupFilters, page: int) -> paging.Page[GroupRow]:
     """Three queries (four with the stars filter): the ids of the groups that pass the filters, in
     the list's order (and the current stars of all of them, to filter by), then the page's rows."""
     ids = list(session.scalars(_listed((Group.id,), scope, filters)))
     if filters.stars is not None:
         stars = rating_queries.current_stars_of(session, ids)
         ids = [i for i in ids if (stars[i].stars if i in stars else 0) == filters.stars]
-    pages = max(1, -(-len(ids) // PER_PAGE))
-    page = min(max(page, 1), pages)
-    shown = ids[(page - 1) * PER_PAGE : page * PER_PAGE]
-    return GroupPage(_rows(session, scope, filters, only=shown) if shown else [], len(ids), page, pages)
+    page, pages, offset = paging.locate(len(ids), page, PER_PAGE)
+    shown = ids[offset : offset + PER_PAGE]
+    return paging.Page(_rows(session, scope, filters, only=shown) if shown else [], len(ids), page, pages)
 
 
 @dataclass(frozen=True)
