@@ -13,6 +13,8 @@ from grants import http_cache, jobs
 from grants.db import db
 from grants.editions.models import Edition
 from grants.funding import public_accounts
+from grants.incubation.ratings import decisions as rating_decisions
+from grants.incubation.ratings import queries as rating_queries
 from grants.results import documents, objections, policy, queries, statistics
 from grants.results.queries import applicant_id_of, entries_of, window_is_open
 from grants.results.states import objection_status_label
@@ -35,7 +37,13 @@ def _public_edition(edition_id: int) -> Edition:
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html", editions=statistics.public_editions(db.session))
+    campaigns = rating_queries.public_campaigns(db.session)
+    return render_template(
+        "public/index.html",
+        editions=statistics.public_editions(db.session),
+        campaigns=campaigns,
+        open_notices={c.id for c in campaigns if rating_decisions.notice_is_open(c)},
+    )
 
 
 def _render_notice(edition: Edition, publication, history):

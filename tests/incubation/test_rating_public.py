@@ -167,3 +167,37 @@ def test_the_public_notice_issues_the_same_number_of_queries_for_2_and_62_groups
         html = client.get(url).get_data(as_text=True)
     assert "组织059" in html
     assert len(many) == len(few), (len(few), len(many))
+
+
+def _campaign_card(html: str) -> str:
+    start = html.index("三自组织星级评定")
+    return html[start : html.index("</ul>", start)]
+
+
+def test_the_public_results_page_leads_to_the_star_notice_from_its_publication_on(session, client, world, pipeline):
+    """Anonymous visitors find the list of proposed stars on the public results page while it is
+    on notice (with its deadline), then as final; never before it is published."""
+    pipeline.to_district()
+    assert "三自组织星级评定" not in client.get("/results/").get_data(as_text=True)
+    notice = f'href="/ratings/{pipeline.campaign.id}/notice"'
+
+    for nomination in pipeline.nominations.values():
+        decisions.decide(session, actor=world.organizer_a, nomination=nomination)
+    session.commit()
+    decisions.publish(session, actor=world.organizer_a, campaign=pipeline.campaign)
+    session.commit()
+    response = client.get("/results/")
+    card = _campaign_card(response.get_data(as_text=True))
+    assert pipeline.campaign.title in card and notice in card and "公示中" in card
+    assert f"公示期至{timeutil.format_deadline(pipeline.campaign.notice_closes_at)}" in card
+    assert "Set-Cookie" not in response.headers  # still a public page, the same for everyone
+
+    pipeline.close_window()
+    card = _campaign_card(client.get("/results/").get_data(as_text=True))
+    assert "公示期已结束" in card and notice in card
+    decisions.finalize(session, actor=world.organizer_a, campaign=pipeline.campaign)
+    session.commit()
+    card = _campaign_card(client.get("/results/").get_data(as_text=True))
+    assert "结果已确定" in card and notice in card
+    english = client.get("/results/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Star rating of resident groups" in english and f"{pipeline.campaign.title}: published list" in english

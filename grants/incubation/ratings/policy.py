@@ -71,6 +71,9 @@ def can_object(user) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
+# The list of proposed stars is public from the notice on.
+PUBLIC_STATUSES = (CampaignStatus.NOTICE.value, CampaignStatus.FINAL.value)
+
+
 def is_public(campaign: StarCampaign) -> bool:
-    """The list of proposed stars is public from the notice on."""
-    return campaign.status in (CampaignStatus.NOTICE, CampaignStatus.FINAL)
+    return campaign.status in PUBLIC_STATUSES

@@ -24,6 +24,7 @@ from grants.incubation.models import (
     StarObjectionStatus,
     StarSheet,
 )
+from grants.incubation.ratings import policy as rating_policy
 from grants.incubation.ratings import scoring
 from grants.org.models import Community
 
@@ -101,6 +102,17 @@ def confirmed_figures(session: Session, group_id: int) -> GroupFigures:
         )
     ).one()
     return GroupFigures(count, served)
+
+
+def public_campaigns(session: Session) -> list[StarCampaign]:
+    """One query: the campaigns whose list is public (on notice, or final), newest first, with their district."""
+    return list(
+        session.scalars(
+            select(StarCampaign)
+            .where(StarCampaign.status.in_(rating_policy.PUBLIC_STATUSES))
+            .order_by(StarCampaign.year.desc(), StarCampaign.id.desc())
+        )
+    )
 
 
 def campaigns_for(session: Session, user) -> list[StarCampaign]:
