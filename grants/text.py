@@ -1,4 +1,5 @@
-"""Control characters in user text: the one rule for what inputs refuse and exports strip.
+"""User text: the one rule for the control characters inputs refuse and exports strip, and for
+quoting a title inside Chinese quotation marks.
 
 Pure: no Flask, no database. Newline, carriage return (browsers send a textarea's line breaks as
 CR LF) and tab are text; every other C0/C1 control character (ESC, NUL, BEL, DEL …) is not —
@@ -32,3 +33,9 @@ def neutralise_formula(value: str) -> str:
 def spreadsheet_text(value: str) -> str:
     """User text made safe for a CSV or XLSX cell: no control characters, no formula."""
     return neutralise_formula(strip_control_characters(value))
+
+
+def inner_quotes(text: str) -> str:
+    """``text`` to be quoted inside “…”: its own Chinese quotation marks become ‘…’ (a title
+    such as 樱桃社区“共享工具箱” quoted on a certificate or in a sentence)."""
+    return text.replace("“", "‘").replace("”", "’")

@@ -19,6 +19,7 @@ from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus
 from grants.results.models import Objection, Publication, PublicationEntry
 from grants.results.states import ObjectionStatus, PublicationStatus
+from grants.text import inner_quotes
 from grants.timeutil import now
 
 
@@ -80,8 +81,9 @@ class Task:
 
 def waiting_for(session: Session, user) -> list[Task]:
     """What waits for this user: a proposal to complete or correct, an objection window on their
-    project, sheets to score, screening decisions and objections to answer. A fixed number of
-    queries (one per kind, plus one per open screening round the user reviews)."""
+    project, sheets to score, screening decisions and objections to answer, activities and star
+    ratings, disbursements, reports, budget changes and expenses. A fixed number of queries (one
+    per kind, plus one per open screening round the user reviews)."""
     if not getattr(user, "is_authenticated", False):
         return []
     tasks: list[Task] = []
@@ -98,10 +100,10 @@ def waiting_for(session: Session, user) -> list[Task]:
     ).all()
     for proposal_id, title, status, resubmit_by, closes_at in own:
         if status == ProposalStatus.RETURNED:
-            text = _("“%(title)s”被退回补正，请修改后重新提交。", title=title or _("（未命名项目）"))
+            text = _("“%(title)s”被退回补正，请修改后重新提交。", title=inner_quotes(title or _("（未命名项目）")))
             tasks.append(Task(text, "proposals.edit", {"proposal_id": proposal_id}, resubmit_by))
         elif closes_at is None or closes_at > at:
-            text = _("“%(title)s”还是草稿，提交后才进入评审。", title=title or _("（未命名项目）"))
+            text = _("“%(title)s”还是草稿，提交后才进入评审。", title=inner_quotes(title or _("（未命名项目）")))
             tasks.append(Task(text, "proposals.edit", {"proposal_id": proposal_id}, closes_at))
     listed = session.execute(
         select(PublicationEntry.id, PublicationEntry.title, Publication.closes_at)
@@ -114,7 +116,7 @@ def waiting_for(session: Session, user) -> list[Task]:
         )
     ).all()
     for entry_id, title, closes_at in listed:
-        text = _("您的项目“%(title)s”正在公示，异议期内可以查看异议和答复。", title=title)
+        text = _("您的项目“%(title)s”正在公示，异议期内可以查看异议和答复。", title=inner_quotes(title))
         tasks.append(Task(text, "public.project", {"entry_id": entry_id}, closes_at))
     if policy.judge_edition_ids(user):
         unsubmitted = session.scalar(
@@ -139,6 +141,63 @@ def waiting_for(session: Session, user) -> list[Task]:
         if to_pay:
             tasks.append(Task(_("%(n)d笔已审批的拨款等待登记拨付。", n=to_pay), "funding.queue"))
     tasks += _star_rating(session, user)
+    tasks += _funding_tasks(session, user)
+    return tasks
+
+
+FUNDING_TASKS_SHOWN = 10  # of the organizer's: the rest are counted in one line
+
+
+def _funding_tasks(session: Session, user) -> list[Task]:
+    """Reports to evaluate and budget changes to decide (the organizer), expenses to review (the
+    community's staff), a returned report to resubmit (the team's lead): one query each."""
+    from grants.funding import reports, waiting  # funding sits above main's other domains
+
+    districts = policy.organizer_district_ids(user)
+    tasks = [
+        Task(
+            _(
+                "“%(title)s”：%(report)s等待评估。",
+                title=inner_quotes(w.title),
+                report=reports.kind_label(w.report_kind),
+            ),
+            "funding.report",
+            {"report_id": w.report_id},
+        )
+        for w in waiting.reports_to_evaluate(session, districts)
+    ]
+    tasks += [
+        Task(
+            _("“%(title)s”：预算调整申请等待审批。", title=inner_quotes(w.title)),
+            "funding.grant",
+            {"grant_id": w.grant_id, "_anchor": "budget-heading"},
+        )
+        for w in waiting.budget_changes_to_decide(session, districts)
+    ]
+    if len(tasks) > FUNDING_TASKS_SHOWN:  # the rest are found on the district's lists of grants
+        more = len(tasks) - FUNDING_TASKS_SHOWN + 1
+        tasks = tasks[: FUNDING_TASKS_SHOWN - 1]
+        tasks.append(Task(_("还有%(n)d项资助项目事务等待处理。", n=more), "funding.editions"))
+    tasks += [
+        Task(
+            _("“%(title)s”：%(n)d笔支出等待审核。", title=inner_quotes(w.title), n=w.count),
+            "funding.grant",
+            {"grant_id": w.grant_id, "_anchor": "expenses-heading"},
+        )
+        for w in waiting.expenses_to_review(session, policy.staff_community_ids(user))
+    ]
+    tasks += [
+        Task(
+            _(
+                "“%(title)s”的%(report)s被退回，请修改后重新提交。",
+                title=inner_quotes(w.title),
+                report=reports.kind_label(w.report_kind),
+            ),
+            "funding.new_report",
+            {"grant_id": w.grant_id, "kind": w.report_kind},
+        )
+        for w in waiting.returned_reports(session, user.id)
+    ]
     return tasks
 
 

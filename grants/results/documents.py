@@ -31,6 +31,7 @@ from grants.results.holidays import last_day
 from grants.results.models import Publication, PublicationEntry
 from grants.results.queries import successor_of
 from grants.results.states import PublicationStatus
+from grants.text import inner_quotes
 
 # Applied by the renderer (parsed once per process), not linked from the documents.
 STYLESHEETS = ("css/pdf-documents.css",)
@@ -239,11 +240,6 @@ def winners(session: Session, publication: Publication) -> list[PublicationEntry
             .order_by(PublicationEntry.position)
         )
     )
-
-
-def inner_quotes(text: str) -> str:
-    """Chinese quotation marks inside “…” become ‘…’ (a title quoted on a certificate)."""
-    return text.replace("“", "‘").replace("”", "’")
 
 
 def certificate_html(entry: PublicationEntry, publication: Publication, base_url: str) -> str:
