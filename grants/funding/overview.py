@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from grants import paging, timeutil
 from grants.editions.models import Edition
-from grants.funding import balances
+from grants.funding import balances, service
 from grants.funding.models import (
     Disbursement,
     EvaluationRubric,
@@ -96,7 +96,8 @@ class Row:
     refunded_fen: int = 0  # unspent money returned
     late: list[str] = field(default_factory=list)  # labels of the reports that are late
     next_tranche: str = ""  # its name and amount
-    waits_for: str = ""
+    next_step: str = ""  # what it waits for (a key of WAITING_LABELS)
+    waits_for: str = ""  # the same in words
 
     @property
     def status_label(self) -> str:
@@ -279,25 +280,62 @@ def _next_tranches(session: Session, rows: list[Row]) -> None:
             if "paid" in statuses:
                 continue
             row.next_tranche = f"{t.name} {balances.yuan(t.amount_fen)}"
-            row.waits_for = waits_for(row.status, t.condition, statuses, passed, row.grant_id)
+            row.next_step = next_step(row.status, t.condition, statuses, passed, row.grant_id)
+            row.waits_for = WAITING_LABELS[row.next_step]()
             break
         else:
             if row.status == GrantStatus.APPROVED.value:
                 row.waits_for = _("待签订资助协议")
 
 
+REQUEST = "request"  # the next tranche may be requested now
+WAITING_LABELS = {
+    "payment": lambda: _("待财务登记付款"),
+    "approval": lambda: _("待财务审批"),
+    "suspended": lambda: _("已停拨"),
+    "closed": lambda: _("不再拨付"),
+    "midterm": lambda: _("待中期评估通过"),
+    "final": lambda: _("待结项评估通过"),
+    REQUEST: lambda: _("可申请拨付"),
+}
+
+
+def next_step(status: str, condition: str, statuses: list[str], passed: dict, grant_id: int) -> str:
+    """What the next tranche waits for, as a key of WAITING_LABELS (pure)."""
+    if "approved" in statuses:
+        return "payment"
+    if "requested" in statuses:
+        return "approval"
+    if status == GrantStatus.SUSPENDED.value:
+        return "suspended"
+    if status in (GrantStatus.SETTLED.value, GrantStatus.TERMINATED.value):
+        return "closed"
+    if condition == "after_midterm_passed" and not passed.get((grant_id, "midterm")):
+        return "midterm"
+    if condition == "after_final_passed" and not passed.get((grant_id, "final")):
+        return "final"
+    return REQUEST
+
+
 def waits_for(status: str, condition: str, statuses: list[str], passed: dict, grant_id: int) -> str:
     """What the next tranche waits for, in words (pure)."""
-    if "approved" in statuses:
-        return _("待财务登记付款")
-    if "requested" in statuses:
-        return _("待财务审批")
-    if status == GrantStatus.SUSPENDED.value:
-        return _("已停拨")
-    if status in (GrantStatus.SETTLED.value, GrantStatus.TERMINATED.value):
-        return _("不再拨付")
-    if condition == "after_midterm_passed" and not passed.get((grant_id, "midterm")):
-        return _("待中期评估通过")
-    if condition == "after_final_passed" and not passed.get((grant_id, "final")):
-        return _("待结项评估通过")
-    return _("可申请拨付")
+    return WAITING_LABELS[next_step(status, condition, statuses, passed, grant_id)]()
+
+
+def ready_to_request(session: Session, district_ids: set[int]) -> list[Row]:
+    """The districts' grants whose next tranche may be requested now, with its name and amount:
+    four queries (the payable grants, then their tranches, disbursements and evaluations)."""
+    if not district_ids:
+        return []
+    rows = [
+        Row(grant_id, title, "", status, "", approved_fen)
+        for grant_id, title, status, approved_fen in session.execute(
+            select(Grant.id, Proposal.title, Grant.status, Grant.approved_fen)
+            .join(Proposal, Proposal.id == Grant.proposal_id)
+            .join(Edition, Edition.id == Grant.edition_id)
+            .where(Edition.district_id.in_(district_ids), Grant.status.in_(service.PAYABLE))
+            .order_by(Grant.id)
+        )
+    ]
+    _next_tranches(session, rows)
+    return [row for row in rows if row.next_step == REQUEST]

@@ -149,12 +149,21 @@ FUNDING_TASKS_SHOWN = 10  # of the organizer's: the rest are counted in one line
 
 
 def _funding_tasks(session: Session, user) -> list[Task]:
-    """Reports to evaluate and budget changes to decide (the organizer), expenses to review (the
-    community's staff), a returned report to resubmit (the team's lead): one query each."""
-    from grants.funding import reports, waiting  # funding sits above main's other domains
+    """Tranches to request, reports to evaluate and budget changes to decide (the organizer),
+    expenses to review (the community's staff), a returned report to resubmit (the team's lead):
+    one query each (four for the tranches)."""
+    from grants.funding import overview, reports, waiting  # funding sits above main's other domains
 
     districts = policy.organizer_district_ids(user)
     tasks = [
+        Task(
+            _("“%(title)s”：%(tranche)s可以申请拨付。", title=inner_quotes(row.title), tranche=row.next_tranche),
+            "funding.grant",
+            {"grant_id": row.grant_id, "_anchor": "tranches-heading"},
+        )
+        for row in overview.ready_to_request(session, districts)
+    ]
+    tasks += [
         Task(
             _(
                 "“%(title)s”：%(report)s等待评估。",

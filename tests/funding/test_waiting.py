@@ -1,5 +1,5 @@
-"""The home page's list of what waits in the funding of grants: the organizer's reports to evaluate
-and budget changes to decide, the community staff's expenses to review, the lead's returned report;
+"""The home page's list of what waits in the funding of grants: the organizer's tranches to request,
+reports to evaluate and budget changes to decide, the community staff's expenses to review, the lead's returned report;
 nobody else's, and a fixed number of queries."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from grants.auth.models import Role
-from grants.funding import budget_changes, reports
+from grants.funding import budget_changes, disbursements, reports, service
+from grants.funding.balances import yuan
 from grants.funding.budget_changes import ProposedLine
-from grants.funding.models import BudgetItem
+from grants.funding.models import BudgetItem, Tranche
 from grants.main.service import FUNDING_TASKS_SHOWN, waiting_for
 from tests.funding.reporting import lead, spend, start, submit
 from tests.funding.test_expenses import APPROVED
@@ -53,11 +54,14 @@ def test_each_waiting_step_is_listed_for_the_person_who_takes_it(session, make, 
 
     organizer = _funding(waiting_for(session, world.organizer_a))
     assert [(t.endpoint, t.args) for t in organizer] == [
+        ("funding.grant", {"grant_id": grant.id, "_anchor": "tranches-heading"}),
         ("funding.report", {"report_id": report.id}),
         ("funding.grant", {"grant_id": grant.id, "_anchor": "budget-heading"}),
     ]
-    assert organizer[0].text == "“樱桃社区‘共享工具箱’”：中期报告等待评估。"  # a title's own quotes turn single
-    assert organizer[1].text == "“樱桃社区‘共享工具箱’”：预算调整申请等待审批。"
+    first = session.scalars(select(Tranche).where(Tranche.grant_id == grant.id).order_by(Tranche.position)).first()
+    assert organizer[0].text == f"“樱桃社区‘共享工具箱’”：{first.name} {yuan(first.amount_fen)}可以申请拨付。"
+    assert organizer[1].text == "“樱桃社区‘共享工具箱’”：中期报告等待评估。"  # a title's own quotes turn single
+    assert organizer[2].text == "“樱桃社区‘共享工具箱’”：预算调整申请等待审批。"
 
     staff = _funding(waiting_for(session, world.staff_a))
     assert [(t.endpoint, t.args, t.text) for t in staff] == [
@@ -85,10 +89,34 @@ def test_the_lead_is_asked_to_resubmit_a_returned_report_until_it_is(session, wo
             "“樱桃社区‘共享工具箱’”的中期报告被退回，请修改后重新提交。",
         )
     ]
-    assert not _funding(waiting_for(session, world.organizer_a))  # nothing to evaluate meanwhile
+    assert not _reports(waiting_for(session, world.organizer_a))  # nothing to evaluate meanwhile
     submit(session, grant)
     assert not _funding(waiting_for(session, lead(session, grant)))
-    assert [t.endpoint for t in _funding(waiting_for(session, world.organizer_a))] == ["funding.report"]
+    assert len(_reports(waiting_for(session, world.organizer_a))) == 1
+
+
+def _reports(tasks):
+    return [t for t in tasks if t.endpoint == "funding.report"]
+
+
+def _tranches(tasks):
+    return [t for t in tasks if t.args.get("_anchor") == "tranches-heading"]
+
+
+def test_a_tranche_is_listed_while_it_may_be_requested(session, world, grant):
+    """Listed once its condition holds and nothing is asked for it; gone while a request waits;
+    back when finance rejects the request; never for a suspended grant."""
+    first = session.scalars(select(Tranche).where(Tranche.grant_id == grant.id).order_by(Tranche.position)).first()
+    assert len(_tranches(waiting_for(session, world.organizer_a))) == 1
+    request = disbursements.request(session, actor=world.organizer_a, tranche=first)
+    session.commit()
+    assert not _tranches(waiting_for(session, world.organizer_a))
+    disbursements.reject(session, actor=world.finance_a, disbursement=request, reason="材料不全")
+    session.commit()
+    assert len(_tranches(waiting_for(session, world.organizer_a))) == 1
+    service.change_status(session, actor=world.organizer_a, grant=grant, target="suspended", reason="账目不清")
+    session.commit()
+    assert not _tranches(waiting_for(session, world.organizer_a))
 
 
 def test_the_organizers_list_stays_short_and_costs_the_same_queries_however_long(
@@ -96,7 +124,7 @@ def test_the_organizers_list_stays_short_and_costs_the_same_queries_however_long
 ):
     submit(session, grant)
     with query_counter() as one:
-        assert len(_funding(waiting_for(session, world.organizer_a))) == 1
+        assert len(_funding(waiting_for(session, world.organizer_a))) == 2  # the first tranche, the report
     for _ in range(FUNDING_TASKS_SHOWN + 2):
         made = make_grant(world.edition_a, approved_fen=APPROVED, community=world.community_a2)
         other = start(session, sign_grant(made), world)
@@ -104,5 +132,7 @@ def test_the_organizers_list_stays_short_and_costs_the_same_queries_however_long
     with query_counter() as many:
         tasks = _funding(waiting_for(session, world.organizer_a))
     assert len(tasks) == FUNDING_TASKS_SHOWN
-    assert tasks[-1].endpoint == "funding.editions" and tasks[-1].text == "还有4项资助项目事务等待处理。"
+    waiting = 2 * (FUNDING_TASKS_SHOWN + 3)  # each grant's first tranche and mid-term report
+    more = waiting - (FUNDING_TASKS_SHOWN - 1)
+    assert tasks[-1].endpoint == "funding.editions" and tasks[-1].text == f"还有{more}项资助项目事务等待处理。"
     assert len(many) == len(one), (one, many)
