@@ -9,7 +9,8 @@ from datetime import date
 from PIL import Image
 from sqlalchemy import select
 
-from grants.funding import evaluations, ledger, reports, rubrics
+from grants.funding import budget_changes, evaluations, ledger, reports, rubrics
+from grants.funding.budget_changes import ProposedLine
 from grants.funding.models import BudgetItem, Expense, Grant, GrantStatus
 from grants.funding.states import grant_machine
 
@@ -51,6 +52,22 @@ def lead(session, grant):
     from grants.auth.models import User
 
     return session.get(User, grant.proposal.applicant_id)
+
+
+def ask_for_budget_change(session, grant):
+    """The lead asks to move money between the factory proposal's two lines (¥1,200 approved)."""
+    items = session.scalars(
+        select(BudgetItem).where(BudgetItem.grant_id == grant.id).order_by(BudgetItem.position)
+    ).all()
+    change = budget_changes.request_change(
+        session,
+        actor=lead(session, grant),
+        grant=grant,
+        lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
+        reason="海报需求增加",
+    )
+    session.commit()
+    return change
 
 
 def submit(session, grant, kind: str = "midterm", **changes):

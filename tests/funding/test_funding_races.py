@@ -18,11 +18,9 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
-from grants.funding import budget_changes, plan, rubrics
-from grants.funding.budget_changes import ProposedLine
+from grants.funding import plan, rubrics
 from grants.funding.models import (
     BudgetChange,
-    BudgetItem,
     EvaluationIndicator,
     Expense,
     Grant,
@@ -33,7 +31,7 @@ from grants.funding.models import (
     TranchePlanPart,
 )
 from grants.reports.models import DocumentJob
-from tests.funding.reporting import evaluate, lead, pay, photo_with_exif, spend, start, submit
+from tests.funding.reporting import ask_for_budget_change, evaluate, lead, pay, photo_with_exif, spend, start, submit
 from tests.integrity.test_races import BACKEND, RACERS, _audit_actions, _client_for
 
 
@@ -195,18 +193,7 @@ def _open_change(request, session, world):
     """A signed grant of ¥1,200 (the factory proposal's budget) with an open budget change."""
     grant = request.getfixturevalue("make_grant")(world.edition_a, approved_fen=120_000, community=world.community_a)
     request.getfixturevalue("sign_grant")(grant)
-    items = session.scalars(
-        select(BudgetItem).where(BudgetItem.grant_id == grant.id).order_by(BudgetItem.position)
-    ).all()
-    change = budget_changes.request_change(
-        session,
-        actor=lead(session, grant),
-        grant=grant,
-        lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
-        reason="海报需求增加",
-    )
-    session.commit()
-    return grant, change
+    return grant, ask_for_budget_change(session, grant)
 
 
 def budget_change_rejection(request, session, world, make) -> Race:

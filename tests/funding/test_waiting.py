@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from grants.auth.models import Role
-from grants.funding import budget_changes, disbursements, reports, service
+from grants.funding import disbursements, reports, service
 from grants.funding.balances import yuan
-from grants.funding.budget_changes import ProposedLine
-from grants.funding.models import BudgetItem, Tranche
+from grants.funding.models import Tranche
 from grants.main.service import FUNDING_TASKS_SHOWN, waiting_for
-from tests.funding.reporting import lead, spend, start, submit
+from tests.funding.reporting import ask_for_budget_change, lead, spend, start, submit
 from tests.funding.test_expenses import APPROVED
 
 FUNDING = ("funding.report", "funding.grant", "funding.new_report", "funding.editions")
@@ -31,23 +30,9 @@ def grant(session, make_grant, sign_grant, world):
     return start(session, made, world)
 
 
-def _ask_for_a_budget_change(session, grant):
-    items = session.scalars(
-        select(BudgetItem).where(BudgetItem.grant_id == grant.id).order_by(BudgetItem.position)
-    ).all()
-    budget_changes.request_change(
-        session,
-        actor=lead(session, grant),
-        grant=grant,
-        lines=[ProposedLine(items[0].id, None, "", 4_000, 20), ProposedLine(items[1].id, None, "", 2_000, 20)],
-        reason="海报需求增加",
-    )
-    session.commit()
-
-
 def test_each_waiting_step_is_listed_for_the_person_who_takes_it(session, make, world, grant):
     report = submit(session, grant)
-    _ask_for_a_budget_change(session, grant)
+    ask_for_budget_change(session, grant)
     spend(session, grant, world, 3_000, status="pending", invoice="26110000A001")
     spend(session, grant, world, 2_000, status="pending", invoice="26110000A002")
     spend(session, grant, world, 1_000, status="accepted", invoice="26110000A003")
