@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from grants import paging
 from grants.incubation.hourmath import years_between
 from grants.incubation.models import Activity, ActivityStatus, Group, GroupMember, VolunteerHours
 from grants.timeutil import local_day_start, to_local
@@ -140,6 +141,27 @@ def member_activities(
         ActivityLine(activity_id=i, day=to_local(at).date(), title=title, place=place, halves=halves)
         for i, at, title, place, halves in session.execute(query)
     ]
+
+
+PER_PAGE = 30  # a member's activities on their page, a page at a time
+
+
+def member_activities_page(session: Session, member_id: int, page: int) -> paging.Page[ActivityLine]:
+    """A page of the confirmed activities a member volunteered at, the newest first (two queries)."""
+    base = _confirmed_hours(VolunteerHours.member_id == member_id)
+    total = session.scalar(base.add_columns(func.count(VolunteerHours.id)))
+    page, pages, offset = paging.locate(total, page, PER_PAGE)
+    query = (
+        base.add_columns(Activity.id, Activity.starts_at, Activity.title, Activity.place, VolunteerHours.halves)
+        .order_by(Activity.starts_at.desc(), Activity.id.desc())
+        .offset(offset)
+        .limit(PER_PAGE)
+    )
+    lines = [
+        ActivityLine(activity_id=i, day=to_local(at).date(), title=title, place=place, halves=halves)
+        for i, at, title, place, halves in session.execute(query)
+    ]
+    return paging.Page(lines, total, page, pages)
 
 
 # --- the record of a grant's group over a report's period (grants/funding/reports.py) ----------

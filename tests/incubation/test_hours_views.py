@@ -156,6 +156,11 @@ def test_the_hours_pages_issue_the_same_number_of_queries_for_10_and_1000_activi
             assert client.get(f"/groups/{group.id}/members/{members[0].id}/hours").status_code == 200
         counts[n] = (len(group_page), len(member_page))
     assert counts[10] == counts[1000]
+    page = client.get(f"/groups/{group.id}/members/{members[0].id}/hours").get_data(as_text=True)
+    assert page.count('class="card-title"') == 30 and "共1000次活动" in page and "第 1 / 34 页" in page
+    assert page.index("2026-09-30") < page.index("2026-09-29")  # the newest first (5 January 2024 + 999 days)
+    last = client.get(f"/groups/{group.id}/members/{members[0].id}/hours?page=34").get_data(as_text=True)
+    assert last.count('class="card-title"') == 10 and "2024-01-05" in last and "开具志愿服务证明" in last
 
 
 def _bulk_activities(session, world, group, members, n: int, *, first=None, minutes: bool = False) -> None:

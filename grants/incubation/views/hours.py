@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grants import params
 from grants.db import db, get_or_404, unit_of_work
 from grants.errors import DomainError
 from grants.incubation import certificates, hours, policy
@@ -66,7 +67,7 @@ def _member_page(group, member, *, start: date | None, end: date | None, status:
         mobile=member.mobile if policy.can_see_mobiles(current_user, group) else mask_mobile(member.mobile),
         years=years,
         totals=totals,
-        lines=hours.member_activities(session, member.id),
+        listing=hours.member_activities_page(session, member.id, params.page_arg()),
         issued=certificates.certificates_of(session, member.id) if may_download else [],
         may_issue=policy.can_issue_certificates(current_user, group),
         may_download=may_download,
