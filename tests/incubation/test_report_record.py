@@ -50,6 +50,7 @@ def test_the_midterm_report_lists_the_confirmed_activities_since_the_signing(ses
     assert "七月花园共建" in body and "国庆花展" in body and "自协议签订起" in body
     assert "签约前的活动" not in body and "待核实的活动" not in body
     assert "经社区核实的活动2次，受益100人次，志愿服务时长合计4.5 小时" in body
+    assert '<details class="record-activities" open>' in body  # ten or fewer: listed open
     assert f"{member.name}：4.5 小时" in body
 
 
@@ -97,6 +98,8 @@ def test_the_report_page_issues_the_same_number_of_queries_for_10_and_300_activi
     for n in (10, 290):  # 10, then 300 in the period
         _bulk_activities(session, world, group, [member], n, first=datetime(2026, 6, 2, tzinfo=UTC), minutes=True)
         with query_counter() as statements:
-            assert client.get(f"/funding/reports/{report.id}").status_code == 200
+            page = _text(client.get(f"/funding/reports/{report.id}"))
         counts.append(len(statements))
     assert counts[0] == counts[1]
+    # A long period stays folded under its sentence (the fixture's two in the period and 300 more).
+    assert '<details class="record-activities">' in page and "逐次列出（302次）" in page
