@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from grants.auth.models import User
@@ -127,18 +127,3 @@ def queue(session: Session, district_ids: set[int]) -> Queue:
         awaiting_payment=[r for r in open_rows if r.disbursement.status == D.APPROVED.value],
         recently_paid=paid,
     )
-
-
-def waiting_counts(session: Session, district_ids: set[int], *, user_id: int) -> tuple[int, int]:
-    """For the home page, in one query: requests this finance person may approve (not their own),
-    and approved disbursements awaiting the payment record, across their districts."""
-    in_districts = (
-        select(Grant.id).join(Edition, Edition.id == Grant.edition_id).where(Edition.district_id.in_(district_ids))
-    )
-    to_approve, to_pay = session.execute(
-        select(
-            func.count().filter(Disbursement.status == D.REQUESTED.value, Disbursement.requested_by_id != user_id),
-            func.count().filter(Disbursement.status == D.APPROVED.value),
-        ).where(Disbursement.grant_id.in_(in_districts))
-    ).one()
-    return int(to_approve), int(to_pay)

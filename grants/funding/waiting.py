@@ -1,6 +1,7 @@
 """What waits for whom in the funding of grants, for the home page's list (grants/main/service.py).
 
-The district's organizer evaluates submitted reports and decides budget changes; a community's
+Finance approves and records disbursements; the district's organizer evaluates submitted reports
+and decides budget changes (the tranches it may request are the overview's); a community's
 staff review the expenses its teams record; a team's lead resubmits a returned report. Each is
 one query over the grants of the person's districts, communities or own proposals.
 """
@@ -13,7 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from grants.editions.models import Edition
-from grants.funding.models import BudgetChange, Expense, ExpenseStatus, Grant, GrantReport, GrantStatus
+from grants.funding.models import (
+    BudgetChange,
+    Disbursement,
+    DisbursementStatus,
+    Expense,
+    ExpenseStatus,
+    Grant,
+    GrantReport,
+    GrantStatus,
+)
 from grants.funding.states import ReportStatus
 from grants.proposals.models import Proposal
 
@@ -29,6 +39,20 @@ class Waiting:
 
 def _grants_of_districts(district_ids: set[int]):
     return select(Grant.id).join(Edition, Edition.id == Grant.edition_id).where(Edition.district_id.in_(district_ids))
+
+
+def disbursements_waiting(session: Session, district_ids: set[int], *, user_id: int) -> tuple[int, int]:
+    """For the home page, in one query: requests this finance person may approve (not their own),
+    and approved disbursements awaiting the payment record, across their districts."""
+    to_approve, to_pay = session.execute(
+        select(
+            func.count().filter(
+                Disbursement.status == DisbursementStatus.REQUESTED.value, Disbursement.requested_by_id != user_id
+            ),
+            func.count().filter(Disbursement.status == DisbursementStatus.APPROVED.value),
+        ).where(Disbursement.grant_id.in_(_grants_of_districts(district_ids)))
+    ).one()
+    return int(to_approve), int(to_pay)
 
 
 def reports_to_evaluate(session: Session, district_ids: set[int]) -> list[Waiting]:

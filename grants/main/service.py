@@ -133,9 +133,9 @@ def waiting_for(session: Session, user) -> list[Task]:
     tasks += _decisions(session, user)
     tasks += _activity_tasks(session, user)
     if finance := policy.finance_district_ids(user):
-        from grants.funding import disbursement_queries  # funding sits above main's other domains
+        from grants.funding import waiting  # funding sits above main's other domains
 
-        to_approve, to_pay = disbursement_queries.waiting_counts(session, finance, user_id=user.id)
+        to_approve, to_pay = waiting.disbursements_waiting(session, finance, user_id=user.id)
         if to_approve:
             tasks.append(Task(_("%(n)d笔拨款等待您审批。", n=to_approve), "funding.queue"))
         if to_pay:
