@@ -126,17 +126,19 @@ def member_activities(
 ) -> list[ActivityLine]:
     """The confirmed activities a member volunteered at, oldest first, within a period if given, and
     confirmed by an instant if given (what a certificate issued then counted); one query."""
-    query = (
-        _confirmed_hours(VolunteerHours.member_id == member_id)
-        .add_columns(Activity.id, Activity.starts_at, Activity.title, Activity.place, VolunteerHours.halves)
-        .order_by(Activity.starts_at, Activity.id)
-    )
+    query = _confirmed_hours(VolunteerHours.member_id == member_id).order_by(Activity.starts_at, Activity.id)
     if start is not None and end is not None:
         since, until = period_bounds(start, end)
         query = query.where(Activity.starts_at >= since, Activity.starts_at < until)
     if confirmed_by is not None:
         # A confirmed row without its confirmation time counts as confirmed before the instant.
         query = query.where(or_(Activity.confirmed_at.is_(None), Activity.confirmed_at <= confirmed_by))
+    return _lines(session, query)
+
+
+def _lines(session: Session, query) -> list[ActivityLine]:
+    """The activity lines of ``query`` (confirmed hours: ``_confirmed_hours``, filtered and ordered)."""
+    query = query.add_columns(Activity.id, Activity.starts_at, Activity.title, Activity.place, VolunteerHours.halves)
     return [
         ActivityLine(activity_id=i, day=to_local(at).date(), title=title, place=place, halves=halves)
         for i, at, title, place, halves in session.execute(query)
@@ -151,17 +153,8 @@ def member_activities_page(session: Session, member_id: int, page: int) -> pagin
     base = _confirmed_hours(VolunteerHours.member_id == member_id)
     total = session.scalar(base.add_columns(func.count(VolunteerHours.id)))
     page, pages, offset = paging.locate(total, page, PER_PAGE)
-    query = (
-        base.add_columns(Activity.id, Activity.starts_at, Activity.title, Activity.place, VolunteerHours.halves)
-        .order_by(Activity.starts_at.desc(), Activity.id.desc())
-        .offset(offset)
-        .limit(PER_PAGE)
-    )
-    lines = [
-        ActivityLine(activity_id=i, day=to_local(at).date(), title=title, place=place, halves=halves)
-        for i, at, title, place, halves in session.execute(query)
-    ]
-    return paging.Page(lines, total, page, pages)
+    query = base.order_by(Activity.starts_at.desc(), Activity.id.desc()).offset(offset).limit(PER_PAGE)
+    return paging.Page(_lines(session, query), total, page, pages)
 
 
 # --- the record of a grant's group over a report's period (grants/funding/reports.py) ----------
