@@ -3,7 +3,8 @@
 Every id column is a 32-bit INTEGER on PostgreSQL (SQLite's limit, 2^63, is higher), so an id in a
 URL above 2^31 − 1 names nothing: the ``int`` URL converter (replaced once, in setup) does not
 match it and the answer is a 404. Query-string numbers go through ``int_arg``/``page_arg``, which
-refuse anything else with ``BadParameter`` (a 400 with the message).
+refuse anything else with ``BadParameter`` (a 400 with the message). Whole numbers typed into
+forms go through ``whole_number``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
 
 
-def _digits(raw: str) -> int | None:
-    # str.isdigit() also accepts "²" and other digits int() refuses; only ASCII digits count here.
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+def whole_number(text: object, *, maximum: int = MAX_ID) -> int | None:
+    """The whole number 0 … ``maximum`` that ``text`` spells in ASCII digits (spaces around it
+    allowed), else None: "", "-1", "1.5", "1e3", a number above ``maximum`` (by default, one no id
+    column can hold), and digits that ``str.isdigit`` accepts but ``int`` refuses ("²") or that are
+    not ASCII ("９")."""
+    raw = str(text if text is not None else "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
 
 
 def int_arg(name: str, *, label: str | None = None, maximum: int = MAX_ID) -> int | None:
@@ -41,8 +49,8 @@ def int_arg(name: str, *, label: str | None = None, maximum: int = MAX_ID) -> in
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    value = _digits(raw)
-    if value is None or not 1 <= value <= maximum:
+    value = whole_number(raw, maximum=maximum)
+    if value is None or value < 1:
         raise BadParameter(_("参数“%(name)s”应为1到%(max)d之间的整数。", name=label or name, max=maximum))
     return value
 
@@ -52,8 +60,8 @@ def year_arg(name: str = "year") -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    value = _digits(raw)
-    if value is None or not FIRST_YEAR <= value <= LAST_YEAR:
+    value = whole_number(raw, maximum=LAST_YEAR)
+    if value is None or value < FIRST_YEAR:
         raise BadParameter(_("年份应为%(first)d到%(last)d之间的整数。", first=FIRST_YEAR, last=LAST_YEAR))
     return value
 
@@ -63,13 +71,12 @@ def page_arg(name: str = "page") -> int:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return 1
-    value = _digits(raw)
-    if value is None or not 1 <= value <= MAX_PAGE:
+    value = whole_number(raw, maximum=MAX_PAGE)
+    if value is None or value < 1:
         raise BadParameter(_("页码应为1到%(max)d之间的整数。", max=MAX_PAGE))
     return value
 
 
 def form_id(name: str) -> int:
     """An id posted in a form field; 0 (which names nothing) when absent or not a storable id."""
-    value = _digits((request.form.get(name) or "").strip())
-    return value if value is not None and value <= MAX_ID else 0
+    return whole_number(request.form.get(name)) or 0

@@ -46,7 +46,7 @@ def make_session_id(user, issued: int) -> str:
 
 def parse_session_id(value: str) -> SessionId | None:
     parts = str(value).split(".")
-    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) <= 18 for p in parts):
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
         return None
     return SessionId(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else None)
 

@@ -15,6 +15,7 @@ from grants.funding import budget_changes, policy
 from grants.funding.models import BudgetChange, Grant
 from grants.funding.views import bp, grant_or_404
 from grants.money import fen_to_yuan_input, yuan_to_fen
+from grants.params import whole_number
 from grants.proposals.service import ensure_budget_categories
 
 EXTRA_ROWS = 2  # blank rows offered for new lines
@@ -81,8 +82,8 @@ def _lines(rows: list[Row]) -> list[budget_changes.ProposedLine]:
             continue
         lines.append(
             budget_changes.ProposedLine(
-                item_id=int(row.item_id) if row.item_id.isascii() and row.item_id.isdigit() else None,
-                category_id=int(row.category_id) if row.category_id.isascii() and row.category_id.isdigit() else None,
+                item_id=whole_number(row.item_id),
+                category_id=whole_number(row.category_id),
                 item=row.item,
                 unit_price_fen=_number(row.unit_price, n, money=True),
                 quantity=_number(row.quantity, n, money=False),

@@ -16,6 +16,7 @@ from grants.funding import expenses, policy
 from grants.funding.models import Expense, Grant
 from grants.funding.views import bp, grant_or_404
 from grants.money import yuan_to_fen
+from grants.params import whole_number
 from grants.proposals import attachments
 from grants.reports.responses import attachment_headers
 from grants.uploads import checked_upload
@@ -48,7 +49,7 @@ def _data_from_form(form: dict[str, str]) -> expenses.ExpenseData:
     receipt = checked_upload("receipt")  # before the write transaction
     return expenses.ExpenseData(
         spent_on=spent_on,
-        item_id=int(form["item_id"]) if form["item_id"].isascii() and form["item_id"].isdigit() else None,
+        item_id=whole_number(form["item_id"]),
         payee=form["payee"],
         amount_fen=_fen(form["amount"], "amount") or 0,
         purpose=form["purpose"],

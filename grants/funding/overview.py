@@ -31,7 +31,7 @@ from grants.funding.models import (
 )
 from grants.funding.states import grant_status_label
 from grants.org.models import Community
-from grants.params import FIRST_YEAR, LAST_YEAR
+from grants.params import FIRST_YEAR, LAST_YEAR, whole_number
 from grants.proposals.models import Proposal
 
 PER_PAGE = 50
@@ -68,8 +68,8 @@ class Filters:
         page = args.get("page", "1")
         return cls(
             status=status if status in {s.value for s in GrantStatus} else "",
-            community_id=int(community) if community.isascii() and community.isdigit() else None,
-            street_id=int(street) if street.isascii() and street.isdigit() and len(street) < 11 else None,
+            community_id=whole_number(community),
+            street_id=whole_number(street),
             year=_year(year),
             moved=_year(moved),
             q=args.get("q", "").strip()[:MAX_QUERY],

@@ -40,6 +40,7 @@ from grants.incubation.models import (
     VolunteerHours,
 )
 from grants.incubation.states import activity_machine
+from grants.params import whole_number
 from grants.proposals.attachments import (
     CheckedUpload,
     Upload,
@@ -232,11 +233,12 @@ def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -
         raise DomainError(_("一次活动最多填写%(n)d位志愿者。", n=MAX_VOLUNTEERS), field="volunteers")
     wanted: dict[int, int] = {}
     for row, (member_text, hours_text) in enumerate(rows, start=1):
-        if not member_text.isdigit():
+        member_id = whole_number(member_text)
+        if not member_id:
             raise DomainError(_("第%(n)d位志愿者：请选择成员。", n=row), field="volunteers")
-        if int(member_text) in wanted:
+        if member_id in wanted:
             raise DomainError(_("第%(n)d位志愿者：同一位成员只能填写一次。", n=row), field="volunteers")
-        wanted[int(member_text)] = _halves(hours_text, row)
+        wanted[member_id] = _halves(hours_text, row)
     if not wanted:
         return wanted
     members = {

@@ -47,8 +47,8 @@ class GroupRow:
 
 
 def _id_arg(value: str | None, allowed) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 and int(text) in allowed else None
+    number = params.whole_number(value)
+    return number if number in allowed else None
 
 
 @dataclass(frozen=True)

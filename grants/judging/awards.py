@@ -21,6 +21,7 @@ from grants.editions.states import RoundStatus
 from grants.errors import DomainError, NotAllowed
 from grants.judging.closing import scoring_rounds, stored_results
 from grants.judging.models import AwardTier, RoundResult
+from grants.params import whole_number
 
 TIER_ROWS = 6  # rows of the tier form
 
@@ -55,11 +56,12 @@ def set_tiers(session: Session, *, actor, edition: Edition, rows: list[TierInput
             continue
         if not name or len(name) > 40:
             raise DomainError(_("第%(n)d行：奖项名称必填，最多40个字。", n=number), field="tiers")
-        if not count.isdigit() or int(count) > 10_000:
+        winners = whole_number(count, maximum=10_000)
+        if winners is None:
             raise DomainError(_("第%(n)d行：“%(name)s”的名额应为0或正整数。", n=number, name=name), field="tiers")
         if name in {p[0] for p in parsed}:
             raise DomainError(_("奖项“%(name)s”重复了。", name=name), field="tiers")
-        parsed.append((name, int(count)))
+        parsed.append((name, winners))
     if not parsed:
         raise DomainError(_("请至少设置一个奖项，例如“资助”。"), field="tiers")
     before = [(t.name, t.winners) for t in tiers_of(session, edition.id)]

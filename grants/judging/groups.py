@@ -14,6 +14,7 @@ from grants.editions.states import RoundStatus
 from grants.errors import DomainError, NotAllowed
 from grants.judging.models import JudgeGroup, JudgeGroupMember
 from grants.judging.sheets import judges_of_edition
+from grants.params import whole_number
 
 
 def groups_of(session: Session, rnd: Round) -> list[JudgeGroup]:
@@ -40,11 +41,12 @@ def set_groups(
             continue
         if not name or len(name) > 40:
             raise DomainError(_("评委组名称必填，最多40个字。"), field="groups")
-        if not weight.isdigit() or not 1 <= int(weight) <= 100:
+        points = whole_number(weight, maximum=100)
+        if not points:
             raise DomainError(_("“%(name)s”的权重应为1到100之间的整数。", name=name), field="groups")
         if name in parsed:
             raise DomainError(_("评委组“%(name)s”重复了。", name=name), field="groups")
-        parsed[name] = int(weight)
+        parsed[name] = points
     if parsed and sum(parsed.values()) != 100:
         raise DomainError(_("各评委组权重之和应为100%%，现在是%(n)d%%。", n=sum(parsed.values())), field="groups")
     pool = {j.id for j in judges_of_edition(session, rnd.edition_id)}

@@ -26,6 +26,7 @@ from grants.judging.models import Assignment, ConflictOfInterest
 from grants.judging.sheets import judges_of_edition, parse_points, save_sheet
 from grants.judging.states import SheetStatus, sheet_machine
 from grants.org.csvimport import decode
+from grants.params import whole_number
 from grants.proposals.models import Proposal
 from grants.text import has_control_characters
 
@@ -473,10 +474,11 @@ def import_sheets(session: Session, *, actor, rnd: Round, table: Table) -> int:
         if user is None:
             problems.append(_("第%(n)d行：找不到评委账号“%(login)s”。", n=line, login=_cell(row, judge_col)))
             continue
-        if not proposal_text.isdigit():
+        proposal_id = whole_number(proposal_text)
+        if proposal_id is None:
             problems.append(_("第%(n)d行：项目编号应为数字。", n=line))
             continue
-        key = (user.id, int(proposal_text))
+        key = (user.id, proposal_id)
         assignment = sheets.get(key)
         if assignment is None:
             problems.append(

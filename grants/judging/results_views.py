@@ -17,6 +17,7 @@ from grants.forms import posted_text
 from grants.judging import awards, charts, closing, exports, sheets
 from grants.judging.models import Assignment
 from grants.judging.views import bp, scoring_round_for_organizer, sheet_form
+from grants.params import whole_number
 from grants.reports import tables
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import attachment_headers
@@ -179,9 +180,9 @@ def awards_page(edition_id: int):
                     message = _("已按名次评定%(n)d个获奖项目。", n=count)
                 elif action == "amounts":
                     amounts = {
-                        int(key[1:]): value
+                        whole_number(key[1:]): value
                         for key, value in request.form.items()
-                        if key.startswith("r") and key[1:].isdigit()
+                        if key.startswith("r") and whole_number(key[1:])
                     }
                     total = awards.set_amounts(session, actor=current_user, edition=edition, amounts=amounts)
                     message = _("核定金额已保存，合计%(total)s。", total=money.format_fen(total))

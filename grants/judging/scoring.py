@@ -39,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, Inexact, localcontext
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from fractions import Fraction
 
 Number = int | Decimal | Fraction
@@ -262,6 +262,24 @@ def on_hundred(score: Fraction | float, max_total: Number) -> Fraction | float:
     if isinstance(score, float):
         return score * 100 / float(max_total)
     return as_fraction(score) * 100 / as_fraction(max_total)
+
+
+TYPED_LIMIT = Decimal(10) ** 9  # no criterion is worth this much: a typed value beyond it counts as nothing
+
+
+def entered_total(texts: Iterable[str]) -> Decimal:
+    """The score sheet's running total of the points typed so far, as sheet-total.js keeps it while
+    the judge types: text that is not a number ("", "abc", "NaN", "1e309") counts as nothing.
+    Saving checks every value (``sheets.parse_points``); this only shows the sum."""
+    total = Decimal(0)
+    for text in texts:
+        try:
+            value = Decimal((text or "").strip())
+        except InvalidOperation:
+            continue
+        if value.is_finite() and abs(value) < TYPED_LIMIT:
+            total += value
+    return total
 
 
 def format_points(value: Number | float | None) -> str:

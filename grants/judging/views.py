@@ -35,6 +35,7 @@ def _judging_labels(state) -> None:
             "sheet_status_label": sheet_status_label,
             "withdrawal_cause_label": withdrawal_cause_label,
             "aggregation_label": aggregation_label,
+            "entered_total": lambda values, criteria: scoring.entered_total(values.get(c.id, "") for c in criteria),
         }
     )
 

@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError
 
 from grants.forms import BaseForm, max_length, number_range, optional
 from grants.money import fen_to_yuan_input, yuan_to_fen
+from grants.params import whole_number
 from grants.proposals import budget
 from grants.proposals.service import (
     SUMMARY_MAX,
@@ -61,7 +62,8 @@ def _group_choice(value) -> int:
     text = str(value if value is not None else "").strip()
     if not text:
         return 0
-    return int(text) if text.isdigit() and len(text) < 12 else -1
+    number = whole_number(text)
+    return -1 if number is None else number
 
 
 class ProposalForm(BaseForm):

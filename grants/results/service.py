@@ -25,6 +25,7 @@ from grants.funding.models import Grant
 from grants.judging.closing import stored_results
 from grants.judging.models import Assignment, EligibilityDecision, Outcome
 from grants.notifications import events as notification_events
+from grants.params import whole_number
 from grants.proposals.models import Proposal
 from grants.results import calendar, policy
 from grants.results.holidays import window_close
@@ -136,11 +137,11 @@ def _apply_settings(session: Session, publication: Publication, settings: Settin
     introduction = (settings.introduction or "").strip()
     if len(introduction) > 5000:
         raise DomainError(_("公示说明最多5000个字。"), field="introduction")
-    days = str(settings.window_days).strip()
-    if not days.isdigit() or not 1 <= int(days) <= calendar.MAX_WORKING_DAYS:
+    days = whole_number(settings.window_days, maximum=calendar.MAX_WORKING_DAYS)
+    if not days:
         raise DomainError(_("公示期应为1到%(max)d个工作日。", max=calendar.MAX_WORKING_DAYS), field="window_days")
     publication.title, publication.introduction, publication.office_name = title, introduction, office
-    publication.window_days = int(days)
+    publication.window_days = days
     publication.judges = judge_names(session, publication.edition_id) if settings.list_judges else []
 
 

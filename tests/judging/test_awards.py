@@ -64,6 +64,8 @@ def test_tier_input_and_order_of_rounds_are_checked(session, world, scoring):
     for rows, message in (
         ((), "至少"),
         ([("一等奖", "x")], "名额"),
+        ([("一等奖", "²")], "名额"),  # a digit to str.isdigit(), not to int()
+        ([("一等奖", "10001")], "名额"),
         ([("一等奖", "1"), ("一等奖", "2")], "重复"),
         ([("", "3")], "名称"),
     ):

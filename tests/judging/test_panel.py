@@ -233,6 +233,9 @@ def test_judge_groups_page_sets_weighted_groups_used_by_the_ranking(client, logi
         },
     )
     assert bad.status_code == 400 and "100%" in bad.get_data(as_text=True)
+    for weight in ("²", "０", "1e2"):  # digits to str.isdigit() or float(), not a whole number 1 … 100
+        odd = client.post(url, data={"group_name_1": "专家", "group_weight_1": weight, **members})
+        assert odd.status_code == 400 and "权重应为1到100之间的整数" in odd.get_data(as_text=True)
     stray = client.post(url, data={"group_name_1": "专家", "group_weight_1": "100", **members})
     assert stray.status_code == 400 and "大众" in stray.get_data(as_text=True)
     ok = client.post(

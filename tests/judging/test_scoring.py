@@ -169,3 +169,8 @@ def test_judge_bias_chart_geometry():
     assert chart.bars[0].width == 288.0 and harsh.width == 180.0  # 360 px for the full 100 points
     assert chart.mean_x == charts.LABEL_WIDTH + 234.0
     assert chart.bars[1].y > chart.bars[0].y and chart.height >= 2 * charts.ROW_HEIGHT
+
+
+def test_the_typed_total_counts_numbers_only_as_the_browser_does():
+    assert scoring.entered_total(["10", " 2.5 ", "", "abc", "NaN", "1e309", "-Infinity", "1e999999"]) == Decimal("12.5")
+    assert scoring.entered_total([]) == 0 and scoring.format_points(scoring.entered_total(["0.125"])) == "0.13"

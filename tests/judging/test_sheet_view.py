@@ -77,3 +77,22 @@ def test_another_judges_sheet_and_a_missing_one_are_refused(client, login_as, se
     assert login_as(judges[1]).get(f"/review/assignments/{sheet.id}").status_code == 403
     assert login_as(world.organizer_a).get(f"/review/assignments/{sheet.id}").status_code == 403
     assert login_as(judges[0]).get("/review/assignments/999999").status_code == 404
+
+
+def test_numbers_no_score_can_be_come_back_with_a_message_and_the_typed_total(
+    client, login_as, session, world, assigned
+):
+    _rnd, _proposals, judges = assigned
+    judge = judges[0]
+    sheet = _first_sheet(session, judge)
+    first, *others = sheet.round.criteria
+    login_as(judge)
+    for bad in ("NaN", "1e309", "-Infinity", "1e999999", "abc"):
+        typed = {f"c{first.id}": bad, **{f"c{c.id}": "2" for c in others}}
+        response = client.post(f"/review/assignments/{sheet.id}", data={**typed, "action": "save"})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, bad
+        assert f"“{first.name}”的分数" in body and f'value="{bad}"' in body  # the message, and what was typed
+        assert f'<output id="sheet-total" aria-live="polite">{2 * len(others)}.00</output>' in body
+    session.expire_all()
+    assert session.get(Assignment, sheet.id).points_by_criterion() == {}

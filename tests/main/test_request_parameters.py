@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from grants.params import MAX_ID
+from grants.params import MAX_ID, whole_number
 
 PLACEHOLDER = re.compile(r"<(?:[^>]*:)?(\w+)>")
 
@@ -85,3 +87,24 @@ def test_huge_ids_posted_in_a_form_name_nothing(client, login_as, world):
         data={"judge_id": str(2**63), "proposal_id": str(MAX_ID + 1), "reason": "亲属关系"},
     )
     assert response.status_code == 400
+
+
+def test_a_whole_number_is_ascii_digits_within_its_bound():
+    assert whole_number("42") == 42 and whole_number(" 7 ") == 7 and whole_number(0) == 0
+    assert whole_number(str(MAX_ID)) == MAX_ID and whole_number("100", maximum=100) == 100
+    for text in ("", None, "-1", "1.5", "1e3", "²", "１２", "٣", str(MAX_ID + 1), str(10**30), "101"):
+        assert whole_number(text, maximum=100 if text == "101" else MAX_ID) is None, text
+
+
+@given(st.text(max_size=14))
+def test_whole_number_never_raises_and_stays_within_its_bound(text):
+    value = whole_number(text, maximum=10_000)
+    assert value is None or (0 <= value <= 10_000 and value == int(text.strip()))
+
+
+@pytest.mark.parametrize("value", [str(10**20), "²", "-1"])
+def test_the_grants_list_ignores_a_community_or_street_no_database_can_hold(client, login_as, world, value):
+    login_as(world.organizer_a)
+    url = f"/funding/editions/{world.edition_a.id}/grants"
+    for name in ("community", "street"):
+        assert client.get(url, query_string={name: value}).status_code == 200, name

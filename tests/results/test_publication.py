@@ -86,6 +86,7 @@ def test_bad_settings_are_refused_and_store_nothing(session, world, awarded):
         (service.Settings(title="x", window_days="0"), "window_days"),
         (service.Settings(title="x", window_days="31"), "window_days"),
         (service.Settings(title="x", window_days="五"), "window_days"),
+        (service.Settings(title="x", window_days="²"), "window_days"),
         (service.Settings(title="x", office_name="办" * 101), "office_name"),
     ]:
         with pytest.raises(DomainError) as caught:

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from grants.forms import BaseForm, input_required, max_length, number_range, optional, required
 from grants.incubation.ratings import campaigns, decisions, scoring, sheets
 from grants.incubation.ratings.states import STAR_LABELS
+from grants.params import whole_number
 from grants.results import objections
 
 
@@ -79,7 +80,7 @@ class DecideForm(BaseForm):
         self.stars.choices = _stars_choices(_l("按平均分确定"))
 
     def stars_value(self) -> int | None:
-        return int(self.stars.data) if (self.stars.data or "").isdigit() else None
+        return whole_number(self.stars.data)
 
 
 class ObjectionForm(BaseForm):
@@ -104,7 +105,7 @@ class AnswerForm(BaseForm):
         self.stars.choices = _stars_choices(_l("不调整"))
 
     def stars_value(self) -> int | None:
-        return int(self.stars.data) if (self.stars.data or "").isdigit() else None
+        return whole_number(self.stars.data)
 
 
 def posted_points(form_data, criteria) -> dict[int, int]:

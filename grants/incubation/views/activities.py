@@ -194,7 +194,7 @@ def edit_activity(activity_id: int):
                 activity=activity,
                 data=_data(),
                 photos=photos,
-                remove_photo_ids=[int(i) for i in request.form.getlist("remove_photo") if i.isdigit()],
+                remove_photo_ids=[n for n in map(params.whole_number, request.form.getlist("remove_photo")) if n],
                 upload_dir=Path(current_app.config["UPLOAD_DIR"]),
             )
     except DomainError as err:
