@@ -77,6 +77,17 @@ def page_arg(name: str = "page") -> int:
     return value
 
 
+def form_ids(prefix: str) -> dict[int, str]:
+    """The posted fields named ``prefix`` + an id ("score-12", "r7"), as {id: value}; a field whose
+    rest is not a storable id is left out."""
+    found = {}
+    for key, value in request.form.items():
+        number = whole_number(key[len(prefix) :]) if key.startswith(prefix) else None
+        if number:
+            found[number] = value
+    return found
+
+
 def form_id(name: str) -> int:
     """An id posted in a form field; 0 (which names nothing) when absent or not a storable id."""
     return whole_number(request.form.get(name)) or 0

@@ -16,7 +16,7 @@ from grants.errors import DomainError
 from grants.funding import evaluations, policy, reports, rubrics, settlement
 from grants.funding.models import GrantReport
 from grants.funding.views import bp, grant_or_404
-from grants.params import whole_number
+from grants.params import form_ids
 from grants.proposals.attachments import file_path
 from grants.reports.responses import attachment_headers
 from grants.uploads import uploaded_all
@@ -167,11 +167,7 @@ def evaluate_report(report_id: int):
     report, grant = _report_or_404(report_id)
     if not policy.can_manage(current_user, grant):
         abort(403)
-    scores = {
-        whole_number(key[6:]): value
-        for key, value in request.form.items()
-        if key.startswith("score-") and whole_number(key[6:])
-    }
+    scores = form_ids("score-")
     try:
         with unit_of_work() as session:
             evaluation = evaluations.evaluate_report(

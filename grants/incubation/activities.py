@@ -155,7 +155,8 @@ def _halves(text: str, row: int) -> int:
         hours = Decimal((text or "").strip())
     except InvalidOperation:
         hours = Decimal(-1)
-    if not hours.is_finite() or hours <= 0 or (hours * 2) % 1 != 0 or hours > 24:
+    # The range first: a remainder of 1e309 is more than Decimal's precision can give.
+    if not hours.is_finite() or not 0 < hours <= 24 or (hours * 2) % 1 != 0:
         raise DomainError(
             _("第%(n)d位志愿者：时长按半小时计，请填写0.5、1、1.5这样的大于0的数。", n=row), field="volunteers"
         )

@@ -17,7 +17,7 @@ from grants.forms import posted_text
 from grants.judging import awards, charts, closing, exports, sheets
 from grants.judging.models import Assignment
 from grants.judging.views import bp, scoring_round_for_organizer, sheet_form
-from grants.params import whole_number
+from grants.params import form_ids
 from grants.reports import tables
 from grants.reports.pdf import render_pdf
 from grants.reports.responses import attachment_headers
@@ -179,11 +179,7 @@ def awards_page(edition_id: int):
                     count = awards.assign_tiers(session, actor=current_user, edition=edition)
                     message = _("已按名次评定%(n)d个获奖项目。", n=count)
                 elif action == "amounts":
-                    amounts = {
-                        whole_number(key[1:]): value
-                        for key, value in request.form.items()
-                        if key.startswith("r") and whole_number(key[1:])
-                    }
+                    amounts = form_ids("r")
                     total = awards.set_amounts(session, actor=current_user, edition=edition, amounts=amounts)
                     message = _("核定金额已保存，合计%(total)s。", total=money.format_fen(total))
                 else:

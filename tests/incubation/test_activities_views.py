@@ -58,6 +58,7 @@ def test_the_leader_logs_an_activity_with_photos_and_volunteers(app, session, cl
         ({"served": "-5"}, "受益人次"),
         ({"volunteer_hours": ["2.3", "2", "1.5", ""]}, "半小时"),
         ({"volunteer_hours": ["9", "2", "1.5", ""]}, "8小时"),
+        ({"volunteer_hours": ["1e309", "2", "1.5", ""]}, "半小时"),
         ({"volunteer_hours": ["1", "", "1.5", ""]}, "第2位志愿者"),
         ({"volunteer_member": ["²", "", "", ""]}, "第1位志愿者：请选择成员"),
         ({"volunteer_member": [str(10**20), "", "", ""]}, "第1位志愿者：请选择成员"),

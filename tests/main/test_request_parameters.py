@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from grants.params import MAX_ID, whole_number
+from grants.params import MAX_ID, form_ids, whole_number
 
 PLACEHOLDER = re.compile(r"<(?:[^>]*:)?(\w+)>")
 
@@ -108,3 +108,10 @@ def test_the_grants_list_ignores_a_community_or_street_no_database_can_hold(clie
     url = f"/funding/editions/{world.edition_a.id}/grants"
     for name in ("community", "street"):
         assert client.get(url, query_string={name: value}).status_code == 200, name
+
+
+def test_ids_in_field_names_are_read_only_when_they_are_storable_ids(app):
+    posted = {"r7": "100", "r²": "1", f"r{10**20}": "2", "r": "3", "r0": "4", "rx": "5", "score-7": "6"}
+    with app.test_request_context(method="POST", data=posted):
+        assert form_ids("r") == {7: "100"}
+        assert form_ids("score-") == {7: "6"}
