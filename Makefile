@@ -8,11 +8,12 @@ FLASK := $(BIN)/flask --app wsgi
 # postgresql-client: pg_dump/pg_restore for `flask backup`/`flask restore` of PostgreSQL deployments (and their tests).
 OS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils postgresql-client
 
-.PHONY: help run test venv os-deps browser axe fonts translations db seed lint fmt messages clean
+.PHONY: help run test fuzz venv os-deps browser axe fonts translations db seed lint fmt messages clean
 
 help:
 	@echo "make run    set up everything, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   ruff, then the whole suite on SQLite, then on PostgreSQL"
+	@echo "make fuzz   send every form of the demo odd values as each role; lists any answer 500"
 	@echo "make lint | fmt | messages | clean"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -81,6 +82,9 @@ run: venv os-deps fonts translations db seed
 
 test: venv os-deps browser axe fonts translations
 	scripts/test.sh
+
+fuzz: venv translations
+	$(BIN)/python scripts/fuzz_forms.py
 
 lint: venv
 	$(BIN)/ruff check .
