@@ -10,7 +10,9 @@ account and an anonymous visitor), starting again from the seeded demo:
 1. follows the links of the pages it can open, from the home page (at most --pages pages);
 2. sends each kind of form found (one per URL shape, e.g. /groups/activities/N/edit) once empty,
    once with every field set to each odd value, and once per field with that field set to each
-   odd value and the others as the page filled them in.
+   odd value and the others as the page filled them in;
+3. asks again for the pages whose links carry a query string (filters, page numbers), with each
+   parameter set to each odd value in turn.
 
 CSRF checks and the sign-in limits are off (the form's rules are what is probed). Prints every
 request answered 500 with the end of its traceback, and exits 1 when there was one.
@@ -27,7 +29,7 @@ import tempfile
 import traceback
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import parse_qsl, urlencode, urljoin, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -146,8 +148,25 @@ def walk(app, role: str, pages: int) -> list[tuple[str, str, str]]:
         shapes.add(shape)
         for what, data in variants(form["fields"]):
             request(form["method"], action, data, what)
+    # The links' own query strings (filters, pages, years): each parameter odd in turn.
+    asked = set()
+    for url in seen:
+        parts = urlparse(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        for name in dict(query):
+            shape = (re.sub(r"\d+", "N", parts.path), name)
+            if shape in asked:
+                continue
+            asked.add(shape)
+            others = [(n, v) for n, v in query if n != name]
+            for odd in ODD:
+                request("get", f"{parts.path}?{urlencode([*others, (name, odd)])}", {}, f"{name}={odd[:20]!r}")
     got_request_exception.disconnect(record, app)
-    print(f"{role}: {len(seen)} pages, {len(shapes)} kinds of form, {len(found)} answers 500", flush=True)
+    print(
+        f"{role}: {len(seen)} pages, {len(shapes)} kinds of form, {len(asked)} query parameters, "
+        f"{len(found)} answers 500",
+        flush=True,
+    )
     return found
 
 
