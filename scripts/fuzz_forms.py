@@ -120,7 +120,7 @@ def walk(app, role: str, pages: int) -> list[tuple[str, str, str]]:
         else:
             answer = client.get(url, query_string=data) if data else client.get(url)
         if answer.status_code >= 500:
-            found.append((method.upper(), f"{url} {what}", "\n".join(errors[before:])))
+            found.append((method.upper(), f"{urlparse(url).path} {what}".strip(), "\n".join(errors[before:])))
         return answer
 
     seen, queue, forms = set(), ["/"], []
