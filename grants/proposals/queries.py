@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from grants import timeutil
 from grants.auth import policy
-from grants.org.models import Community
+from grants.org.models import Community, Street
 from grants.proposals.models import Proposal
 from grants.proposals.states import RECEIVED, RECEIVED_STATUSES
 
@@ -24,15 +24,29 @@ class ProposalFilter:
     year: int | None = None  # first submitted in this calendar year (Beijing)
 
 
+def _reviewed(user, community_id):
+    """The condition that ``community_id`` names a community whose proposals the (non-organizer)
+    user reviews: as its staff, or as staff of its street."""
+    street_ids = policy.staff_street_ids(user)
+    in_streets = select(Community.id).where(Community.street_id.in_(street_ids or {-1}))
+    return or_(community_id.in_(policy.staff_community_ids(user) or {-1}), community_id.in_(in_streets))
+
+
 def _scope(user, edition):
     """The rows of this edition the user reviews; drafts (never submitted) are never listed."""
     query = select(Proposal).where(Proposal.edition_id == edition.id, Proposal.version > 0)
     if policy.is_organizer(user, edition.district_id):
         return query
-    street_ids = policy.staff_street_ids(user)
-    community_ids = policy.staff_community_ids(user)
-    in_streets = select(Community.id).where(Community.street_id.in_(street_ids or {-1}))
-    return query.where(or_(Proposal.community_id.in_(community_ids or {-1}), Proposal.community_id.in_(in_streets)))
+    return query.where(_reviewed(user, Proposal.community_id))
+
+
+def communities_in_scope(session: Session, user, edition) -> list[Community]:
+    """The communities of the edition's district whose proposals the user reviews (the choices of
+    the list's community filter), by street and name."""
+    query = select(Community).join(Street).where(Street.district_id == edition.district_id)
+    if not policy.is_organizer(user, edition.district_id):
+        query = query.where(_reviewed(user, Community.id))
+    return list(session.scalars(query.options(contains_eager(Community.street)).order_by(Street.name, Community.name)))
 
 
 def edition_proposals(session: Session, user, edition, flt: ProposalFilter, *, page: int, per_page: int):

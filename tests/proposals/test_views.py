@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -171,6 +172,27 @@ def test_staff_lists_their_communitys_submitted_proposals_only(client, login_as,
         response = client.get(f"/admin/editions/{edition.id}/proposals?{query}")
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert client.get(f"/admin/editions/{edition.id}/proposals?q=%00").status_code == 400
+
+
+def test_the_community_filter_offers_the_communities_the_reviewer_reviews(client, login_as, world, make, edition):
+    elsewhere = make.community(make.street(world.district_a), name="远处社区")
+    url = f"/admin/editions/{edition.id}/proposals"
+
+    def offered() -> list[str]:
+        body = client.get(url).get_data(as_text=True)
+        if 'name="community"' not in body:
+            return []
+        choices = body.split('name="community"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="(\d+)"', choices)
+
+    ours = sorted(str(c.id) for c in (world.community_a, world.community_a2))
+    login_as(world.organizer_a)
+    assert sorted(offered()) == sorted([*ours, str(elsewhere.id)])
+    login_as(world.street_staff_a)  # the two communities of the street
+    assert sorted(offered()) == ours
+    login_as(world.staff_a)  # one community: nothing to choose, no filter
+    assert offered() == []
+    assert client.get(url, query_string={"community": world.community_a.id}).status_code == 200
 
 
 def test_list_query_count_is_the_same_for_10_and_200(

@@ -70,7 +70,7 @@ def edition_list(edition_id: int):
         page=page,
         pages=max(1, math.ceil(total / per_page)),
         statuses=PROPOSAL_STATUS_LABELS,
-        communities=service.communities_in_district(db.session, edition.district_id),
+        communities=queries.communities_in_scope(db.session, current_user, edition),
     )
 
 
