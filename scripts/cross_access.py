@@ -30,11 +30,11 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fuzz_forms import PASSWORD, SKIPPED, Page, demo_app  # scripts/fuzz_forms.py
+from fuzz_forms import SKIPPED, action_of, demo_app, follow, signed_in  # scripts/fuzz_forms.py
 
 PAIRS = (
     "staff1:staff2",
@@ -47,36 +47,14 @@ PAIRS = (
 )
 
 
-def signed_in(app, login: str):
-    client = app.test_client()
-    if login != "anon":
-        answer = client.post("/login", data={"login": login, "password": PASSWORD})
-        if answer.status_code != 302:
-            raise SystemExit(f"{login}: sign-in answered {answer.status_code}")
-    return client
-
-
 def walk(client, pages: int) -> tuple[set[str], dict[str, dict]]:
     """(URLs that answered 200, {object form's path: its fields}) of one account's walk."""
-    seen, opened, forms, queue = set(), set(), {}, ["/"]
-    while queue and len(seen) < pages:
-        url = queue.pop(0)
-        if url in seen or SKIPPED.search(urlparse(url).path):
-            continue
-        seen.add(url)
-        answer = client.get(url)
+    opened, forms = set(), {}
+    for url, answer, page in follow(client.get, pages):
         if answer.status_code == 200:
             opened.add(url)
-        if "html" not in (answer.content_type or ""):
-            continue
-        page = Page()
-        page.feed(answer.get_data(as_text=True))
-        for href in page.links:
-            target = urlparse(urljoin(url, href))
-            if not target.netloc or target.netloc == "localhost":
-                queue.append(target.path + (f"?{target.query}" if target.query else ""))
-        for form in page.forms:
-            action = urlparse(urljoin(url, form["action"] or url)).path
+        for form in page.forms if page else []:
+            action = action_of(url, form)
             if form["method"] == "post" and re.search(r"\d", action) and not SKIPPED.search(action):
                 forms.setdefault(action, form["fields"])
     return opened, forms

@@ -96,6 +96,43 @@ def variants(fields: dict[str, list[str]]):
             yield f"{name}={odd[:20]!r}", {**filled, name: [odd] * len(filled[name])}
 
 
+def signed_in(app, login: str):
+    """A test client of the app signed in as ``login`` ("anon": not signed in)."""
+    client = app.test_client()
+    if login != "anon":
+        answer = client.post("/login", data={"login": login, "password": PASSWORD})
+        if answer.status_code != 302:
+            raise SystemExit(f"{login}: sign-in answered {answer.status_code}")
+    return client
+
+
+def action_of(url: str, form: dict) -> str:
+    """The path a form found on ``url`` is sent to."""
+    return urlparse(urljoin(url, form["action"] or url)).path
+
+
+def follow(get, pages: int):
+    """(URL, answer, the page's links and forms or None) of each page reached by following links
+    from the home page, ``get(url)`` asking for each; at most ``pages`` pages."""
+    seen, queue = set(), ["/"]
+    while queue and len(seen) < pages:
+        url = queue.pop(0)
+        if url in seen or SKIPPED.search(urlparse(url).path):
+            continue
+        seen.add(url)
+        answer = get(url)
+        if "html" not in (answer.content_type or ""):
+            yield url, answer, None
+            continue
+        page = Page()
+        page.feed(answer.get_data(as_text=True))
+        for href in page.links:
+            target = urlparse(urljoin(url, href))
+            if not target.netloc or target.netloc == "localhost":
+                queue.append(target.path + (f"?{target.query}" if target.query else ""))
+        yield url, answer, page
+
+
 def walk(app, role: str, pages: int) -> list[tuple[str, str, str]]:
     """(method, URL, traceback) of every answer 500 while walking as ``role``."""
     from flask import got_request_exception
@@ -106,11 +143,7 @@ def walk(app, role: str, pages: int) -> list[tuple[str, str, str]]:
         errors.append("".join(traceback.format_exception(exception))[-1500:])
 
     got_request_exception.connect(record, app)
-    client = app.test_client()
-    if role != "anon":
-        answer = client.post("/login", data={"login": role, "password": PASSWORD})
-        if answer.status_code != 302:
-            raise SystemExit(f"{role}: sign-in answered {answer.status_code}")
+    client = signed_in(app, role)
     found: list[tuple[str, str, str]] = []
 
     def request(method: str, url: str, data: dict, what: str = ""):
@@ -123,25 +156,13 @@ def walk(app, role: str, pages: int) -> list[tuple[str, str, str]]:
             found.append((method.upper(), f"{urlparse(url).path} {what}".strip(), "\n".join(errors[before:])))
         return answer
 
-    seen, queue, forms = set(), ["/"], []
-    while queue and len(seen) < pages:
-        url = queue.pop(0)
-        if url in seen or SKIPPED.search(urlparse(url).path):
-            continue
+    seen, forms = set(), []
+    for url, _answer, page in follow(lambda url: request("get", url, {}), pages):
         seen.add(url)
-        answer = request("get", url, {})
-        if "html" not in (answer.content_type or ""):
-            continue
-        page = Page()
-        page.feed(answer.get_data(as_text=True))
-        for href in page.links:
-            target = urlparse(urljoin(url, href))
-            if not target.netloc or target.netloc == "localhost":
-                queue.append(target.path + (f"?{target.query}" if target.query else ""))
-        forms += [(url, form) for form in page.forms]
+        forms += [(url, form) for form in (page.forms if page else [])]
     shapes = set()
     for url, form in forms:
-        action = urlparse(urljoin(url, form["action"] or url)).path
+        action = action_of(url, form)
         shape = (form["method"], re.sub(r"\d+", "N", action))
         if shape in shapes or SKIPPED.search(action):
             continue
