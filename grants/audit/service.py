@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from grants.audit.models import AuditEntry
@@ -25,26 +25,26 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
-) -> AuditEntry:
-    """Append one audit entry to the caller's transaction (flushes the object to get its id)."""
+) -> None:
+    """Append one audit entry to the caller's transaction, inserted now (it is never changed, so it
+    need not wait for the session's flush); flushes the object first when it has no id yet."""
     if obj is not None:
         if getattr(obj, "id", None) is None:
             session.flush()
         object_type = object_type or type(obj).__name__
         object_id = object_id if object_id is not None else obj.id
-    entry = AuditEntry(
-        actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "display_name", None) or "system",
-        action=action,
-        object_type=object_type or "",
-        object_id=object_id,
-        district_id=district_id,
-        before=_jsonable(before),
-        after=_jsonable(after),
-        reason=reason,
-    )
-    session.add(entry)
-    return entry
+    entry = {
+        "actor_id": getattr(actor, "id", None),
+        "actor_name": getattr(actor, "display_name", None) or "system",
+        "action": action,
+        "object_type": object_type or "",
+        "object_id": object_id,
+        "district_id": district_id,
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "reason": reason,
+    }
+    session.execute(insert(AuditEntry), [entry])
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:

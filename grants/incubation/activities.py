@@ -20,9 +20,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants import audit
 from grants.db import READ_COMMITTED, current_transaction, reads_committed
@@ -47,8 +47,8 @@ from grants.proposals.attachments import (
     check,
     clean_pending,
     file_path,
+    insert_checked,
     is_pending,
-    store_checked,
 )
 from grants.proposals.models import Attachment
 from grants.timeutil import local_day_start, local_to_utc, now, to_local, today
@@ -79,7 +79,15 @@ class ActivityData:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedActivity:
+    """What the leader typed, checked against the group as read before the write transaction
+    (``check_activity``): the fields, the volunteers' membership that day, the district's date limit.
+    What counts (the day's hours against ``cap_halves``) and who may log are read again under the
+    group's row lock, in the write transaction; the rest need not hold it."""
+
+    group_id: int
+    district_id: int
+    cap_halves: int  # the district's daily cap of a member's hours, in half hours
     title: str
     kind: str
     starts_at: datetime
@@ -119,10 +127,15 @@ ISOLATION = READ_COMMITTED
 def lock_group(session: Session, group: Group) -> Group:
     """Take the group's row lock and re-read it: every activity write of the group starts here.
     (The id is the object's identity: a group expired by the view's read transaction is read once,
-    here, under the lock, not once more before it.)"""
+    here, under the lock, not once more before it. Its row alone: its community, street and
+    district are read when used, which a log does not.)"""
     group_id = inspect(group).identity[0] if inspect(group).identity else group.id
     return session.scalars(
-        select(Group).where(Group.id == group_id).with_for_update(of=Group).execution_options(populate_existing=True)
+        select(Group)
+        .where(Group.id == group_id)
+        .options(lazyload(Group.community))
+        .with_for_update(of=Group)
+        .execution_options(populate_existing=True)
     ).one()
 
 
@@ -170,12 +183,17 @@ def _clock(text: str, name: str) -> time:
         raise DomainError(_("请按“时:分”填写时间，例如09:30。"), field=name) from None
 
 
-def _check(session: Session, group: Group, data: ActivityData, *, logged_on: date) -> _Checked:
-    """Every rule on what was typed; ``logged_on`` is the Beijing date the activity was first logged.
+def check_activity(
+    session: Session, group: Group, data: ActivityData, *, logged_on: date | None = None
+) -> CheckedActivity:
+    """Every rule on what was typed; ``logged_on`` is the Beijing date the activity was first logged
+    (today for a new one). A view calls it before its write transaction (``log_activity`` does when
+    handed the text): it reads the group's members and district, which need no lock.
 
     Raises: DomainError naming the field.
     """
     district = _district(session, group)
+    logged_on = logged_on or today()
     title = " ".join((data.title or "").split())
     if not title:
         raise DomainError(_("请填写活动名称。"), field="title")
@@ -214,7 +232,10 @@ def _check(session: Session, group: Group, data: ActivityData, *, logged_on: dat
     description = (data.description or "").strip()
     if len(description) > TEXT_MAX:
         raise DomainError(_("活动内容不能超过%(n)d个字符。", n=TEXT_MAX), field="description")
-    return _Checked(
+    return CheckedActivity(
+        group.id,
+        district.id,
+        district.daily_hours_cap_halves,
         title,
         data.kind,
         starts_at,
@@ -259,18 +280,18 @@ def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -
     return wanted
 
 
-def _check_cap(session: Session, group: Group, checked: _Checked, *, but: int | None = None) -> None:
+def _check_cap(session: Session, checked: CheckedActivity, *, but: int | None = None) -> None:
     """A member's hours over the group's activities of that day (waiting or confirmed) ≤ the cap.
     Read under the group's row lock. Raises: DomainError naming the member."""
     if not checked.halves:
         return
-    cap = _district(session, group).daily_hours_cap_halves
+    cap = checked.cap_halves
     day = to_local(checked.starts_at).date()
     query = (
         select(VolunteerHours.member_id, func.sum(VolunteerHours.halves))
         .join(Activity, Activity.id == VolunteerHours.activity_id)
         .where(
-            Activity.group_id == group.id,
+            Activity.group_id == checked.group_id,
             Activity.status.in_(COUNTING),
             Activity.starts_at >= local_day_start(day),
             Activity.starts_at < local_day_start(day + timedelta(days=1)),
@@ -359,55 +380,89 @@ def _check_leader(actor, group: Group) -> None:
         raise DomainError(_("已注销的组织不能再记录活动。"))
 
 
-def _apply(activity: Activity, checked: _Checked) -> None:
-    activity.title, activity.kind, activity.place = checked.title, checked.kind, checked.place
-    activity.starts_at, activity.ends_at = checked.starts_at, checked.ends_at
-    activity.participants, activity.served, activity.description = (
-        checked.participants,
-        checked.served,
-        checked.description,
-    )
+def _columns(checked: CheckedActivity) -> dict:
+    """The activity's own columns as checked."""
+    return {
+        "title": checked.title,
+        "kind": checked.kind,
+        "place": checked.place,
+        "starts_at": checked.starts_at,
+        "ends_at": checked.ends_at,
+        "participants": checked.participants,
+        "served": checked.served,
+        "description": checked.description,
+    }
 
 
-def _store_photos(
-    session: Session, *, actor, activity: Activity, photos: list[CheckedUpload], upload_dir: Path, first: int
+def _apply(activity: Activity, checked: CheckedActivity) -> None:
+    for name, value in _columns(checked).items():
+        setattr(activity, name, value)
+
+
+def _insert_rows(
+    session: Session,
+    *,
+    actor_id: int,
+    activity_id: int,
+    halves: dict[int, int],
+    photos: list[CheckedUpload],
+    upload_dir: Path,
+    first: int,
 ) -> None:
-    for position, photo in enumerate(photos, start=first):
-        attachment = store_checked(session, actor=actor, checked=photo, upload_dir=upload_dir)
-        session.add(ActivityPhoto(activity_id=activity.id, attachment_id=attachment.id, position=position))
-    session.flush()
+    """The activity's volunteer hours and photos, each kind inserted by one statement (hundreds of
+    leaders log at once after a festival: the write lock is held for as short as it can be)."""
+    if halves:
+        rows = [{"activity_id": activity_id, "member_id": m, "halves": h} for m, h in halves.items()]
+        session.execute(insert(VolunteerHours), rows)
+    attachment_ids = insert_checked(session, actor_id=actor_id, uploads=photos, upload_dir=upload_dir)
+    if attachment_ids:
+        rows = [
+            {"activity_id": activity_id, "attachment_id": attachment_id, "position": position}
+            for position, attachment_id in enumerate(attachment_ids, start=first)
+        ]
+        session.execute(insert(ActivityPhoto), rows)
 
 
 def log_activity(
-    session: Session, *, actor, group: Group, data: ActivityData, photos: list[CheckedUpload], upload_dir: Path
+    session: Session,
+    *,
+    actor,
+    group: Group,
+    data: ActivityData | CheckedActivity,
+    photos: list[CheckedUpload],
+    upload_dir: Path,
 ) -> Activity:
     """The leader logs an activity of the group; it waits for its community's staff to confirm it.
+    ``data`` as typed, or as ``check_activity`` checked it before the transaction.
 
     Raises: NotAllowed (not the group's leader); DomainError (a rule, naming the field).
     """
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
+    checked = data if isinstance(data, CheckedActivity) else check_activity(session, group, data)
     group = lock_group(session, group)
     _check_leader(actor, group)  # as read under the lock
-    checked = _check(session, group, data, logged_on=today())
-    _check_cap(session, group, checked)
+    _check_cap(session, checked)
     _note_write(session)
-    activity = Activity(group_id=group.id, group=group, status=ActivityStatus.PENDING.value, logged_by_id=actor.id)
-    _apply(activity, checked)
-    session.add(activity)
-    session.flush()
-    for member_id, halves in checked.halves.items():
-        session.add(VolunteerHours(activity_id=activity.id, member_id=member_id, halves=halves))
-    _store_photos(session, actor=actor, activity=activity, photos=photos, upload_dir=upload_dir, first=0)
+    values = {"group_id": group.id, "status": ActivityStatus.PENDING.value, "logged_by_id": actor.id}
+    activity = session.scalars(insert(Activity).returning(Activity), [values | _columns(checked)]).one()
+    _insert_rows(
+        session,
+        actor_id=actor.id,
+        activity_id=activity.id,
+        halves=checked.halves,
+        photos=photos,
+        upload_dir=upload_dir,
+        first=0,
+    )
     audit.record(
         session,
         actor=actor,
         action="activity.log",
         obj=activity,
-        district_id=group.community.street.district_id,
+        district_id=checked.district_id,
         after=_facts(activity, checked.halves, len(photos)),
     )
-    session.flush()
     return activity
 
 
@@ -434,8 +489,8 @@ def update_activity(
     kept = [p for p in photos_of(session, activity.id) if p.id not in set(remove_photo_ids)]
     if len(kept) + len(photos) > MAX_PHOTOS:
         raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
-    checked = _check(session, group, data, logged_on=to_local(activity.logged_at).date())
-    _check_cap(session, group, checked, but=activity.id)
+    checked = check_activity(session, group, data, logged_on=to_local(activity.logged_at).date())
+    _check_cap(session, checked, but=activity.id)
     _note_write(session)
     before = _facts(activity, hours_of(session, activity.id), len(photos_of(session, activity.id)))
     _apply(activity, checked)
@@ -445,10 +500,16 @@ def update_activity(
         if photo.id in set(remove_photo_ids):
             session.delete(photo)  # the file and attachment row stay: the returned version's evidence
     session.flush()
-    for member_id, halves in checked.halves.items():
-        session.add(VolunteerHours(activity_id=activity.id, member_id=member_id, halves=halves))
     first = max((p.position for p in kept), default=-1) + 1
-    _store_photos(session, actor=actor, activity=activity, photos=photos, upload_dir=upload_dir, first=first)
+    _insert_rows(
+        session,
+        actor_id=actor.id,
+        activity_id=activity.id,
+        halves=checked.halves,
+        photos=photos,
+        upload_dir=upload_dir,
+        first=first,
+    )
     audit.record(
         session,
         actor=actor,

@@ -147,8 +147,9 @@ def test_a_bomb_is_refused_as_an_objection_photo(client, login_as, session, worl
 
 def test_every_upload_path_checks_through_one_function():
     """The services that take files (objection, star-rating evidence, agreement scan, expense
-    receipt, report and activity photos) store them through ``store_checked_upload`` or
-    ``check`` + ``store_checked``: the content check cannot be skipped on one path."""
+    receipt, report and activity photos) store them through ``store_checked_upload``, or
+    ``check`` + ``store_checked`` or ``insert_checked``: the content check cannot be skipped on one
+    path."""
     from pathlib import Path
 
     callers = {
@@ -157,6 +158,25 @@ def test_every_upload_path_checks_through_one_function():
         if "store_upload(" in path.read_text(encoding="utf-8") and path.name != "attachments.py"
     }
     assert callers == set()
+
+
+def test_checked_uploads_inserted_together_keep_their_order_and_leave_no_file_on_rollback(session, world, tmp_path):
+    """``insert_checked``: one statement for the rows (an activity's photos), ids in the uploads'
+    order, a photo left to clean later kept in the pending folder; a rollback removes every file."""
+    uploads = [
+        attachments.check(attachments.Upload(name, photo(40 + i, 30), 1024 * 1024), photo=True, clean_later=i > 0)
+        for i, name in enumerate(["一.jpg", "二.jpg", "三.jpg"])
+    ]
+    ids = attachments.insert_checked(session, actor_id=world.resident.id, uploads=uploads, upload_dir=tmp_path)
+    rows = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
+    assert [rows[i].original_name for i in ids] == ["一.jpg", "二.jpg", "三.jpg"]
+    assert [rows[i].sha256 for i in ids] == [hashlib.sha256(u.data).hexdigest() for u in uploads]
+    served = tmp_path / rows[ids[0]].stored_name
+    pending = [attachments.pending_dir(tmp_path) / rows[i].stored_name for i in ids[1:]]
+    assert served.is_file() and all(p.is_file() for p in pending)
+    session.rollback()
+    assert not served.exists() and not any(p.exists() for p in pending)
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
 def test_a_photo_only_check_refuses_a_pdf_by_its_name():

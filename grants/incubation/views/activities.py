@@ -157,12 +157,13 @@ def log_activity(group_id: int):
         return _form_page(group, None)
     try:
         photos = _photos()
+        checked = activities.check_activity(db.session, group, _data())  # before the write lock
         with unit_of_work(activities.ISOLATION) as session:
             activity_id = activities.log_activity(
                 session,
                 actor=current_user,
                 group=group,
-                data=_data(),
+                data=checked,
                 photos=photos,
                 upload_dir=Path(current_app.config["UPLOAD_DIR"]),
             ).id
