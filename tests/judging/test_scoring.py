@@ -158,6 +158,25 @@ def test_rounds_on_a_hundred_point_scale_and_display_rounding():
     assert scoring.format_points(Fraction(1, 200)) == "0.01"  # half up
     assert scoring.format_points(Decimal("74.5")) == "74.50"
     assert scoring.format_points(None) == "—"
+    assert scoring.format_points(Fraction(-1, 200)) == "0.00"  # half up, toward more points
+    assert scoring.format_points(7) == "7.00" and scoring.format_points(84.335) == "84.34"
+
+
+@given(
+    st.one_of(
+        st.fractions(max_denominator=10**6),
+        st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-1000, max_value=1000),
+        st.integers(-(10**6), 10**6),
+        st.floats(-1000, 1000, allow_nan=False),
+    )
+)
+def test_display_rounding_is_half_up_on_the_exact_value(value):
+    """Two places, floor(value × 100 + ½) of the exact value (a float as its shortest repr)."""
+    import math
+
+    exact = Fraction(Decimal(repr(value))) if isinstance(value, float) else Fraction(value)
+    expected = Decimal(math.floor(exact * 100 + Fraction(1, 2))).scaleb(-2)
+    assert scoring.format_points(value) == str(expected)
 
 
 def test_judge_bias_chart_geometry():
