@@ -441,6 +441,8 @@ def log_activity(
         raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
     checked = data if isinstance(data, CheckedActivity) else check_activity(session, group, data)
     group = lock_group(session, group)
+    if checked.group_id != group.id:
+        raise ValueError("log_activity: the activity was checked against another group")
     _check_leader(actor, group)  # as read under the lock
     _check_cap(session, checked)
     _note_write(session)

@@ -177,6 +177,39 @@ def test_a_members_hours_per_day_stay_within_the_cap_over_the_groups_activities(
     log(session, team, title="次日", day=day(2), volunteers=_hours(team, (0, "8")))
 
 
+def test_an_activity_checked_before_its_transaction_is_counted_against_the_cap_under_the_lock(
+    session, make_group, team
+):
+    """The view checks what was typed before its write transaction (``check_activity``); the day's
+    hours are read only under the group's lock, so a log committed in between still counts."""
+    morning = activities.check_activity(session, team.group, data(title="上午", volunteers=_hours(team, (0, "5"))))
+    evening = activities.check_activity(
+        session, team.group, data(title="晚上", starts="19:00", ends="21:00", volunteers=_hours(team, (0, "4")))
+    )
+    session.commit()
+    assert (morning.group_id, morning.halves) == (team.group.id, {team.members[0].id: 10})
+    activities.log_activity(
+        session, actor=team.leader, group=team.group, data=morning, photos=[], upload_dir=upload_dir()
+    )
+    session.commit()
+    before = snapshot(session)
+    with pytest.raises(DomainError) as err:
+        activities.log_activity(
+            session, actor=team.leader, group=team.group, data=evening, photos=[], upload_dir=upload_dir()
+        )
+    session.rollback()
+    assert "已记录5小时" in str(err.value) and snapshot(session) == before
+    # an activity checked against one group is never logged for another
+    other = make_group(name="别的组织")
+    before = snapshot(session)
+    with pytest.raises(ValueError):
+        activities.log_activity(
+            session, actor=other.leader, group=other, data=evening, photos=[], upload_dir=upload_dir()
+        )
+    session.rollback()
+    assert snapshot(session) == before
+
+
 def test_a_single_entry_above_the_cap_is_refused(session, team):
     _refused(session, team, volunteers=_hours(team, (0, "8.5")))
 
