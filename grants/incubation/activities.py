@@ -44,6 +44,7 @@ from grants.params import whole_number
 from grants.proposals.attachments import (
     CheckedUpload,
     Upload,
+    WrittenUpload,
     check,
     clean_pending,
     file_path,
@@ -405,7 +406,7 @@ def _insert_rows(
     actor_id: int,
     activity_id: int,
     halves: dict[int, int],
-    photos: list[CheckedUpload],
+    photos: list[CheckedUpload | WrittenUpload],
     upload_dir: Path,
     first: int,
 ) -> None:
@@ -429,7 +430,7 @@ def log_activity(
     actor,
     group: Group,
     data: ActivityData | CheckedActivity,
-    photos: list[CheckedUpload],
+    photos: list[CheckedUpload | WrittenUpload],
     upload_dir: Path,
 ) -> Activity:
     """The leader logs an activity of the group; it waits for its community's staff to confirm it.
@@ -474,7 +475,7 @@ def update_activity(
     actor,
     activity: Activity,
     data: ActivityData,
-    photos: list[CheckedUpload],
+    photos: list[CheckedUpload | WrittenUpload],
     remove_photo_ids: list[int],
     upload_dir: Path,
 ) -> Activity:

@@ -8,6 +8,8 @@ import math
 import os
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -294,23 +296,61 @@ def store_upload(
     return attachment
 
 
-def insert_checked(session: Session, *, actor_id: int, uploads: list[CheckedUpload], upload_dir: Path) -> list[int]:
-    """Store uploads that passed ``check`` as ``store_checked`` does, their rows inserted by one
-    statement rather than flushed one by one (an activity's photos, logged by many at once);
-    returns the rows' ids in the uploads' order. The files go if the transaction rolls back."""
+@dataclass(frozen=True)
+class WrittenUpload:
+    """A checked upload whose file is written already (``written``), waiting for its row."""
+
+    upload: CheckedUpload
+    stored_name: str
+    path: Path
+
+
+def _write(upload: CheckedUpload, upload_dir: Path) -> WrittenUpload:
+    """The file of a checked upload written where ``store_checked`` puts it (a photo waiting to be
+    cleaned: in the pending folder)."""
+    stored_name, path = write_file(upload_dir if upload.cleaned else pending_dir(upload_dir), upload.data)
+    return WrittenUpload(upload, stored_name, path)
+
+
+@contextmanager
+def written(uploads: list[CheckedUpload], upload_dir: Path) -> Iterator[list[WrittenUpload]]:
+    """Write the checked uploads' files before the write transaction that adds their rows
+    (``insert_checked``), so that SQLite's one write lock is not held while they are written; each
+    file is removed again if the block raises (a rule refused, the transaction rolled back or its
+    commit failed). Wrap the unit of work only: what follows its commit must not raise here."""
+    files: list[WrittenUpload] = []
+    try:
+        for upload in uploads:
+            files.append(_write(upload, upload_dir))
+        yield files
+    except BaseException:
+        for file in files:
+            file.path.unlink(missing_ok=True)
+        raise
+
+
+def insert_checked(
+    session: Session, *, actor_id: int, uploads: list[CheckedUpload | WrittenUpload], upload_dir: Path
+) -> list[int]:
+    """Store uploads that passed ``check`` as ``store_checked`` does (their files written now unless
+    ``written`` wrote them), their rows inserted by one statement rather than flushed one by one
+    (an activity's photos, logged by many at once); returns the rows' ids in the uploads' order.
+    The files go if the transaction rolls back."""
     if not uploads:
         return []
-    rows, paths = [], []
+    files: list[WrittenUpload] = []
 
     def remove_files() -> None:
-        for path in paths:
-            path.unlink(missing_ok=True)
+        for file in files:
+            file.path.unlink(missing_ok=True)
 
     on_rollback(session, remove_files)
     for upload in uploads:
-        stored_name, path = write_file(upload_dir if upload.cleaned else pending_dir(upload_dir), upload.data)
-        paths.append(path)
-        rows.append(_row(actor_id, stored_name, upload.filename, upload.data, upload.mime, None))
+        files.append(upload if isinstance(upload, WrittenUpload) else _write(upload, upload_dir))
+    rows = [
+        _row(actor_id, file.stored_name, file.upload.filename, file.upload.data, file.upload.mime, None)
+        for file in files
+    ]
     statement = insert(Attachment).returning(Attachment.id, sort_by_parameter_order=True)
     return list(session.scalars(statement, rows))
 

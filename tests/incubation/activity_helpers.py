@@ -117,14 +117,15 @@ def log(session, team: Team, *, actor=None, photos=(), **overrides) -> Activity:
 
 
 def snapshot(session) -> tuple:
-    """Every row an activity write adds or changes, and the files stored."""
+    """Every row an activity write adds or changes, and the files stored (photos waiting to be
+    cleaned too)."""
     session.expire_all()
     counts = tuple(
         session.scalar(select(func.count(model.id)))
         for model in (Activity, VolunteerHours, ActivityPhoto, Attachment, AuditEntry)
     )
     states = tuple(session.execute(select(Activity.id, Activity.status, Activity.title).order_by(Activity.id)))
-    files = sorted(p.name for p in upload_dir().iterdir())
+    files = sorted(p.relative_to(upload_dir()).as_posix() for p in upload_dir().rglob("*") if p.is_file())
     return counts, states, files
 
 

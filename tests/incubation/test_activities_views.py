@@ -84,6 +84,20 @@ def test_a_non_photo_upload_is_refused(session, client, login_as, team):
     assert snapshot(session) == before
 
 
+def test_a_log_refused_in_its_transaction_leaves_no_photo_file(session, client, login_as, world, team):
+    """The photos' files are written before the write transaction; a rule it refuses removes them."""
+    from grants.incubation import service
+
+    service.change_status(session, actor=world.staff_a, group=team.group, target="dissolved", reason="解散")
+    session.commit()
+    login_as(team.leader)
+    before = snapshot(session)
+    data = form(team, photos=[(io.BytesIO(photo()), "a.jpg"), (io.BytesIO(photo()), "b.jpg")])
+    response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400 and "已注销的组织不能再记录活动" in response.get_data(as_text=True)
+    assert snapshot(session) == before
+
+
 def test_figures_change_only_when_staff_confirm(session, client, login_as, world, team):
     activity = log(session, team, served="30", volunteers=[(str(team.members[0].id), "2")])
     login_as(world.staff_a)

@@ -25,7 +25,7 @@ from grants.incubation.states import (
     activity_status_label,
 )
 from grants.incubation.views import bp, community_or_404, group_or_404, refuse_unless
-from grants.proposals.attachments import file_path
+from grants.proposals.attachments import file_path, written
 from grants.reports.responses import attachment_headers
 from grants.timeutil import format_local, to_local, today
 from grants.uploads import uploaded_all
@@ -158,14 +158,10 @@ def log_activity(group_id: int):
     try:
         photos = _photos()
         checked = activities.check_activity(db.session, group, _data())  # before the write lock
-        with unit_of_work(activities.ISOLATION) as session:
+        upload_dir = Path(current_app.config["UPLOAD_DIR"])
+        with written(photos, upload_dir) as files, unit_of_work(activities.ISOLATION) as session:
             activity_id = activities.log_activity(
-                session,
-                actor=current_user,
-                group=group,
-                data=checked,
-                photos=photos,
-                upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+                session, actor=current_user, group=group, data=checked, photos=files, upload_dir=upload_dir
             ).id
     except DomainError as err:
         flash(str(err), "error")
@@ -188,15 +184,16 @@ def edit_activity(activity_id: int):
         return _form_page(group, activity)
     try:
         photos = _photos()
-        with unit_of_work(activities.ISOLATION) as session:
+        upload_dir = Path(current_app.config["UPLOAD_DIR"])
+        with written(photos, upload_dir) as files, unit_of_work(activities.ISOLATION) as session:
             activities.update_activity(
                 session,
                 actor=current_user,
                 activity=activity,
                 data=_data(),
-                photos=photos,
+                photos=files,
                 remove_photo_ids=[n for n in map(params.whole_number, request.form.getlist("remove_photo")) if n],
-                upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+                upload_dir=upload_dir,
             )
     except DomainError as err:
         flash(str(err), "error")
