@@ -5,9 +5,11 @@ The rules offices use: an activity is logged within District.activity_log_days d
 place, never ahead of it; a volunteer is a member of the group on that day; hours are counted to
 the half hour, and a member's hours over all the group's activities of one day (waiting or
 confirmed) stay within District.daily_hours_cap_halves. The cap is checked under the group's row
-lock, so concurrent logs cannot pass it together. Photos are checked by content before the
-transaction that stores them starts, and re-encoded (resized, EXIF and location removed) either
-then or, from the leader's form, by a background job (``clean_photo_files``): until it has run, the photo
+lock, so concurrent logs cannot pass it together; the leader's form has everything else checked
+(``check_activity``) and its photos checked by content and their files written before the
+transaction starts, which then holds the lock (on SQLite the one write lock) for little more than
+its inserts. Photos are re-encoded (resized, EXIF and location removed) either when checked or,
+from the leader's form, by a background job (``clean_photo_files``): until it has run, the photo
 is kept where nothing serves it and its activity shows a placeholder.
 """
 
@@ -402,20 +404,21 @@ def _apply(activity: Activity, checked: CheckedActivity) -> None:
 
 def _insert_rows(
     session: Session,
-    *,
-    actor_id: int,
-    activity_id: int,
-    halves: dict[int, int],
+    actor,
+    activity: Activity,
+    checked: CheckedActivity,
     photos: list[CheckedUpload | WrittenUpload],
     upload_dir: Path,
     first: int,
 ) -> None:
-    """The activity's volunteer hours and photos, each kind inserted by one statement (hundreds of
-    leaders log at once after a festival: the write lock is held for as short as it can be)."""
-    if halves:
-        rows = [{"activity_id": activity_id, "member_id": m, "halves": h} for m, h in halves.items()]
+    """The activity's volunteer hours and ``photos`` (CheckedUpload or WrittenUpload, placed from
+    ``first`` on), each kind inserted by one statement (hundreds of leaders log at once after a
+    festival: the write lock is held for as short as it can be)."""
+    activity_id = activity.id
+    if checked.halves:
+        rows = [{"activity_id": activity_id, "member_id": m, "halves": h} for m, h in checked.halves.items()]
         session.execute(insert(VolunteerHours), rows)
-    attachment_ids = insert_checked(session, actor_id=actor_id, uploads=photos, upload_dir=upload_dir)
+    attachment_ids = insert_checked(session, actor_id=actor.id, uploads=photos, upload_dir=upload_dir)
     if attachment_ids:
         rows = [
             {"activity_id": activity_id, "attachment_id": attachment_id, "position": position}
@@ -449,15 +452,7 @@ def log_activity(
     _note_write(session)
     values = {"group_id": group.id, "status": ActivityStatus.PENDING.value, "logged_by_id": actor.id}
     activity = session.scalars(insert(Activity).returning(Activity), [values | _columns(checked)]).one()
-    _insert_rows(
-        session,
-        actor_id=actor.id,
-        activity_id=activity.id,
-        halves=checked.halves,
-        photos=photos,
-        upload_dir=upload_dir,
-        first=0,
-    )
+    _insert_rows(session, actor, activity, checked, photos, upload_dir, first=0)
     audit.record(
         session,
         actor=actor,
@@ -504,15 +499,7 @@ def update_activity(
             session.delete(photo)  # the file and attachment row stay: the returned version's evidence
     session.flush()
     first = max((p.position for p in kept), default=-1) + 1
-    _insert_rows(
-        session,
-        actor_id=actor.id,
-        activity_id=activity.id,
-        halves=checked.halves,
-        photos=photos,
-        upload_dir=upload_dir,
-        first=first,
-    )
+    _insert_rows(session, actor, activity, checked, photos, upload_dir, first=first)
     audit.record(
         session,
         actor=actor,
