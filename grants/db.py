@@ -18,7 +18,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -393,12 +393,43 @@ def reads_committed(session: Session) -> bool:
     return session.info.get(_READS_COMMITTED) is current_transaction(session)
 
 
+_SIGNED_IN = "grants.db.signed_in"
+
+
+def keep_signed_in(session: Session, objects: Iterable[object]) -> None:
+    """The signed-in user and their roles, as read when the request started (``auth.sessions``):
+    a unit of work entered later in the request keeps them loaded (``_end_read_transaction``)."""
+    session.info[_SIGNED_IN] = list(objects)
+
+
+def _end_read_transaction(session: Session) -> None:
+    """End the read transaction a view left open, so that the write transaction starts afresh.
+    What it loaded is expired, to be read again in the write transaction (under its locks) when
+    used, except the signed-in user and their roles: the request is the user's as it started (a
+    unit uses them as its actor, never counts on them), and reading them again would cost every
+    write a statement, on SQLite while it holds the one write lock."""
+    kept = session.info.get(_SIGNED_IN)
+    if not kept:
+        session.commit()
+        return
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    kept_ids = {id(obj) for obj in kept}
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in kept_ids:
+            session.expire(obj)
+
+
 @contextmanager
 def unit_of_work(isolation: str = SERIALIZABLE) -> Iterator[Session]:
     """One write transaction: commit on success, roll back on any exception.
 
     A read transaction left open by the view is ended first, so that the write
-    transaction starts with the write lock and re-reads what it checks. On PostgreSQL
+    transaction starts with the write lock and re-reads what it checks (all but the
+    signed-in user and their roles: ``_end_read_transaction``). On PostgreSQL
     the transaction is SERIALIZABLE: it commits only if running it alone would give the
     same result, else it fails and is rolled back (then run again by the surrounding
     retrier, see ``retrying``).
@@ -419,7 +450,7 @@ def unit_of_work(isolation: str = SERIALIZABLE) -> Iterator[Session]:
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("unit_of_work() entered with unflushed changes outside a unit")
-        session.commit()
+        _end_read_transaction(session)
     token = _write_transaction.set(True)
     gate = write_gate(session)
     if gate is not None:

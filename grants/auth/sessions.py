@@ -20,7 +20,7 @@ from sqlalchemy.orm import Load, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants import timeutil
-from grants.db import db
+from grants.db import db, keep_signed_in
 
 # The last-seen time is rewritten at most this often, so that not every response sets a cookie.
 SEEN_RESOLUTION = 60
@@ -99,7 +99,9 @@ def load_user(value: str):
     user, unread = rows[0][0], rows[0][2]
     # The user's roles, as the joined eager load would fill them (each grant's ``user`` is this
     # user, from the identity map).
-    set_committed_value(user, "grants", [grant for _user, grant, _unread in rows if grant is not None])
+    grants = [grant for _user, grant, _unread in rows if grant is not None]
+    set_committed_value(user, "grants", grants)
+    keep_signed_in(db.session, [user, *grants])  # not read again by the request's units of work
     # Read at the start of this request: the nav of a GET page shows it (grants/main/nav.py).
     g.unread_notifications = (user.id, unread)
     return user

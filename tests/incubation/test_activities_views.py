@@ -98,6 +98,28 @@ def test_a_log_refused_in_its_transaction_leaves_no_photo_file(session, client, 
     assert snapshot(session) == before
 
 
+def test_a_log_reads_the_signed_in_user_once(app, session, client, login_as, team):
+    """The user is read when the request starts; its unit of work does not read them again."""
+    from sqlalchemy import event
+
+    from grants.db import db
+
+    login_as(team.leader)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        data = form(team, photos=[(io.BytesIO(photo()), "a.jpg")])
+        response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert response.status_code == 302
+    assert len([s for s in statements if "FROM users" in s]) == 1
+
+
 def test_figures_change_only_when_staff_confirm(session, client, login_as, world, team):
     activity = log(session, team, served="30", volunteers=[(str(team.members[0].id), "2")])
     login_as(world.staff_a)

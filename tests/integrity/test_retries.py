@@ -119,6 +119,35 @@ def test_an_undo_registered_in_a_transaction_runs_on_rollback_only(app, session,
     assert kept.exists() and not dropped.exists()
 
 
+def test_a_unit_of_work_reads_again_all_but_the_signed_in_user(app, session, world):
+    """What the view read is expired when its unit of work starts and read again under the write
+    lock; the signed-in user and their roles, read when the request started, are kept."""
+    from sqlalchemy import event
+
+    from grants.auth.models import User
+
+    user = session.scalars(select(User).where(User.id == world.organizer_a.id)).one()
+    roles = list(user.grants)
+    district = session.get(District, world.district_a.id)
+    grants_db.keep_signed_in(session, [user, *roles])
+    assert district.name and roles
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    event.listen(grants_db.db.engine, "before_cursor_execute", note)
+    try:
+        with unit_of_work():
+            assert user.display_name and [r.role for r in roles]
+            assert not statements  # nothing read again for the user
+            assert district.name  # read again, in the write transaction
+    finally:
+        event.remove(grants_db.db.engine, "before_cursor_execute", note)
+    assert any("FROM districts" in s for s in statements)
+    assert not any("FROM users" in s or "FROM role_grants" in s for s in statements)
+
+
 @pytest.mark.skipif(not IS_POSTGRES, reason="SERIALIZABLE isolation is PostgreSQL's (SQLite has one writer)")
 def test_a_real_concurrent_update_on_postgresql_is_retried(app, session):
     district = District(name="并发区", office_name="0")
