@@ -114,7 +114,7 @@ def jobs_worker_command(workers: int) -> None:
     """Run the background job consumer (batch certificates …) until stopped (Ctrl-C / SIGTERM)."""
     from flask import current_app
 
-    from grants.jobs import queue_for, sweep_pending_photos
+    from grants.jobs import queue_for, sweep_pending_photos, sweep_queued_documents
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
@@ -124,6 +124,9 @@ def jobs_worker_command(workers: int) -> None:
     # Photos whose cleaning task was never queued (the queue was down when they were stored).
     if swept := sweep_pending_photos(app):
         click.echo(f"jobs worker: queued the photos of {swept} activities that waited to be cleaned")
+    # Documents whose task was lost while they waited (a queue server restarted without keeping it).
+    if swept := sweep_queued_documents(app):
+        click.echo(f"jobs worker: queued again {swept} document jobs that waited to start")
     # An idle consumer polls SQLite at most a second apart (Redis blocks on the queue instead),
     # so a job starts within a second of being asked for.
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False, max_delay=1.0)

@@ -1,6 +1,7 @@
 """Background jobs (Huey): batch documents made outside the request, e.g. every certificate of a
 list in one zip; and the re-encoding of activity photos (metadata removed, resized) after the
-activity is stored (``run_activity_photos_job``; ``sweep_pending_photos`` when a worker starts).
+activity is stored (``run_activity_photos_job``). When a worker starts, it queues again what a lost
+task left waiting (``sweep_pending_photos``, ``sweep_queued_documents``).
 
 The queue is Redis when ``REDIS_URL`` is set (production, several web workers), else a SQLite file
 in the instance folder (the embedded default, no extra service). Start a consumer with
@@ -27,6 +28,7 @@ from typing import BinaryIO
 from flask import Flask, current_app, has_app_context
 from flask_babel import gettext as _
 from huey import Huey, RedisHuey, SqliteHuey
+from huey.storage import SqliteStorage
 from sqlalchemy import update
 
 from grants.db import db, run_in_transaction
@@ -89,12 +91,24 @@ class JobQueue:
         return self._app
 
 
+class _QueueFile(SqliteStorage):
+    """Huey's SQLite queue with the platform database's durability (grants.db): WAL with
+    synchronous=NORMAL, not an fsync at every enqueue, which each web worker makes one at a time.
+    A power cut may lose the last tasks queued, never the file; what they left waiting is queued
+    again when a jobs worker starts (``sweep_pending_photos``, ``sweep_queued_documents``)."""
+
+    def _create_connection(self):
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=NORMAL")
+        return connection
+
+
 def create_huey(*, redis_url: str | None, sqlite_path: str | Path, name: str = QUEUE_NAME) -> Huey:
     """RedisHuey when there is a Redis URL, else SqliteHuey on ``sqlite_path``."""
     if redis_url:
         return RedisHuey(name, url=redis_url)
     Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(sqlite_path))
+    return SqliteHuey(name, filename=str(sqlite_path), storage_class=_QueueFile)
 
 
 def queue_for(app: Flask) -> JobQueue:
@@ -402,6 +416,35 @@ def enqueue_activity_photos(app: Flask, activity_id: int) -> None:
         queue_for(app).activity_photos(activity_id)
     except Exception:
         log.exception("could not queue the photos of activity %s; the worker cleans them when it starts", activity_id)
+
+
+def sweep_queued_documents(app: Flask) -> int:
+    """Queue again every document job still waiting to start: its task was lost (a queue server
+    restarted without keeping it, a queue file lost its last commits) and, as a request for the same
+    document is answered with the job already waiting, it would wait for ever. A task delivered twice
+    runs once (``_claim``). Returns how many jobs were queued."""
+    from sqlalchemy import select
+
+    from grants.figures.annual.service import ANNUAL_REPORT_JOB
+    from grants.funding.exports import parse_job_kind
+    from grants.results.documents import CERTIFICATES_JOB
+
+    with app.app_context():
+        waiting = db.session.execute(
+            select(DocumentJob.id, DocumentJob.kind).where(DocumentJob.status == "queued").order_by(DocumentJob.id)
+        ).all()
+        db.session.rollback()
+    queue = queue_for(app)
+    tasks = {CERTIFICATES_JOB: queue.certificates, ANNUAL_REPORT_JOB: queue.annual_report}
+    queued = 0
+    for job_id, kind in waiting:
+        task = tasks.get(kind) or (queue.funding_export if parse_job_kind(kind) else None)
+        if task is None:
+            log.warning("document job %s of unknown kind %r left waiting", job_id, kind)
+            continue
+        task(job_id)
+        queued += 1
+    return queued
 
 
 def sweep_pending_photos(app: Flask) -> int:

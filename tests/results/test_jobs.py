@@ -132,6 +132,41 @@ def test_a_job_runs_once(session, world, published, immediate):
     assert session.get(DocumentJob, job.id).stored_name == stored
 
 
+def test_jobs_whose_task_was_lost_are_queued_again_when_the_worker_starts(app, session, world, published):
+    """A job left waiting with no task (the queue lost it) is queued again by the worker's sweep,
+    each kind to its own task; then it runs; a job that started or ended is left alone."""
+    from grants.figures.annual.service import ANNUAL_REPORT_JOB
+    from grants.funding.exports import job_kind
+
+    publication, _proposals = published
+    job = documents.request_certificates(session, actor=world.organizer_a, publication=publication)
+    others = [
+        DocumentJob(kind=ANNUAL_REPORT_JOB, district_id=world.district_a.id, year=2026, status="queued"),
+        DocumentJob(kind=job_kind("expenses", "xlsx"), edition_id=publication.edition_id, status="queued"),
+        DocumentJob(kind=documents.CERTIFICATES_JOB, edition_id=publication.edition_id, status="done"),
+    ]
+    session.add_all(others)
+    session.commit()
+    queue = jobs.queue_for(app)
+    assert len(queue.huey) == 0  # the tasks were lost
+    assert jobs.sweep_queued_documents(app) == 3
+    assert sorted(task.name for task in queue.huey.pending()) == [
+        "grants.annual_report",
+        "grants.certificates",
+        "grants.funding_export",
+    ]
+    queue.huey.flush()
+    queue.huey.immediate = True
+    try:
+        jobs.sweep_queued_documents(app)  # runs each at once: the certificates are made
+    finally:
+        queue.huey.immediate = False
+    session.expire_all()
+    assert session.get(DocumentJob, job.id).status == "done"
+    assert session.scalar(select(func.count()).select_from(DocumentJob).where(DocumentJob.status == "queued")) == 0
+    assert jobs.sweep_queued_documents(app) == 0
+
+
 def test_a_failed_job_says_so_plainly_and_leaves_no_file(app, session, world, published, monkeypatch):
     publication, _proposals = published
     job = documents.request_certificates(session, actor=world.organizer_a, publication=publication)
@@ -179,6 +214,10 @@ def test_end_to_end_through_sqlite_huey_and_a_consumer(app, client, login_as, se
     app.config["JOBS_SQLITE_PATH"] = str(tmp_path / "queue" / "jobs.db")
     queue = jobs.queue_for(app)
     assert type(queue.huey).__name__ == "SqliteHuey" and (tmp_path / "queue" / "jobs.db").exists()
+    # As durable as the platform's database: WAL, no fsync at each enqueue (lost tasks are swept).
+    connection = queue.huey.storage.conn
+    assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("pragma synchronous").fetchone()[0] == 1  # NORMAL
 
     job_id = _request(client, login_as, world.organizer_a, publication)
     assert client.get(f"/jobs/{job_id}.json").get_json()["status"] == "queued"  # returned at once
