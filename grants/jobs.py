@@ -91,7 +91,7 @@ class JobQueue:
         return self._app
 
 
-class _QueueFile(SqliteStorage):
+class SqliteQueueStorage(SqliteStorage):
     """Huey's SQLite queue with the platform database's durability (grants.db): WAL with
     synchronous=NORMAL, not an fsync at every enqueue, which each web worker makes one at a time.
     A power cut may lose the last tasks queued, never the file; what they left waiting is queued
@@ -108,7 +108,7 @@ def create_huey(*, redis_url: str | None, sqlite_path: str | Path, name: str = Q
     if redis_url:
         return RedisHuey(name, url=redis_url)
     Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(sqlite_path), storage_class=_QueueFile)
+    return SqliteHuey(name, filename=str(sqlite_path), storage_class=SqliteQueueStorage)
 
 
 def queue_for(app: Flask) -> JobQueue:
