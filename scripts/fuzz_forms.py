@@ -40,8 +40,24 @@ from scaffold import fresh_database  # noqa: E402  (bench/scaffold.py)
 ROLES = ("organizer", "finance", "judge1", "staff1", "street1", "resident1", "jm001", "anon")
 PASSWORD = "demo12345"  # noqa: S105 (the demo's published password)
 # Each a value some parser has choked on: a digit int() refuses, an infinity, NaN, an id no column
-# holds, a negative, a long text, impossible dates and times, a full-width digit, a NUL.
-ODD = ("²", "1e309", "NaN", "9" * 20, "-1", "x" * 3000, "0", "2026-13-45", "25:61", "１", "\x00", "=1+1", "")
+# holds, more digits than int() converts (Python's 4,300-digit limit), a negative, a long text,
+# impossible dates and times, a full-width digit, a NUL.
+ODD = (
+    "²",
+    "1e309",
+    "NaN",
+    "9" * 20,
+    "1" * 5000,
+    "-1",
+    "x" * 3000,
+    "0",
+    "2026-13-45",
+    "25:61",
+    "１",
+    "\x00",
+    "=1+1",
+    "",
+)
 SKIPPED = re.compile(r"/logout|/static/|\.(pdf|xlsx|csv|zip)$")
 
 

@@ -18,6 +18,7 @@ from grants.funding import policy, rubrics
 from grants.funding.models import Grant, GrantEvaluation, GrantReport, GrantStatus, ReportKind
 from grants.funding.service import lock
 from grants.funding.states import ReportStatus, grant_machine, report_machine
+from grants.params import whole_number
 
 MAX_COMMENT = 2000
 
@@ -29,13 +30,13 @@ def parse_points(raw: dict[int, str], rubric: rubrics.Rubric) -> dict[int, int]:
     """
     points = {}
     for indicator in rubric.indicators:
-        text = str(raw.get(indicator.id, "")).strip()
-        if not (text.isascii() and text.isdigit()) or int(text) > indicator.max_points:
+        given = whole_number(raw.get(indicator.id, ""), maximum=indicator.max_points)
+        if given is None:
             raise DomainError(
                 _("“%(name)s”请填写0到%(max)d之间的整数。", name=indicator.name, max=indicator.max_points),
                 field=f"score-{indicator.id}",
             )
-        points[indicator.id] = int(text)
+        points[indicator.id] = given
     return points
 
 

@@ -74,12 +74,13 @@ class Filters:
             moved=_year(moved),
             q=args.get("q", "").strip()[:MAX_QUERY],
             late_only=args.get("late") == "1",
-            page=max(1, min(int(page), 100_000)) if page.isascii() and page.isdigit() else 1,
+            page=max(1, whole_number(page, maximum=100_000) or 1),
         )
 
 
 def _year(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR else None
+    year = whole_number(text, maximum=LAST_YEAR)
+    return year if year is not None and year >= FIRST_YEAR else None
 
 
 @dataclass

@@ -36,6 +36,7 @@ from grants.funding.models import (
 )
 from grants.funding.service import lock
 from grants.funding.states import ReportStatus, grant_machine, report_machine
+from grants.params import whole_number
 from grants.proposals.attachments import CheckedUpload, Upload, checked, store_checked
 from grants.proposals.models import Attachment
 
@@ -98,10 +99,10 @@ def refusal(session: Session, grant: Grant, kind: str) -> str | None:
 
 
 def _count(value: str | int, label: str, field: str) -> int:
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_COUNT:
+    count = whole_number(value, maximum=MAX_COUNT)
+    if count is None:
         raise DomainError(_("%(field)s请填写0到%(max)d之间的整数。", field=label, max=MAX_COUNT), field=field)
-    return int(text)
+    return count
 
 
 def check_photos(photos: list[Upload] | list[CheckedUpload]) -> list[CheckedUpload]:

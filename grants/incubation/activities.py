@@ -159,10 +159,10 @@ def _district(session: Session, group: Group):
 
 
 def _count(text: str, label: str, name: str) -> int:
-    text = (text or "").strip() or "0"
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_COUNT:
+    count = whole_number((text or "").strip() or "0", maximum=MAX_COUNT)
+    if count is None:
         raise DomainError(_("%(label)s请填写0到%(max)d之间的整数。", label=label, max=MAX_COUNT), field=name)
-    return int(text)
+    return count
 
 
 def _halves(text: str, row: int) -> int:

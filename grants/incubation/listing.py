@@ -68,20 +68,15 @@ class GroupFilters:
         kind = args.get("kind", "")
         status = args.get("status", "")
         stars = args.get("stars", "")
-        edition = (args.get("edition") or "").strip()
-        year = (args.get("year") or "").strip()
+        year = params.whole_number(args.get("year"), maximum=params.LAST_YEAR)
         return cls(
             kind=kind if kind in KINDS else "",
             status=status if status in STATUSES else "",
             stars=int(stars) if stars in STARS else None,
             community_id=_id_arg(args.get("community"), set(community_ids)),
             street_id=_id_arg(args.get("street"), set(street_ids)),
-            edition_id=int(edition)
-            if edition.isascii() and edition.isdigit() and int(edition) <= params.MAX_ID
-            else None,
-            year=int(year)
-            if year.isascii() and year.isdigit() and params.FIRST_YEAR <= int(year) <= params.LAST_YEAR
-            else None,
+            edition_id=params.whole_number(args.get("edition")),
+            year=year if year is not None and year >= params.FIRST_YEAR else None,
         )
 
     @property

@@ -97,6 +97,7 @@ def test_a_failed_evaluation_needs_a_comment_and_scores_must_fit_the_rubric(sess
         ([31, 0, 0, 0], "x", "“项目执行”请填写0到30之间的整数"),
         (["-1", 0, 0, 0], "x", "项目执行"),
         (["1.5", 0, 0, 0], "x", "项目执行"),
+        (["1" * 5000, 0, 0, 0], "x", "项目执行"),  # past int()'s 4,300-digit limit
     ]
     for points, comment, message in attempts:
         with pytest.raises(DomainError, match=message):

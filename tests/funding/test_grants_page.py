@@ -146,6 +146,8 @@ def test_filters_by_status_community_and_text(client, login_as, session, world, 
     body = client.get(_url(world, q="%25")).get_data(as_text=True)  # a literal %, not a wildcard
     assert "没有符合条件的资助项目" in body
     assert client.get(_url(world, status="bogus", community="x", page="-3")).status_code == 200
+    many = "1" * 5000  # past int()'s 4,300-digit limit: ignored like any other odd value
+    assert client.get(_url(world, year=many, moved=many, page=many)).status_code == 200
 
 
 def test_paging(session, world, make_grant, monkeypatch):

@@ -220,6 +220,7 @@ def test_a_report_with_a_bad_field_or_a_file_that_is_no_photo_changes_nothing(se
         (dict(summary="太短"), "工作情况应为10到5000个字"),
         (dict(beneficiaries="-3"), "受益人次请填写0到"),
         (dict(activities_count="两次"), "开展活动次数请填写0到"),
+        (dict(beneficiaries="1" * 5000), "受益人次请填写0到"),  # past int()'s 4,300-digit limit
         (dict(photos=[reports.Upload("x.jpg", b"not an image at all", 5_000_000)], upload_dir=upload_dir), "只能上传"),
         (
             dict(photos=[reports.Upload("a.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF", 5_000_000)], upload_dir=upload_dir),

@@ -62,6 +62,7 @@ def test_the_leader_logs_an_activity_with_photos_and_volunteers(app, session, cl
         ({"volunteer_hours": ["1", "", "1.5", ""]}, "第2位志愿者"),
         ({"volunteer_member": ["²", "", "", ""]}, "第1位志愿者：请选择成员"),
         ({"volunteer_member": [str(10**20), "", "", ""]}, "第1位志愿者：请选择成员"),
+        ({"participants": "1" * 5000}, "参与人数"),  # past int()'s 4,300-digit limit
     ],
 )
 def test_bad_input_comes_back_with_a_message_and_changes_nothing(session, client, login_as, team, overrides, message):
