@@ -24,8 +24,10 @@ Each is timed as the best median of 5 batches of N requests (after a warm-up), a
 
 with r = floor_ms / page_ms, the page's share of the floor's throughput. Targets (issue 12):
 public pages ≥ 0.40, the judge's queue and sheet ≥ 0.25, organizer pages ≥ 0.10.
-Also prints each page's time and number of SQL statements, and the public pages' time when rendered
-each time (anonymous public pages are kept a few seconds by each worker: grants/http_cache.py).
+Also prints each page's time and number of SQL statements, the public pages' time when rendered
+each time (anonymous public pages are kept a few seconds by each worker: grants/http_cache.py), and
+the signed-in layout alone (base.html around no content, as judge1): what every signed-in page costs
+before its own queries and content.
 """
 
 from __future__ import annotations
@@ -82,6 +84,22 @@ def _add_hello_world_page(app) -> str:
     return "/bench-hello"
 
 
+def _add_signed_in_layout_page(app) -> str:
+    """The layout every signed-in page shares (header, menu, language switch) around no content of
+    its own, behind the same sign-in: what any page of a signed-in user costs before its own work."""
+    from flask import render_template
+    from flask_login import login_required
+
+    layout = app.jinja_env.from_string('{% extends "base.html" %}{% block content %}{% endblock %}')
+
+    @app.get("/bench-signed-in-layout")
+    @login_required
+    def bench_signed_in_layout():
+        return render_template(layout)
+
+    return "/bench-signed-in-layout"
+
+
 def _targets(session):
     """The URLs to time and who opens them."""
     from sqlalchemy import select
@@ -134,6 +152,7 @@ def main() -> None:
         {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tmp.name, "ARGON2_TIME_COST": 1, "SECRET_KEY": "bench"}
     )
     hello_path = _add_hello_world_page(app)
+    layout_path = _add_signed_in_layout_page(app)
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         with unit_of_work() as session:
@@ -148,14 +167,13 @@ def main() -> None:
     bare_ms = _time_ms(_bound(_bare_hello_world_client(), "/"), args.requests)
     floor_ms = _time_ms(_bound(app.test_client(), hello_path), args.requests)
     print(f"hello-world: {floor_ms:.3f} ms in the platform's app (the floor), {bare_ms:.3f} ms in a bare Flask app")
+    layout_client = _signed_in_client(app, targets["judge_queue"][0])
+    layout_ms = _time_ms(_bound(layout_client, layout_path), args.requests)
+    print(f"signed-in layout: {layout_ms:.3f} ms, r={floor_ms / layout_ms:.2f} (judge1: the layout alone, no content)")
     ratios = {}
     for name in PAGES:
         user, path = targets[name]
-        client = app.test_client()
-        if user is not None:
-            with client.session_transaction() as sess:
-                sess["_user_id"] = user.get_id()
-                sess["_fresh"] = True
+        client = app.test_client() if user is None else _signed_in_client(app, user)
         response = client.get(path)
         if response.status_code != 200:
             raise SystemExit(f"{name}: GET {path} answered {response.status_code}")
@@ -171,6 +189,14 @@ def main() -> None:
         page_ms = _time_ms(_bound(app.test_client(), targets[name][1]), args.requests)
         print(f"{name:15} {page_ms:7.2f} ms  rendered each time, r={floor_ms / page_ms:.2f}")
     print(f"floor_ms={floor_ms:.3f} " + " ".join(f"{name}={ratios[name]:.2f}" for name in PAGES))
+
+
+def _signed_in_client(app, user):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+    return client
 
 
 def _bound(client, path):
