@@ -62,7 +62,9 @@ def test_street_staff_see_their_streets_groups_with_counts(client, login_as, wor
 )
 def test_the_street_list_filters(client, login_as, world, groups, query, expected):
     login_as(world.organizer_a)
-    url = f"/groups/streets/{world.street_a.id}" + query.format(a2=world.community_a2.id, b=world.community_b.id, many="1" * 5000)
+    url = f"/groups/streets/{world.street_a.id}" + query.format(
+        a2=world.community_a2.id, b=world.community_b.id, many="1" * 5000
+    )
     response = client.get(url)
     assert response.status_code == 200
     assert _names(response.get_data(as_text=True)) == expected
