@@ -57,7 +57,7 @@ class Row:
 
 @dataclass
 class Ranking:
-    rows: list[Row]
+    rows: list[Row] | list[RoundResult]  # a closed round's: its stored results, with the same fields
     combined: bool  # the score weighs earlier rounds in
     judge_means: dict[int, float] = field(default_factory=dict)  # judge → mean of their totals
     round_mean: float | None = None
@@ -284,19 +284,42 @@ def rank_round(session: Session, rnd: Round) -> Ranking:
         )
         for r in ranked
     ]
-    all_totals = [float(t) for by_proposal in totals.values() for t in by_proposal.values()]
     missing = session.scalar(_MISSING_SHEETS, {"round_id": rnd.id})
     held, withdrawn = integrity.blocking_sheets(session, rnd)
     return Ranking(
         rows=rows,
         combined=combined,
-        judge_means={j: float(scoring.mean(list(v.values()))) for j, v in totals.items() if v},
-        round_mean=sum(all_totals) / len(all_totals) if all_totals else None,
+        **_judge_means(totals),
         missing_sheets=missing or 0,
         unscored=[p for p in in_round if p not in raw],
         held=held,
         withdrawn=withdrawn,
     )
+
+
+def closed_round(session: Session, rnd: Round) -> Ranking:
+    """What the page of a closed round shows: its stored results (``rows``: the RoundResults, in
+    rank order; they carry a ranking row's fields), whether they combine rounds, the judges' means
+    and the sheets that do not count. Nothing is ranked again: the stored results are the round's.
+    """
+    rounds = [r for r in edition_rounds(session, rnd.edition_id) if r.kind == RoundKind.SCORING]
+    held, withdrawn = integrity.blocking_sheets(session, rnd)
+    return Ranking(
+        rows=stored_results(session, rnd),
+        combined=_combines(rounds, rnd),
+        **_judge_means(judge_totals(session, rnd)),
+        held=held,
+        withdrawn=withdrawn,
+    )
+
+
+def _judge_means(totals: dict[int, dict[int, Decimal]]) -> dict:
+    """Each judge's mean total and the round's mean of every total (the page's scale chart)."""
+    every = [float(t) for by_proposal in totals.values() for t in by_proposal.values()]
+    return {
+        "judge_means": {j: float(scoring.mean(list(v.values()))) for j, v in totals.items() if v},
+        "round_mean": sum(every) / len(every) if every else None,
+    }
 
 
 def _lock(session: Session, rnd: Round) -> Round:

@@ -12,6 +12,7 @@ from grants.auth.models import User
 from grants.db import db, get_or_404, unit_of_work
 from grants.editions import policy as edition_policy
 from grants.editions.models import Edition, Round, RoundKind
+from grants.editions.states import RoundStatus
 from grants.errors import DomainError
 from grants.forms import posted_text
 from grants.judging import awards, charts, closing, exports, sheets
@@ -29,11 +30,14 @@ from grants.timeutil import now
 def results(round_id: int):
     rnd = scoring_round_for_organizer(round_id)
     problem = None
-    try:
-        ranking = closing.rank_round(db.session, rnd)
-    except DomainError as err:
-        ranking, problem = closing.Ranking(rows=[], combined=False), str(err)
-    rows = closing.stored_results(db.session, rnd) if rnd.status == "closed" else ranking.rows
+    if rnd.status == RoundStatus.CLOSED.value:
+        ranking = closing.closed_round(db.session, rnd)  # its stored results, not a new ranking
+    else:
+        try:
+            ranking = closing.rank_round(db.session, rnd)
+        except DomainError as err:
+            ranking, problem = closing.Ranking(rows=[], combined=False), str(err)
+    rows = ranking.rows
     progress = sheets.progress_by_judge(db.session, rnd)
     judges = {judge.id: judge for judge, *_rest in progress}
     chart = None

@@ -62,3 +62,39 @@ def test_the_sheet_page_loads_no_role_or_category_rows_through_the_graph(
     # round and proposal, criteria, scores, attachments and the conflict check.
     assert not [s for s in statements if "team_members" in s or "activity_plan_items" in s or "budget_lines" in s]
     assert len(statements) <= USER + 5, statements
+
+
+def test_a_closed_round_shows_its_stored_results_without_ranking_again(
+    client, login_as, session, world, final_closed, query_counter, monkeypatch
+):
+    from grants.editions.service import rounds_of
+    from grants.judging import closing
+
+    _edition, final, proposals = final_closed
+    titles = {p.id: p.title for p in proposals}
+    for rnd in rounds_of(session, final.edition_id)[1:]:  # both scoring rounds, closed
+        # What the page showed when it ranked the round again on each visit.
+        preview = closing.rank_round(session, rnd)
+        figures = closing.closed_round(session, rnd)
+        assert (figures.judge_means, figures.round_mean, figures.combined) == (
+            preview.judge_means,
+            preview.round_mean,
+            preview.combined,
+        )
+        assert [r.id for r in figures.rows] == [r.id for r in closing.stored_results(session, rnd)]
+        assert [r.proposal_id for r in figures.rows] == [r.proposal_id for r in preview.rows]
+
+    def ranked_again(*_args, **_kwargs):
+        raise AssertionError("a closed round's page ranks it again")
+
+    monkeypatch.setattr(closing, "rank_round", ranked_again)
+    login_as(world.organizer_a)
+    with query_counter() as statements:
+        body = client.get(f"/review/rounds/{final.id}/results").get_data(as_text=True)
+    assert "本轮结果" in body and "评委打分尺度" in body
+    stored = closing.stored_results(session, final)
+    positions = [body.index(titles[r.proposal_id]) for r in stored]
+    assert positions == sorted(positions)  # in the stored rank order
+    # the user, the round, its progress and sheets, the stored results with their proposals'
+    # labels, the judges' totals, the edition's rounds and the sheets that do not count
+    assert len(statements) <= USER + 8, statements
