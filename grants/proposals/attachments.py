@@ -257,8 +257,14 @@ def store_checked(
         mime=checked.mime,
         upload_dir=upload_dir,
         proposal_id=proposal_id,
-        folder=None if checked.cleaned else pending_dir(upload_dir),
+        folder=_folder(checked, upload_dir),
     )
+
+
+def _folder(checked: CheckedUpload, upload_dir: Path) -> Path:
+    """Where a checked upload's file goes: the upload folder, or the pending folder for a photo
+    not re-encoded yet."""
+    return upload_dir if checked.cleaned else pending_dir(upload_dir)
 
 
 def store_checked_upload(
@@ -306,9 +312,8 @@ class WrittenUpload:
 
 
 def _write(upload: CheckedUpload, upload_dir: Path) -> WrittenUpload:
-    """The file of a checked upload written where ``store_checked`` puts it (a photo waiting to be
-    cleaned: in the pending folder)."""
-    stored_name, path = write_file(upload_dir if upload.cleaned else pending_dir(upload_dir), upload.data)
+    """The file of a checked upload written where ``store_checked`` puts it."""
+    stored_name, path = write_file(_folder(upload, upload_dir), upload.data)
     return WrittenUpload(upload, stored_name, path)
 
 
