@@ -65,8 +65,8 @@ db: venv translations
 seed: db
 	$(FLASK) seed-demo
 
-# gunicorn: one worker process per core (a process's threads share one core, the GIL), 8 threads
-# each; the workers share the sign-in limits (Redis, else instance/ratelimits.db: README "Several
+# gunicorn: its settings are in gunicorn.conf.py (one worker process per core, 8 threads each, each
+# worker taking its share of a burst of connections); the workers share the sign-in limits (Redis, else instance/ratelimits.db: README "Several
 # workers share one set of limits"). The background job consumer (batch certificates, activity
 # photos' re-encoding) runs beside it at a lower priority, so that background work yields to the
 # requests, and stops with it.
@@ -78,7 +78,7 @@ run: venv os-deps fonts translations db seed
 	@echo
 	@nice -n 10 $(FLASK) jobs-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn -w $(WORKERS) --threads 8 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	WORKERS=$(WORKERS) $(BIN)/gunicorn -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: venv os-deps browser axe fonts translations
 	scripts/test.sh

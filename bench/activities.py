@@ -6,8 +6,8 @@
 Builds, in a fresh database (a temporary SQLite file by default; the PostgreSQL database of
 --database, or of DATABASE_URL with --pg, whose tables are dropped and migrated again), one
 community with --groups groups, each with its leader and five members, and the community's staff.
-Serves the app as `make run` does: gunicorn with one worker per core, 8 threads each
-(--workers/--threads), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
+Serves the app as `make run` does: gunicorn with the settings of gunicorn.conf.py (one worker per
+core, 8 threads each; --workers/--threads override them), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
 beside it at a lower priority (`nice -n 10 flask jobs-worker`), which re-encodes the photos after
 their activities are stored. Then:
 
@@ -33,6 +33,7 @@ import argparse
 import io
 import os
 import re
+import runpy
 import socket
 import statistics
 import subprocess
@@ -77,6 +78,10 @@ def _env(url: str, instance: str, redis_url: str = "") -> dict:
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env
+
+
+def _conf_threads() -> int:
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"]
 
 
 def make_run_workers() -> int:
@@ -155,19 +160,10 @@ def serve(
         stdout=log_path.with_name("jobs.log").open("w"),
         stderr=subprocess.STDOUT,
     )
+    # gunicorn.conf.py, as `make run` (the working folder's: gunicorn reads it itself).
+    flags = ["-w", str(workers)] + (["--threads", str(threads)] if threads else [])
     server = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--backlog",
-            "1024",
-            "-b",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), *flags, "-b", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -332,7 +328,7 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help="use DATABASE_URL (PostgreSQL)")
     parser.add_argument("--redis", default="", help="a Redis URL for the job queue and the sign-in limits")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: as make run)")
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py)")
     parser.add_argument("--photo-wait", type=float, default=120, help="seconds to wait for the photos' jobs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-activities-"))
@@ -366,7 +362,7 @@ def main() -> None:
     p95 = statistics.quantiles(seconds, n=20)[-1] if len(seconds) > 1 else seconds[0]
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     print(
-        f"backend={backend} workers={workers}x{args.threads} queue={'redis' if args.redis else 'sqlite'} "
+        f"backend={backend} workers={workers}x{args.threads or _conf_threads()} queue={'redis' if args.redis else 'sqlite'} "
         f"submissions={args.submissions} groups={args.groups} answers={dict(answers)}"
     )
     print(f"median_seconds={statistics.median(seconds):.3f} max_seconds={max(seconds):.3f}")

@@ -1,0 +1,19 @@
+"""gunicorn's settings for `make run` and the benchmarks (gunicorn reads ./gunicorn.conf.py itself;
+a flag on the command line overrides a setting here).
+
+One worker process per core (a process's threads share one core, the GIL), eight threads each. Each
+worker takes at most two connections per thread at once (``worker_connections``): a worker accepts
+as fast as it can, so when 200 group leaders post their activities in the same second, one worker
+took four in five of them (measured with bench/activities.py) and queued them behind its own eight
+threads while the other core idled. Past its share, a worker leaves the next connections in the
+listening socket's queue, where the other workers take them; a request is never refused for it.
+"""
+
+import os
+
+workers = int(os.environ.get("WORKERS") or os.cpu_count() or 1)
+worker_class = "gthread"
+threads = 8
+worker_connections = 2 * threads
+# Connections waiting in the kernel for a worker (a burst of submissions after a festival).
+backlog = 1024

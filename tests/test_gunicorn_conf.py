@@ -1,0 +1,104 @@
+"""gunicorn.conf.py, which `make run` and bench/activities.py serve with: a burst of connections is
+shared by the workers, rather than taken by whichever worker accepts first."""
+
+from __future__ import annotations
+
+import http.client
+import runpy
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF = ROOT / "gunicorn.conf.py"
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+# A WSGI app that takes a while and says which worker answered.
+SLOW_APP = """
+import os, time
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] != "/ready":
+        time.sleep(0.25)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+"""
+
+
+def test_each_worker_takes_at_most_two_connections_per_thread():
+    conf = runpy.run_path(str(CONF))
+    assert conf["worker_class"] == "gthread"
+    assert conf["worker_connections"] == 2 * conf["threads"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(port: int, path: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Connection": "close"})
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
+
+
+def test_a_burst_of_connections_is_shared_by_both_workers(tmp_path):
+    """Three connections per thread of one worker arrive at once: a worker takes two per thread at
+    most (``worker_connections``), so the other worker answers at least a third of them."""
+    conf = runpy.run_path(str(CONF))
+    burst = 3 * conf["threads"] * 2  # two workers' threads, three times over
+    (tmp_path / "slow_app.py").write_text(SLOW_APP)
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "-c",
+            str(CONF),
+            "-w",
+            "2",
+            "--chdir",
+            str(tmp_path),
+            "-b",
+            f"127.0.0.1:{port}",
+            "slow_app:app",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Both workers are up once each has answered (the quick path, until two pids are seen).
+        seen: set[str] = set()
+        deadline = time.monotonic() + 30
+        while len(seen) < 2:
+            assert time.monotonic() < deadline, "gunicorn's two workers did not start"
+            try:
+                seen.add(_get(port, "/ready"))
+            except OSError:
+                time.sleep(0.05)
+        answers: list[str] = []
+        barrier = threading.Barrier(burst)
+
+        def one() -> None:
+            barrier.wait()
+            answers.append(_get(port, "/slow"))
+
+        threads = [threading.Thread(target=one) for _ in range(burst)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    by_worker = Counter(answers)
+    assert len(answers) == burst
+    assert set(by_worker) <= seen
+    assert min(by_worker.values()) >= burst // 3, by_worker
