@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.audit.models import AuditEntry
@@ -27,7 +27,9 @@ def record(
     reason: str | None = None,
 ) -> None:
     """Append one audit entry to the caller's transaction, inserted now (it is never changed, so it
-    need not wait for the session's flush); flushes the object first when it has no id yet."""
+    need not wait for the session's flush) by a plain insert on the transaction's connection, as
+    cheap as an insert can be (services record inside their write lock); pending changes are
+    flushed first, as the session's autoflush would, and so is the object when it has no id yet."""
     if obj is not None:
         if getattr(obj, "id", None) is None:
             session.flush()
@@ -44,7 +46,12 @@ def record(
         "after": _jsonable(after),
         "reason": reason,
     }
-    session.execute(insert(AuditEntry), [entry])
+    if session.autoflush:
+        session.flush()
+    session.connection().execute(_INSERT, [entry])
+
+
+_INSERT = AuditEntry.__table__.insert()
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:

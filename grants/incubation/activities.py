@@ -22,9 +22,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import create_engine, func, insert, inspect, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, make_transient_to_detached
 
 from grants import audit
 from grants.db import READ_COMMITTED, current_transaction, reads_committed
@@ -127,19 +127,38 @@ def check_photos(uploads: list[Upload], *, clean_later: bool = False) -> list[Ch
 ISOLATION = READ_COMMITTED
 
 
+def _group_id(group: Group) -> int:
+    """The group's id without loading it: a group expired by the view's read transaction is read
+    again only under its lock."""
+    identity = inspect(group).identity
+    return identity[0] if identity else group.id
+
+
 def lock_group(session: Session, group: Group) -> Group:
     """Take the group's row lock and re-read it: every activity write of the group starts here.
     (The id is the object's identity: a group expired by the view's read transaction is read once,
     here, under the lock, not once more before it. Its row alone: its community, street and
     district are read when used, which a log does not.)"""
-    group_id = inspect(group).identity[0] if inspect(group).identity else group.id
     return session.scalars(
         select(Group)
-        .where(Group.id == group_id)
+        .where(Group.id == _group_id(group))
         .options(lazyload(Group.community))
         .with_for_update(of=Group)
         .execution_options(populate_existing=True)
     ).one()
+
+
+def lock_group_row(session: Session, group_id: int):
+    """Take the group's row lock as ``lock_group`` does, for a unit that needs only who leads the
+    group and its status (a new activity): the row (id, leader_id, status), not the object, so
+    that the write lock, which every leader of the district queues for on SQLite, is held for
+    as short as it can be."""
+    table = Group.__table__
+    return (
+        session.connection()
+        .execute(select(table.c.id, table.c.leader_id, table.c.status).where(table.c.id == group_id).with_for_update())
+        .one()
+    )
 
 
 def lock_activity(session: Session, activity: Activity) -> Activity:
@@ -344,7 +363,7 @@ def _committed_rows(session: Session, query) -> list:
     in it, and SSI guards the race.
     """
     if reads_committed(session) or session.info.get(_OWN_WRITES) is current_transaction(session):
-        return session.execute(query).all()
+        return session.connection().execute(query).all()
     with _reader(session.get_bind()).connect() as connection:
         return connection.execute(query).all()
 
@@ -361,7 +380,7 @@ def _reader(bind: Engine) -> Engine:
     return _readers[key]
 
 
-def _facts(activity: Activity, halves: dict[int, int], photos: int) -> dict:
+def _facts(activity: Activity | CheckedActivity, halves: dict[int, int], photos: int) -> dict:
     return {
         "group_id": activity.group_id,
         "title": activity.title,
@@ -415,16 +434,17 @@ def _insert_rows(
     ``first`` on), each kind inserted by one statement (hundreds of leaders log at once after a
     festival: the write lock is held for as short as it can be)."""
     activity_id = activity.id
+    connection = session.connection()  # plain inserts: the rows are not loaded as objects
     if checked.halves:
         rows = [{"activity_id": activity_id, "member_id": m, "halves": h} for m, h in checked.halves.items()]
-        session.execute(insert(VolunteerHours), rows)
+        connection.execute(VolunteerHours.__table__.insert(), rows)
     attachment_ids = insert_checked(session, actor_id=actor.id, uploads=photos, upload_dir=upload_dir)
     if attachment_ids:
         rows = [
             {"activity_id": activity_id, "attachment_id": attachment_id, "position": position}
             for position, attachment_id in enumerate(attachment_ids, start=first)
         ]
-        session.execute(insert(ActivityPhoto), rows)
+        connection.execute(ActivityPhoto.__table__.insert(), rows)
 
 
 def log_activity(
@@ -444,14 +464,15 @@ def log_activity(
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("每次活动最多上传%(n)d张照片。", n=MAX_PHOTOS), field="photos")
     checked = data if isinstance(data, CheckedActivity) else check_activity(session, group, data)
-    group = lock_group(session, group)
-    if checked.group_id != group.id:
+    if checked.group_id != _group_id(group):
         raise ValueError("log_activity: the activity was checked against another group")
-    _check_leader(actor, group)  # as read under the lock
+    _check_leader(actor, lock_group_row(session, checked.group_id))  # as read under the lock
     _check_cap(session, checked)
     _note_write(session)
-    values = {"group_id": group.id, "status": ActivityStatus.PENDING.value, "logged_by_id": actor.id}
-    activity = session.scalars(insert(Activity).returning(Activity), [values | _columns(checked)]).one()
+    values = {"group_id": checked.group_id, "status": ActivityStatus.PENDING.value, "logged_by_id": actor.id}
+    table = Activity.__table__
+    statement = table.insert().returning(table.c.id)
+    activity = _inserted(session, Activity, session.connection().execute(statement, [values | _columns(checked)]))
     _insert_rows(session, actor, activity, checked, photos, upload_dir, first=0)
     audit.record(
         session,
@@ -459,9 +480,24 @@ def log_activity(
         action="activity.log",
         obj=activity,
         district_id=checked.district_id,
-        after=_facts(activity, checked.halves, len(photos)),
+        after=_facts(checked, checked.halves, len(photos)),
     )
     return activity
+
+
+def _inserted(session: Session, model, result):
+    """The object of the row a plain insert just made (``result`` returns its id), in the session
+    without reading it: its columns load when first used, which a log's own request never does.
+    (An object of a rolled back row whose id the database gave out again is that object, expired.)"""
+    row_id = result.scalar_one()
+    obj = session.identity_map.get(session.identity_key(model, row_id))
+    if obj is not None:
+        session.expire(obj)
+        return obj
+    obj = model(id=row_id)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def update_activity(

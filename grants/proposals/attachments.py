@@ -15,7 +15,6 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from grants import audit
@@ -356,8 +355,9 @@ def insert_checked(
         _row(actor_id, file.stored_name, file.upload.filename, file.upload.data, file.upload.mime, None)
         for file in files
     ]
-    statement = insert(Attachment).returning(Attachment.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    table = Attachment.__table__
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
 
 
 def _row(actor_id: int | None, stored_name: str, filename: str, data: bytes, mime: str, proposal_id: int | None):
