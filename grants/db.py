@@ -117,8 +117,15 @@ def _owner_only(path: str) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_transaction.get() else "BEGIN")
+    # On the driver's connection itself: every request that reads begins a transaction, and a
+    # statement through SQLAlchemy's execution machinery costs several times more than BEGIN does.
+    if connection.dialect.name != "sqlite":
+        return
+    statement = "BEGIN IMMEDIATE" if _write_transaction.get() else "BEGIN"
+    try:
+        connection.connection.driver_connection.execute(statement)
+    except sqlite3.Error as err:  # as SQLAlchemy would raise it ("database is locked": lost_race)
+        raise DBAPIError.instance(statement, None, err, sqlite3.Error, dialect=connection.dialect) from err
 
 
 class WriteGate:

@@ -108,20 +108,43 @@ def test_unit_of_work_commits_on_success_and_rolls_back_on_error(app, make):
 
 @pytest.mark.skipif(IS_POSTGRES, reason="SQLite locking")
 def test_unit_of_work_takes_the_sqlite_write_lock_up_front(app):
-    statements = []
+    """A unit that has only read holds the write lock already (BEGIN IMMEDIATE): another connection
+    cannot begin writing; a read transaction outside a unit leaves it free."""
+    import sqlite3
 
-    def _record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    from sqlalchemy import event
-
-    event.listen(db.engine, "before_cursor_execute", _record)
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
     try:
         with unit_of_work() as session:
             session.execute(text("SELECT 1"))
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+        db.session.execute(text("SELECT 1"))  # a read transaction
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
     finally:
-        event.remove(db.engine, "before_cursor_execute", _record)
-    assert "BEGIN IMMEDIATE" in statements
+        other.close()
+        db.session.rollback()
+
+
+@pytest.mark.skipif(IS_POSTGRES, reason="SQLite locking")
+def test_a_unit_that_finds_the_sqlite_write_lock_taken_raises_the_concurrent_change_message(app):
+    """BEGIN IMMEDIATE that gives up waiting ("database is locked") is a lost race, told to the user
+    as ConcurrentChange (a DomainError), never an error page."""
+    import sqlite3
+
+    from grants.errors import ConcurrentChange
+
+    db.session.connection().exec_driver_sql("PRAGMA busy_timeout=50")  # give up at once, not after 15 s
+    db.session.rollback()  # the connection goes back to the pool; the unit below takes it again
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process writes (it does not queue at our gate)
+        with pytest.raises(ConcurrentChange), unit_of_work() as session:
+            session.execute(text("SELECT 1"))
+    finally:
+        other.close()
+        db.session.connection().exec_driver_sql("PRAGMA busy_timeout=15000")
+        db.session.rollback()
 
 
 def test_concurrent_read_then_write_units_do_not_fail_with_database_locked(app, make):
