@@ -135,10 +135,10 @@ def _group_id(group: Group) -> int:
 
 
 def lock_group(session: Session, group: Group) -> Group:
-    """Take the group's row lock and re-read it: every activity write of the group starts here.
-    (The id is the object's identity: a group expired by the view's read transaction is read once,
-    here, under the lock, not once more before it. Its row alone: its community, street and
-    district are read when used, which a log does not.)"""
+    """Take the group's row lock and re-read it: every activity write of the group starts here, or
+    at ``lock_group_row`` (a new activity). (The id is the object's identity: a group expired by
+    the view's read transaction is read once, here, under the lock, not once more before it. Its
+    row alone: its community, street and district are read when used.)"""
     return session.scalars(
         select(Group)
         .where(Group.id == _group_id(group))
