@@ -30,9 +30,9 @@ def record(
     need not wait for the session's flush) by a plain insert on the transaction's connection, as
     cheap as an insert can be (services record inside their write lock); pending changes are
     flushed first, as the session's autoflush would, and so is the object when it has no id yet."""
+    if session.autoflush or (obj is not None and getattr(obj, "id", None) is None):
+        session.flush()
     if obj is not None:
-        if getattr(obj, "id", None) is None:
-            session.flush()
         object_type = object_type or type(obj).__name__
         object_id = object_id if object_id is not None else obj.id
     entry = {
@@ -46,8 +46,6 @@ def record(
         "after": _jsonable(after),
         "reason": reason,
     }
-    if session.autoflush:
-        session.flush()
     session.connection().execute(_INSERT, [entry])
 
 

@@ -302,11 +302,10 @@ def closed_round(session: Session, rnd: Round) -> Ranking:
     rank order; they carry a ranking row's fields), whether they combine rounds, the judges' means
     and the sheets that do not count. Nothing is ranked again: the stored results are the round's.
     """
-    rounds = [r for r in edition_rounds(session, rnd.edition_id) if r.kind == RoundKind.SCORING]
     held, withdrawn = integrity.blocking_sheets(session, rnd)
     return Ranking(
         rows=stored_results(session, rnd),
-        combined=_combines(rounds, rnd),
+        combined=combines_rounds(session, rnd),
         **_judge_means(judge_totals(session, rnd)),
         held=held,
         withdrawn=withdrawn,
