@@ -12,6 +12,7 @@ still loses after the retries becomes ``ConcurrentChange``, a DomainError with a
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import random
@@ -29,6 +30,7 @@ from flask import request
 from flask.globals import request_ctx
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
@@ -484,6 +486,54 @@ def unit_of_work(isolation: str = SERIALIZABLE) -> Iterator[Session]:
         _write_transaction.reset(token)
         if gate is not None:
             gate.leave()
+
+
+def as_loaded(session: Session, model: type[T], values: dict) -> T:
+    """The object of ``model`` whose columns are ``values`` (by attribute name, the primary key at
+    least), in ``session`` as a query that read them leaves it: persistent, unchanged, the columns
+    not given loaded when first used, relationships loaded lazily. An object of the same identity
+    already in the session is returned as it is, as a query returns it.
+
+    For the hottest reads (the signed-in user on every request, a row a plain insert just made),
+    where the ORM's loading of a row cost more than the statement: the caller reads the row with
+    Core, through the session's connection. The object enters the session's identity map as the
+    ORM's own loader puts it there (SQLAlchemy is pinned; tests/test_core.py checks the result
+    against a query's)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    mapper = sa_inspect(model)
+    key = mapper.identity_key_from_primary_key([values[prop.key] for prop in _primary_key_props(mapper)])
+    existing = session.identity_map.get(key)
+    if existing is not None:
+        return existing
+    obj = mapper.class_manager.new_instance()
+    state = sa_inspect(obj)
+    state.dict.update(values)  # as loaded: no change events, nothing to flush
+    missing = _column_keys(mapper).difference(values)
+    if missing:
+        state._expire_attributes(state.dict, missing)
+    state.key = key
+    state.session_id = session.hash_key
+    session.identity_map._add_unpresent(state, key)
+    return obj
+
+
+@functools.cache
+def _primary_key_props(mapper) -> tuple:
+    return tuple(mapper.get_property_by_column(column) for column in mapper.primary_key)
+
+
+@functools.cache
+def _column_keys(mapper) -> frozenset[str]:
+    return frozenset(prop.key for prop in mapper.column_attrs)
+
+
+@functools.cache
+def column_keys(model) -> tuple[str, ...]:
+    """The attribute names of ``model``'s columns in the order of its table's columns: a Core row
+    of ``select(table)``, read by position, zipped with them gives ``as_loaded`` its values."""
+    mapper = sa_inspect(model)
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.columns)
 
 
 def get_or_404(model, ident):

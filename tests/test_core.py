@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from grants import money
 from grants.audit.models import AuditEntry
-from grants.db import db, run_in_transaction, unit_of_work
+from grants.db import as_loaded, column_keys, db, run_in_transaction, unit_of_work
 from grants.editions.models import Edition
 from grants.editions.states import EditionStatus, edition_machine
 from grants.errors import DomainError, InvalidTransition, NotAllowed
@@ -104,6 +104,62 @@ def test_unit_of_work_commits_on_success_and_rolls_back_on_error(app, make):
         db.session.get(type(district), district.id).office_name = "民政局"
     db.session.expire_all()
     assert db.session.get(type(district), district.id).office_name == "民政局"
+
+
+def _user_row(session, user_id: int):
+    from grants.auth.models import User
+
+    return session.connection().execute(select(User.__table__).where(User.__table__.c.id == user_id)).one()
+
+
+def test_as_loaded_gives_the_object_a_query_gives(app, make):
+    """An object made from a Core row is what a query returns: the same values, persistent and
+    unchanged; a relationship loads lazily; a change flushes that one column."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from grants.auth.models import User
+
+    user = make.user("zhangsan", name="张三", community=make.community())
+    session = db.session()
+    queried = {prop.key: getattr(user, prop.key) for prop in sa_inspect(User).column_attrs}
+    community_name, user_id = user.community.name, user.id
+    session.expunge_all()
+
+    row = _user_row(session, user_id)
+    loaded = as_loaded(session, User, dict(zip(column_keys(User), row, strict=True)))
+    assert {key: getattr(loaded, key) for key in queried} == queried
+    state = sa_inspect(loaded)
+    assert state.persistent and not session.new and not session.dirty and not session.is_modified(loaded)
+    assert session.get(User, user_id) is loaded  # in the identity map: no second object, no query
+    assert loaded.community.name == community_name
+
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        loaded.display_name = "张三丰"
+        session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 1 and "display_name" in updates[0] and "username" not in updates[0]
+    session.expunge_all()
+    assert session.get(User, user_id).display_name == "张三丰"
+
+
+def test_as_loaded_reads_the_columns_not_given_when_first_used_and_keeps_an_object_already_loaded(app, make):
+    from grants.auth.models import User
+
+    user_id = make.user("lisi", name="李四").id
+    session = db.session()
+    session.expunge_all()
+    partial = as_loaded(session, User, {"id": user_id})
+    assert partial.display_name == "李四" and partial.username == "lisi"
+    row = _user_row(session, user_id)
+    partial.display_name = "改了，未提交"
+    again = as_loaded(session, User, dict(zip(column_keys(User), row, strict=True)))
+    assert again is partial and again.display_name == "改了，未提交"  # as a query: the session's object
+    session.rollback()
 
 
 @pytest.mark.skipif(IS_POSTGRES, reason="SQLite locking")

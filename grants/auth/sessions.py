@@ -16,11 +16,10 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Load, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants import timeutil
-from grants.db import db, keep_signed_in
+from grants.db import as_loaded, column_keys, db, keep_signed_in
 
 # The last-seen time is rewritten at most this often, so that not every response sets a cookie.
 SEEN_RESOLUTION = 60
@@ -60,31 +59,32 @@ _user_query = None
 
 
 def _user_with_unread_count():
-    """The signed-in user, one row per role grant, with the unread notification count: one
-    statement, built once.
+    """The signed-in user, one row per role grant, with the unread notification count: one Core
+    statement, built once, and the attribute names of its user and grant columns.
 
     Every signed-in request loads the user: roles by their scope ids only, and not the user's own
-    community → street → district chain (joined by default); a page that shows a grant's or the
-    user's district, street, community or edition loads it when it does. The nav's unread count
-    comes in the same rows, so a page's base costs one query. The grants come as a second entity of
-    each row rather than as a joined eager load, which spares the ORM de-duplicating the user."""
+    community → street → district chain; a page that shows a grant's or the user's district,
+    street, community or edition loads it when it does. The nav's unread count comes in the same
+    rows, so a page's base costs one query. The rows are read with Core and made into the user and
+    grant objects directly (``as_loaded``): the ORM's loading of them cost more than the query."""
     global _user_query
     if _user_query is None:
         from grants.auth.models import RoleGrant, User
         from grants.notifications.models import Notification
 
+        users, grants = User.__table__, RoleGrant.__table__
         unread = (
             select(func.count(Notification.id))
-            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .where(Notification.user_id == users.c.id, Notification.read_at.is_(None))
             .scalar_subquery()
         )
-        _user_query = (
-            select(User, RoleGrant, unread)
-            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .options(lazyload(User.community), lazyload(User.grants), Load(RoleGrant).lazyload("*"))
-            .where(User.id == bindparam("user_id"))
-            .order_by(RoleGrant.id)
+        statement = (
+            select(users, grants, unread)
+            .select_from(users.outerjoin(grants, grants.c.user_id == users.c.id))
+            .where(users.c.id == bindparam("user_id"))
+            .order_by(grants.c.id)
         )
+        _user_query = (statement, User, column_keys(User), RoleGrant, column_keys(RoleGrant))
     return _user_query
 
 
@@ -93,17 +93,26 @@ def load_user(value: str):
     sid = parse_session_id(value)
     if sid is None or (sid.issued is not None and _too_old(sid.issued, now())):
         return None
-    rows = db.session.execute(_user_with_unread_count(), {"user_id": sid.user_id}).all()
-    if not rows or rows[0][0].session_version != sid.version:
+    statement, user_model, user_keys, grant_model, grant_keys = _user_with_unread_count()
+    session = db.session()
+    rows = session.connection().execute(statement, {"user_id": sid.user_id}).all()
+    if not rows:
         return None
-    user, unread = rows[0][0], rows[0][2]
-    # The user's roles, as the joined eager load would fill them (each grant's ``user`` is this
-    # user, from the identity map).
-    grants = [grant for _user, grant, _unread in rows if grant is not None]
+    first, n = rows[0], len(user_keys)
+    if first[user_keys.index("session_version")] != sid.version:
+        return None
+    user = as_loaded(session, user_model, dict(zip(user_keys, first[:n], strict=True)))
+    # The user's roles, as the relationship would load them; each grant's ``user`` is this user,
+    # from the identity map.
+    grants = [
+        as_loaded(session, grant_model, dict(zip(grant_keys, row[n:-1], strict=True)))
+        for row in rows
+        if row[n] is not None
+    ]
     set_committed_value(user, "grants", grants)
-    keep_signed_in(db.session, [user, *grants])  # not read again by the request's units of work
+    keep_signed_in(session, [user, *grants])  # not read again by the request's units of work
     # Read at the start of this request: the nav of a GET page shows it (grants/main/nav.py).
-    g.unread_notifications = (user.id, unread)
+    g.unread_notifications = (user.id, first[-1])
     return user
 
 

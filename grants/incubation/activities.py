@@ -24,10 +24,10 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, joinedload, lazyload, make_transient_to_detached
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from grants import audit
-from grants.db import READ_COMMITTED, current_transaction, reads_committed
+from grants.db import READ_COMMITTED, as_loaded, current_transaction, reads_committed
 from grants.errors import DomainError, InvalidTransition, NotAllowed
 from grants.incubation import policy
 from grants.incubation.hourmath import hours_number
@@ -287,8 +287,10 @@ def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -
         return wanted
     members = {
         m.id: m
-        for m in session.scalars(
-            select(GroupMember).where(GroupMember.id.in_(wanted), GroupMember.group_id == group.id)
+        for m in session.execute(
+            select(GroupMember.id, GroupMember.name, GroupMember.joined_on, GroupMember.left_on).where(
+                GroupMember.id.in_(wanted), GroupMember.group_id == group.id
+            )
         )
     }
     for member_id in wanted:
@@ -494,10 +496,7 @@ def _inserted(session: Session, model, result):
     if obj is not None:
         session.expire(obj)
         return obj
-    obj = model(id=row_id)
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
+    return as_loaded(session, model, {"id": row_id})
 
 
 def update_activity(

@@ -195,3 +195,34 @@ def test_the_grant_page_offers_the_group_and_then_links_to_it(session, client, l
     assert f'href="/groups/{group.id}"' in page and "/groups/from-grant/" not in page
     login_as(grant.proposal.applicant)  # the team's lead is the group's leader
     assert f'href="/groups/{group.id}"' in client.get(f"/funding/grants/{grant.id}").get_data(as_text=True)
+
+
+def test_a_group_route_reads_the_group_and_its_place_as_a_query_does(session, world, make_group):
+    """group_with_place: the group, community, street and district a query gives, linked, in one
+    statement; no group for an id that is not one."""
+    from sqlalchemy import event
+    from sqlalchemy import inspect as sa_inspect
+
+    from grants.db import db
+    from grants.incubation import queries
+
+    group = make_group()
+    session.commit()
+    chain = (group, group.community, group.community.street, group.community.street.district)
+    expected = [{p.key: getattr(obj, p.key) for p in sa_inspect(type(obj)).column_attrs} for obj in chain]
+    group_id = group.id
+    session.expunge_all()
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        loaded = queries.group_with_place(session, group_id)
+        got = (loaded, loaded.community, loaded.community.street, loaded.community.street.district)
+        values = [{p.key: getattr(obj, p.key) for p in sa_inspect(type(obj)).column_attrs} for obj in got]
+        assert queries.group_with_place(session, group_id + 1000) is None
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert values == expected
+    assert [type(obj) for obj in got] == [type(obj) for obj in chain]
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert not session.dirty and not session.new

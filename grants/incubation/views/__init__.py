@@ -41,8 +41,8 @@ def community_or_404(community_id: int) -> Community:
 
 def group_or_404(group_id: int) -> Group:
     """The group, if this user may see it: others get the same 404 as for a group that does not exist."""
-    group = get_or_404(Group, group_id)
-    if not policy.can_view(current_user, group):
+    group = queries.group_with_place(db.session, group_id)
+    if group is None or not policy.can_view(current_user, group):
         abort(404)
     return group
 
