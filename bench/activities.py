@@ -211,7 +211,51 @@ def signed_in(base: str, login: str):
     raise SystemExit(f"sign-in of {login} answered {answer.status_code}")
 
 
-def submit_all(base: str, plan: list[tuple[int, str, list[int]]], submissions: int) -> tuple[Counter, list[float]]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and of its children still running (Linux's /proc); 0 elsewhere."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for each in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class RaceCpu:
+    """Where the CPU went between the release of the POSTs and the last answer: the web server's
+    workers, the jobs worker, and this process (the 200 clients). Read from /proc; on a machine
+    without it the figures are 0. They tell a slow run on a busy machine from a slower server."""
+
+    def __init__(self, server_pid: int, worker_pid: int) -> None:
+        self.pids = {"server": server_pid, "jobs_worker": worker_pid}
+        self.started: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        return {**{name: _cpu_seconds(pid) for name, pid in self.pids.items()}, "clients": time.process_time()}
+
+    def start(self) -> None:
+        self.wall, self.started = time.perf_counter(), self._now()
+
+    def stop(self) -> None:
+        ended = self._now()
+        self.used = {name: ended[name] - self.started[name] for name in ended}
+        self.used["wall"] = time.perf_counter() - self.wall
+
+    def line(self) -> str:
+        cores = sum(v for k, v in self.used.items() if k != "wall") / self.used["wall"] if self.used else 0
+        return " ".join(f"race_{k}_seconds={v:.2f}" for k, v in self.used.items()) + f" race_cores_busy={cores:.2f}"
+
+
+def submit_all(
+    base: str, plan: list[tuple[int, str, list[int]]], submissions: int, cpu: RaceCpu | None = None
+) -> tuple[Counter, list[float]]:
     """One thread per submission, each its own session and CSRF token; the POSTs start together."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -230,7 +274,7 @@ def submit_all(base: str, plan: list[tuple[int, str, list[int]]], submissions: i
     with ThreadPoolExecutor(max_workers=8) as pool:  # sign-ins before the clock starts
         prepared = list(pool.map(prepare, jobs))
 
-    barrier = threading.Barrier(submissions)
+    barrier = threading.Barrier(submissions, action=cpu.start if cpu else None)
     answers: list[object] = [None] * submissions
     seconds: list[float] = [0.0] * submissions
 
@@ -271,6 +315,8 @@ def submit_all(base: str, plan: list[tuple[int, str, list[int]]], submissions: i
         thread.start()
     for thread in threads:
         thread.join()
+    if cpu:
+        cpu.stop()
     return Counter(answers), seconds
 
 
@@ -343,7 +389,8 @@ def main() -> None:
     workers = args.workers or make_run_workers()
     server, worker, base = serve(url, instance, args.redis, workers, args.threads, log_path)
     try:
-        answers, seconds = submit_all(base, plan, args.submissions)
+        cpu = RaceCpu(server.pid, worker.pid)
+        answers, seconds = submit_all(base, plan, args.submissions, cpu)
         ids, _confirmed = stored_ids(url, instance)
         confirmations = confirm_all(base, staff_login, ids)
         shown = figures_sum(base, staff_login, plan)
@@ -366,6 +413,7 @@ def main() -> None:
         f"submissions={args.submissions} groups={args.groups} answers={dict(answers)}"
     )
     print(f"median_seconds={statistics.median(seconds):.3f} max_seconds={max(seconds):.3f}")
+    print(cpu.line())
     print(f"confirm_answers={dict(confirmations)} confirmed_rows={confirmed} figures_shown={shown}")
     print(f"server_errors={errors} database_is_locked={locked} photos_cleaned={cleaned} photos_waiting={waiting}")
     problems = []
