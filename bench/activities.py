@@ -20,7 +20,10 @@ their activities are stored. Then:
 
 Checks: every submission answered 302 and is stored (none lost), no answer was a 500 and the
 server's log has no "database is locked"; Σ of the group pages' 已核实活动 equals the count of
-confirmed rows; every stored photo was re-encoded into its served place. Prints as its last line
+confirmed rows; every stored photo was re-encoded into its served place. It prints where the race's
+CPU went (``race_server_seconds`` … ``race_cores_busy``: the web server's workers, the jobs worker,
+the clients, a PostgreSQL on this machine; two cores busy means the race was bound by CPU), and as
+its last line
 
     activities_stored=<n> activities_lost=<n> p95_seconds=<s>
 
@@ -211,11 +214,12 @@ def signed_in(base: str, login: str):
     raise SystemExit(f"sign-in of {login} answered {answer.status_code}")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and of its children still running (Linux's /proc); 0 elsewhere."""
+def _cpu_seconds(pid: int, *, with_children: bool = True) -> float:
+    """User + system CPU time of a process and (``with_children``) of its children still running, from
+    Linux's /proc; 0 elsewhere."""
     total = 0.0
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if with_children else []
     except OSError:
         children = []
     for each in [pid, *map(int, children)]:
@@ -227,25 +231,59 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+def _postgres_pids() -> list[int]:
+    """The processes of the PostgreSQL cluster on this machine (its server and every backend)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" ", 2)[1] == "(postgres)":
+                pids.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _local_postgres(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "postgresql" and (parsed.host or "localhost") in (
+        "localhost",
+        "127.0.0.1",
+        "::1",
+    )
+
+
 class RaceCpu:
     """Where the CPU went between the release of the POSTs and the last answer: the web server's
-    workers, the jobs worker, and this process (the 200 clients). Read from /proc; on a machine
-    without it the figures are 0. They tell a slow run on a busy machine from a slower server."""
+    workers, the jobs worker, this process (the 200 clients) and, for a PostgreSQL on this machine,
+    the cluster's processes. Read from /proc; on a machine without it the figures are 0. They tell
+    a slow run on a busy machine from a slower server."""
 
-    def __init__(self, server_pid: int, worker_pid: int) -> None:
+    def __init__(self, server_pid: int, worker_pid: int, local_postgres: bool) -> None:
         self.pids = {"server": server_pid, "jobs_worker": worker_pid}
+        self.local_postgres = local_postgres
         self.started: dict[str, float] = {}
         self.used: dict[str, float] = {}
 
     def _now(self) -> dict[str, float]:
         return {**{name: _cpu_seconds(pid) for name, pid in self.pids.items()}, "clients": time.process_time()}
 
+    @staticmethod
+    def _postgres_now() -> dict[int, float]:
+        return {pid: _cpu_seconds(pid, with_children=False) for pid in _postgres_pids()}
+
     def start(self) -> None:
         self.wall, self.started = time.perf_counter(), self._now()
+        self.postgres_started = self._postgres_now() if self.local_postgres else {}
 
     def stop(self) -> None:
         ended = self._now()
         self.used = {name: ended[name] - self.started[name] for name in ended}
+        if self.local_postgres:  # per process: a backend that began during the race counts from 0
+            self.used["postgres"] = sum(
+                cpu - self.postgres_started.get(pid, 0.0) for pid, cpu in self._postgres_now().items()
+            )
         self.used["wall"] = time.perf_counter() - self.wall
 
     def line(self) -> str:
@@ -389,7 +427,7 @@ def main() -> None:
     workers = args.workers or make_run_workers()
     server, worker, base = serve(url, instance, args.redis, workers, args.threads, log_path)
     try:
-        cpu = RaceCpu(server.pid, worker.pid)
+        cpu = RaceCpu(server.pid, worker.pid, _local_postgres(url))
         answers, seconds = submit_all(base, plan, args.submissions, cpu)
         ids, _confirmed = stored_ids(url, instance)
         confirmations = confirm_all(base, staff_login, ids)
