@@ -396,12 +396,17 @@ def run_annual_report_job(job_id: int) -> None:
 
 def run_activity_photos_job(activity_id: int) -> int:
     """The task body: re-encode the activity's pending photos, then record them in a short write
-    transaction (grants.incubation.activities.clean_photo_files, record_cleaned_photos)."""
+    transaction (grants.incubation.activities.clean_photo_files, record_cleaned_photos). A task with
+    nothing left to clean (delivered twice, or its photos cleaned by the sweep) writes nothing: on
+    SQLite it does not queue for the write lock behind the requests."""
     from grants.incubation import activities
     from grants.proposals.attachments import drop_pending
 
     upload_dir = Path(current_app.config["UPLOAD_DIR"])
     cleaned = activities.clean_photo_files(db.session, activity_id=activity_id, upload_dir=upload_dir)
+    if not cleaned:
+        log.info("activity %s: no photo left to clean", activity_id)
+        return 0
     done = run_in_transaction(lambda session: activities.record_cleaned_photos(session, cleaned))
     drop_pending(upload_dir, done)  # committed: the originals go
     log.info("activity %s: %d photo(s) cleaned", activity_id, len(done))

@@ -158,11 +158,16 @@ def test_photos_whose_task_was_lost_are_cleaned_when_the_worker_starts(
     _assert_clean(client.get(url).get_data())
 
 
-def test_the_task_is_harmless_when_run_twice(app, session, client, login_as, team):
+def test_the_task_is_harmless_when_run_twice(app, session, client, login_as, team, monkeypatch):
+    """A task delivered twice cleans nothing the second time, and opens no write transaction."""
     activity = _log_over_http(client, login_as, team, [photo(gps=True)])
+    writes = []
+    run_in_transaction = jobs.run_in_transaction
+    monkeypatch.setattr(jobs, "run_in_transaction", lambda fn: writes.append(fn) or run_in_transaction(fn))
     with app.app_context():
         assert jobs.run_activity_photos_job(activity.id) == 1
         assert jobs.run_activity_photos_job(activity.id) == 0
+    assert len(writes) == 1
     (attachment,) = _attachments(session, activity)
     cleaned = file_path(upload_dir(), attachment).read_bytes()
     _assert_clean(cleaned)
