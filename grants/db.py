@@ -518,6 +518,20 @@ def as_loaded(session: Session, model: type[T], values: dict) -> T:
     return obj
 
 
+def loaded_from_row(session: Session, row, models: Iterable[type]) -> list:
+    """The objects of ``models`` whose columns fill ``row`` one table after another, as a Core
+    ``select(table_a, table_b, …)`` reads them (columns after the last table are left alone), each
+    ``as_loaded``; None where a table's primary key is NULL (an outer join found no row)."""
+    objects, start = [], 0
+    for model in models:
+        keys = column_keys(model)
+        values = dict(zip(keys, row[start : start + len(keys)], strict=True))
+        start += len(keys)
+        pk = _primary_key_props(sa_inspect(model))
+        objects.append(None if any(values[prop.key] is None for prop in pk) else as_loaded(session, model, values))
+    return objects
+
+
 @functools.cache
 def _primary_key_props(mapper) -> tuple:
     return tuple(mapper.get_property_by_column(column) for column in mapper.primary_key)

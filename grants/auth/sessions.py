@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants import timeutil
-from grants.db import as_loaded, column_keys, db, keep_signed_in
+from grants.db import db, keep_signed_in, loaded_from_row
 
 # The last-seen time is rewritten at most this often, so that not every response sets a cookie.
 SEEN_RESOLUTION = 60
@@ -60,7 +60,7 @@ _user_query = None
 
 def _user_with_unread_count():
     """The signed-in user, one row per role grant, with the unread notification count: one Core
-    statement, built once, and the attribute names of its user and grant columns.
+    statement, built once, and the models whose columns fill its rows.
 
     Every signed-in request loads the user: roles by their scope ids only, and not the user's own
     community → street → district chain; a page that shows a grant's or the user's district,
@@ -84,7 +84,7 @@ def _user_with_unread_count():
             .where(users.c.id == bindparam("user_id"))
             .order_by(grants.c.id)
         )
-        _user_query = (statement, User, column_keys(User), RoleGrant, column_keys(RoleGrant))
+        _user_query = (statement, (User, RoleGrant))
     return _user_query
 
 
@@ -93,26 +93,20 @@ def load_user(value: str):
     sid = parse_session_id(value)
     if sid is None or (sid.issued is not None and _too_old(sid.issued, now())):
         return None
-    statement, user_model, user_keys, grant_model, grant_keys = _user_with_unread_count()
+    statement, models = _user_with_unread_count()
     session = db.session()
     rows = session.connection().execute(statement, {"user_id": sid.user_id}).all()
-    if not rows:
+    if not rows or rows[0].session_version != sid.version:
         return None
-    first, n = rows[0], len(user_keys)
-    if first[user_keys.index("session_version")] != sid.version:
-        return None
-    user = as_loaded(session, user_model, dict(zip(user_keys, first[:n], strict=True)))
+    loaded = [loaded_from_row(session, row, models) for row in rows]
+    user = loaded[0][0]
     # The user's roles, as the relationship would load them; each grant's ``user`` is this user,
     # from the identity map.
-    grants = [
-        as_loaded(session, grant_model, dict(zip(grant_keys, row[n:-1], strict=True)))
-        for row in rows
-        if row[n] is not None
-    ]
+    grants = [grant for _user, grant in loaded if grant is not None]
     set_committed_value(user, "grants", grants)
     keep_signed_in(session, [user, *grants])  # not read again by the request's units of work
     # Read at the start of this request: the nav of a GET page shows it (grants/main/nav.py).
-    g.unread_notifications = (user.id, first[-1])
+    g.unread_notifications = (user.id, rows[0][-1])
     return user
 
 

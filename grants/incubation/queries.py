@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grants.auth import policy
-from grants.db import as_loaded, column_keys
+from grants.db import loaded_from_row
 from grants.funding.models import Grant
 from grants.incubation import listing
 from grants.incubation.models import Group, GroupMember
@@ -42,12 +42,7 @@ def group_with_place(session: Session, group_id: int) -> Group | None:
     row = session.connection().execute(_group_with_place_statement(), {"group_id": group_id}).first()
     if row is None:
         return None
-    loaded, start = [], 0
-    for model in _PLACE:
-        keys = column_keys(model)
-        loaded.append(as_loaded(session, model, dict(zip(keys, row[start : start + len(keys)], strict=True))))
-        start += len(keys)
-    group, community, street, district = loaded
+    group, community, street, district = loaded_from_row(session, row, _PLACE)
     set_committed_value(group, "community", community)
     set_committed_value(community, "street", street)
     set_committed_value(street, "district", district)
