@@ -499,23 +499,8 @@ def as_loaded(session: Session, model: type[T], values: dict) -> T:
     Core, through the session's connection. The object enters the session's identity map as the
     ORM's own loader puts it there (SQLAlchemy is pinned; tests/test_core.py checks the result
     against a query's)."""
-    if isinstance(session, scoped_session):
-        session = session()
-    mapper = sa_inspect(model)
-    key = mapper.identity_key_from_primary_key([values[prop.key] for prop in _primary_key_props(mapper)])
-    existing = session.identity_map.get(key)
-    if existing is not None:
-        return existing
-    obj = mapper.class_manager.new_instance()
-    state = sa_inspect(obj)
-    state.dict.update(values)  # as loaded: no change events, nothing to flush
-    missing = _column_keys(mapper).difference(values)
-    if missing:
-        state._expire_attributes(state.dict, missing)
-    state.key = key
-    state.session_id = session.hash_key
-    session.identity_map._add_unpresent(state, key)
-    return obj
+    layout = _layout(model)
+    return _attach(session, layout, [values[key] for key in layout.primary_key], values)
 
 
 def loaded_from_row(session: Session, row, models: Iterable[type]) -> list:
@@ -524,30 +509,51 @@ def loaded_from_row(session: Session, row, models: Iterable[type]) -> list:
     ``as_loaded``; None where a table's primary key is NULL (an outer join found no row)."""
     objects, start = [], 0
     for model in models:
-        keys = column_keys(model)
-        values = dict(zip(keys, row[start : start + len(keys)], strict=True))
-        start += len(keys)
-        pk = _primary_key_props(sa_inspect(model))
-        objects.append(None if any(values[prop.key] is None for prop in pk) else as_loaded(session, model, values))
+        layout = _layout(model)
+        ident = [row[start + i] for i in layout.primary_key_positions]
+        if None in ident:
+            objects.append(None)
+        else:
+            values = dict(zip(layout.keys, row[start : start + len(layout.keys)], strict=True))
+            objects.append(_attach(session, layout, ident, values))
+        start += len(layout.keys)
     return objects
 
 
-@functools.cache
-def _primary_key_props(mapper) -> tuple:
-    return tuple(mapper.get_property_by_column(column) for column in mapper.primary_key)
+@dataclass(frozen=True)
+class _Layout:
+    mapper: object
+    keys: tuple[str, ...]  # the columns' attribute names, in the table's order
+    primary_key: tuple[str, ...]
+    primary_key_positions: tuple[int, ...]
+    columns: frozenset[str]
 
 
 @functools.cache
-def _column_keys(mapper) -> frozenset[str]:
-    return frozenset(prop.key for prop in mapper.column_attrs)
-
-
-@functools.cache
-def column_keys(model) -> tuple[str, ...]:
-    """The attribute names of ``model``'s columns in the order of its table's columns: a Core row
-    of ``select(table)``, read by position, zipped with them gives ``as_loaded`` its values."""
+def _layout(model) -> _Layout:
     mapper = sa_inspect(model)
-    return tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.columns)
+    keys = tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.columns)
+    primary_key = tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
+    positions = tuple(keys.index(key) for key in primary_key)
+    return _Layout(mapper, keys, primary_key, positions, frozenset(prop.key for prop in mapper.column_attrs))
+
+
+def _attach(session: Session, layout: _Layout, ident: list, values: dict):
+    if isinstance(session, scoped_session):
+        session = session()
+    key = layout.mapper.identity_key_from_primary_key(ident)
+    existing = session.identity_map.get(key)
+    if existing is not None:
+        return existing
+    obj = layout.mapper.class_manager.new_instance()
+    state = sa_inspect(obj)
+    state.dict.update(values)  # as loaded: no change events, nothing to flush
+    if len(values) < len(layout.columns):
+        state._expire_attributes(state.dict, layout.columns.difference(values))
+    state.key = key
+    state.session_id = session.hash_key
+    session.identity_map._add_unpresent(state, key)
+    return obj
 
 
 def get_or_404(model, ident):

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, text
 
 from grants import money
 from grants.audit.models import AuditEntry
-from grants.db import as_loaded, column_keys, db, run_in_transaction, unit_of_work
+from grants.db import as_loaded, db, loaded_from_row, run_in_transaction, unit_of_work
 from grants.editions.models import Edition
 from grants.editions.states import EditionStatus, edition_machine
 from grants.errors import DomainError, InvalidTransition, NotAllowed
@@ -126,7 +126,7 @@ def test_as_loaded_gives_the_object_a_query_gives(app, make):
     session.expunge_all()
 
     row = _user_row(session, user_id)
-    loaded = as_loaded(session, User, dict(zip(column_keys(User), row, strict=True)))
+    (loaded,) = loaded_from_row(session, row, (User,))
     assert {key: getattr(loaded, key) for key in queried} == queried
     state = sa_inspect(loaded)
     assert state.persistent and not session.new and not session.dirty and not session.is_modified(loaded)
@@ -157,7 +157,7 @@ def test_as_loaded_reads_the_columns_not_given_when_first_used_and_keeps_an_obje
     assert partial.display_name == "李四" and partial.username == "lisi"
     row = _user_row(session, user_id)
     partial.display_name = "改了，未提交"
-    again = as_loaded(session, User, dict(zip(column_keys(User), row, strict=True)))
+    (again,) = loaded_from_row(session, row, (User,))
     assert again is partial and again.display_name == "改了，未提交"  # as a query: the session's object
     session.rollback()
 
