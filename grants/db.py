@@ -500,7 +500,7 @@ def as_loaded(session: Session, model: type[T], values: dict) -> T:
     ORM's own loader puts it there (SQLAlchemy is pinned; tests/test_core.py checks the result
     against a query's)."""
     layout = _layout(model)
-    return _attach(session, layout, [values[key] for key in layout.primary_key], values)
+    return _attach(session, layout, [values[key] for key in layout.primary_key], lambda: values)
 
 
 def loaded_from_row(session: Session, row, models: Iterable[type]) -> list:
@@ -514,8 +514,8 @@ def loaded_from_row(session: Session, row, models: Iterable[type]) -> list:
         if None in ident:
             objects.append(None)
         else:
-            values = dict(zip(layout.keys, row[start : start + len(layout.keys)], strict=True))
-            objects.append(_attach(session, layout, ident, values))
+            columns = row[start : start + len(layout.keys)]
+            objects.append(_attach(session, layout, ident, functools.partial(_by_key, layout.keys, columns)))
         start += len(layout.keys)
     return objects
 
@@ -538,13 +538,20 @@ def _layout(model) -> _Layout:
     return _Layout(mapper, keys, primary_key, positions, frozenset(prop.key for prop in mapper.column_attrs))
 
 
-def _attach(session: Session, layout: _Layout, ident: list, values: dict):
+def _by_key(keys: tuple[str, ...], columns) -> dict:
+    return dict(zip(keys, columns, strict=True))
+
+
+def _attach(session: Session, layout: _Layout, ident: list, values: Callable[[], dict]):
+    """The session's object of that identity, else a new one of ``values()`` (built only then: a
+    user's row repeats for each of their roles)."""
     if isinstance(session, scoped_session):
         session = session()
     key = layout.mapper.identity_key_from_primary_key(ident)
     existing = session.identity_map.get(key)
     if existing is not None:
         return existing
+    values = values()
     obj = layout.mapper.class_manager.new_instance()
     state = sa_inspect(obj)
     state.dict.update(values)  # as loaded: no change events, nothing to flush
