@@ -68,9 +68,8 @@ seed: db
 # gunicorn: its settings are in gunicorn.conf.py (one worker process per core, 8 threads each, each
 # worker taking its share of a burst of connections); the workers share the sign-in limits (Redis, else instance/ratelimits.db: README "Several
 # workers share one set of limits"). The background job consumer (batch certificates, activity
-# photos' re-encoding) runs beside it at a lower priority (on Linux it asks for idle CPU time only,
-# SCHED_IDLE: grants.jobs.yield_cpu_to_requests), so that background work yields to the requests,
-# and stops with it.
+# photos' re-encoding) runs beside it at a lower priority, so that background work yields to the
+# requests, and stops with it.
 WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 run: venv os-deps fonts translations db seed
 	@echo

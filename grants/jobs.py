@@ -413,23 +413,6 @@ def run_activity_photos_job(activity_id: int) -> int:
     return len(done)
 
 
-def yield_cpu_to_requests() -> bool:
-    """Let the calling process (and the threads and processes it starts after) run only on CPU time
-    that no other process wants: Linux's SCHED_IDLE. ``nice -n 10`` alone still gives a busy jobs
-    worker about a tenth of a core that requests are waiting for (a burst of photo re-encodes in the
-    middle of a burst of activity logs). A task holding a lock while it waits costs the requests
-    nothing: they sleep on the lock, and the CPU they leave is the worker's. Returns False where the
-    system has no such policy (the worker then runs at the priority it was started with)."""
-    idle = getattr(os, "SCHED_IDLE", None)
-    if idle is None or not hasattr(os, "sched_setscheduler"):
-        return False
-    try:
-        os.sched_setscheduler(0, idle, os.sched_param(0))
-    except OSError:
-        return False
-    return True
-
-
 def enqueue_activity_photos(app: Flask, activity_id: int) -> None:
     """Ask for the activity's photos to be cleaned, after the activity was committed. A queue that
     cannot be reached loses nothing: the photos wait, and ``sweep_pending_photos`` (run when the
