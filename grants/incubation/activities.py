@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import bindparam, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload, lazyload
 
@@ -148,17 +148,19 @@ def lock_group(session: Session, group: Group) -> Group:
     ).one()
 
 
+_LOCK_GROUP_ROW = (
+    select(Group.__table__.c.id, Group.__table__.c.leader_id, Group.__table__.c.status)
+    .where(Group.__table__.c.id == bindparam("group_id"))
+    .with_for_update()
+)
+
+
 def lock_group_row(session: Session, group_id: int):
     """Take the group's row lock as ``lock_group`` does, for a unit that needs only who leads the
     group and its status (a new activity): the row (id, leader_id, status), not the object, so
     that the write lock, which every leader of the district queues for on SQLite, is held for
     as short as it can be."""
-    table = Group.__table__
-    return (
-        session.connection()
-        .execute(select(table.c.id, table.c.leader_id, table.c.status).where(table.c.id == group_id).with_for_update())
-        .one()
-    )
+    return session.connection().execute(_LOCK_GROUP_ROW, {"group_id": group_id}).one()
 
 
 def lock_activity(session: Session, activity: Activity) -> Activity:
@@ -270,6 +272,12 @@ def check_activity(
     )
 
 
+# Some members of a group, with the dates they belonged to it (built once: every log reads it).
+_MEMBERS_DATES = select(GroupMember.id, GroupMember.name, GroupMember.joined_on, GroupMember.left_on).where(
+    GroupMember.id.in_(bindparam("member_ids", expanding=True)), GroupMember.group_id == bindparam("group_id")
+)
+
+
 def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -> dict[int, int]:
     """Member id → half hours of the filled rows. Raises: DomainError."""
     rows = [(m.strip(), h.strip()) for m, h in data.volunteers if (m or "").strip() or (h or "").strip()]
@@ -285,14 +293,7 @@ def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -
         wanted[member_id] = _halves(hours_text, row)
     if not wanted:
         return wanted
-    members = {
-        m.id: m
-        for m in session.execute(
-            select(GroupMember.id, GroupMember.name, GroupMember.joined_on, GroupMember.left_on).where(
-                GroupMember.id.in_(wanted), GroupMember.group_id == group.id
-            )
-        )
-    }
+    members = {m.id: m for m in session.execute(_MEMBERS_DATES, {"member_ids": list(wanted), "group_id": group.id})}
     for member_id in wanted:
         member = members.get(member_id)
         if member is None:
@@ -304,6 +305,23 @@ def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -
     return wanted
 
 
+# A member's hours of a day over a group's activities that count (waiting or confirmed), but one
+# activity (the one being corrected; 0 for none). Built once: a log reads it under the group's row lock.
+_DAY_HOURS = (
+    select(VolunteerHours.member_id, func.sum(VolunteerHours.halves))
+    .join(Activity, Activity.id == VolunteerHours.activity_id)
+    .where(
+        Activity.group_id == bindparam("group_id"),
+        Activity.status.in_(COUNTING),
+        Activity.starts_at >= bindparam("day_start", type_=Activity.starts_at.type),
+        Activity.starts_at < bindparam("day_end", type_=Activity.starts_at.type),
+        Activity.id != bindparam("but"),
+        VolunteerHours.member_id.in_(bindparam("member_ids", expanding=True)),
+    )
+    .group_by(VolunteerHours.member_id)
+)
+
+
 def _check_cap(session: Session, checked: CheckedActivity, *, but: int | None = None) -> None:
     """A member's hours over the group's activities of that day (waiting or confirmed) ≤ the cap.
     Read under the group's row lock. Raises: DomainError naming the member."""
@@ -311,21 +329,14 @@ def _check_cap(session: Session, checked: CheckedActivity, *, but: int | None = 
         return
     cap = checked.cap_halves
     day = to_local(checked.starts_at).date()
-    query = (
-        select(VolunteerHours.member_id, func.sum(VolunteerHours.halves))
-        .join(Activity, Activity.id == VolunteerHours.activity_id)
-        .where(
-            Activity.group_id == checked.group_id,
-            Activity.status.in_(COUNTING),
-            Activity.starts_at >= local_day_start(day),
-            Activity.starts_at < local_day_start(day + timedelta(days=1)),
-            VolunteerHours.member_id.in_(checked.halves),
-        )
-        .group_by(VolunteerHours.member_id)
-    )
-    if but is not None:
-        query = query.where(Activity.id != but)
-    already = dict(_committed_rows(session, query))
+    params = {
+        "group_id": checked.group_id,
+        "day_start": local_day_start(day),
+        "day_end": local_day_start(day + timedelta(days=1)),
+        "but": but or 0,
+        "member_ids": list(checked.halves),
+    }
+    already = dict(_committed_rows(session, _DAY_HOURS, params))
     for member_id, halves in checked.halves.items():
         before = already.get(member_id, 0)
         if before + halves > cap:
@@ -351,7 +362,7 @@ def _note_write(session: Session) -> None:
     session.info[_OWN_WRITES] = current_transaction(session)
 
 
-def _committed_rows(session: Session, query) -> list:
+def _committed_rows(session: Session, query, params: dict) -> list:
     """The day's hours as committed, read under the group's row lock.
 
     Every transaction that adds hours to a group holds the group's row lock, so once we hold it,
@@ -365,9 +376,9 @@ def _committed_rows(session: Session, query) -> list:
     in it, and SSI guards the race.
     """
     if reads_committed(session) or session.info.get(_OWN_WRITES) is current_transaction(session):
-        return session.connection().execute(query).all()
+        return session.connection().execute(query, params).all()
     with _reader(session.get_bind()).connect() as connection:
-        return connection.execute(query).all()
+        return connection.execute(query, params).all()
 
 
 _readers: dict[str, Engine] = {}
@@ -423,6 +434,10 @@ def _apply(activity: Activity, checked: CheckedActivity) -> None:
         setattr(activity, name, value)
 
 
+_INSERT_HOURS = VolunteerHours.__table__.insert()
+_INSERT_PHOTOS = ActivityPhoto.__table__.insert()
+
+
 def _insert_rows(
     session: Session,
     actor,
@@ -439,14 +454,17 @@ def _insert_rows(
     connection = session.connection()  # plain inserts: the rows are not loaded as objects
     if checked.halves:
         rows = [{"activity_id": activity_id, "member_id": m, "halves": h} for m, h in checked.halves.items()]
-        connection.execute(VolunteerHours.__table__.insert(), rows)
+        connection.execute(_INSERT_HOURS, rows)
     attachment_ids = insert_checked(session, actor_id=actor.id, uploads=photos, upload_dir=upload_dir)
     if attachment_ids:
         rows = [
             {"activity_id": activity_id, "attachment_id": attachment_id, "position": position}
             for position, attachment_id in enumerate(attachment_ids, start=first)
         ]
-        connection.execute(ActivityPhoto.__table__.insert(), rows)
+        connection.execute(_INSERT_PHOTOS, rows)
+
+
+_INSERT_ACTIVITY = Activity.__table__.insert().returning(Activity.__table__.c.id)
 
 
 def log_activity(
@@ -472,9 +490,9 @@ def log_activity(
     _check_cap(session, checked)
     _note_write(session)
     values = {"group_id": checked.group_id, "status": ActivityStatus.PENDING.value, "logged_by_id": actor.id}
-    table = Activity.__table__
-    statement = table.insert().returning(table.c.id)
-    activity = _inserted(session, Activity, session.connection().execute(statement, [values | _columns(checked)]))
+    activity = _inserted(
+        session, Activity, session.connection().execute(_INSERT_ACTIVITY, [values | _columns(checked)])
+    )
     _insert_rows(session, actor, activity, checked, photos, upload_dir, first=0)
     audit.record(
         session,

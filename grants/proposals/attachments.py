@@ -355,9 +355,10 @@ def insert_checked(
         _row(actor_id, file.stored_name, file.upload.filename, file.upload.data, file.upload.mime, None)
         for file in files
     ]
-    table = Attachment.__table__
-    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, rows).scalars())
+    return list(session.connection().execute(_INSERT_RETURNING_IDS, rows).scalars())
+
+
+_INSERT_RETURNING_IDS = Attachment.__table__.insert().returning(Attachment.__table__.c.id, sort_by_parameter_order=True)
 
 
 def _row(actor_id: int | None, stored_name: str, filename: str, data: bytes, mime: str, proposal_id: int | None):
