@@ -238,10 +238,11 @@ def _send(address: tuple[str, int], wire: bytes, timeout: float) -> int:
         answer = bytearray()
         while chunk := connection.recv(65536):
             answer += chunk
-    status_line = bytes(answer[: answer.find(b"\r\n")])
-    version, status, *_reason = status_line.split(b" ", 2)
-    if not version.startswith(b"HTTP/1."):
-        raise ValueError(f"not an HTTP answer: {status_line[:60]!r}")
+    status_line = bytes(answer.partition(b"\r\n")[0])
+    version, _space, rest = status_line.partition(b" ")
+    status = rest[:3]
+    if not version.startswith(b"HTTP/1.") or not status.isdigit():
+        raise ConnectionError(f"no HTTP answer, the connection gave {len(answer)} bytes: {status_line[:60]!r}")
     return int(status)
 
 
