@@ -99,6 +99,27 @@ def _compile_translations() -> None:
 _compile_translations()
 
 
+def _send_multipart_as_browsers_do() -> None:
+    """werkzeug's test client writes an empty form field as its headers and then the next boundary,
+    one line break short of what browsers send (RFC 7578: the headers, a blank line, the empty
+    value, then the boundary). werkzeug's parser reads both; the app's (grants.formdata) reads what
+    browsers send, so the test client sends that."""
+    from werkzeug.sansio import multipart as encoding
+
+    send_event = encoding.MultipartEncoder.send_event
+
+    def send_event_as_browsers(self, event):
+        if isinstance(event, encoding.Data) and self.state == encoding.State.DATA_START and not event.data:
+            self.state = encoding.State.DATA
+            return b"\r\n"
+        return send_event(self, event)
+
+    encoding.MultipartEncoder.send_event = send_event_as_browsers
+
+
+_send_multipart_as_browsers_do()
+
+
 def _base_config(tmp_path: Path, database_url: str) -> dict:
     return {
         "TESTING": True,

@@ -273,3 +273,18 @@ def test_long_lists_come_a_page_at_a_time_keeping_their_filters(session, client,
     own = client.get(f"/groups/{team.group.id}/activities?page=2").get_data(as_text=True)
     assert "共93次活动" in own and "第 2 / 4 页" in own and own.count('class="card-title"') == PER_PAGE
     assert f'href="/groups/{team.group.id}/activities?page=3" rel="next"' in own
+
+
+def test_an_upload_cut_short_is_refused_with_a_message_and_changes_nothing(client, login_as, session, team):
+    login_as(team.leader)
+    token = client.csrf_token()
+    body = (
+        f"--b0undary\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+        "--b0undary\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n周末义剪"  # the connection broke here
+    ).encode()
+    response = client.post(
+        f"/groups/{team.group.id}/activities/new", data=body, content_type="multipart/form-data; boundary=b0undary"
+    )
+    assert response.status_code == 400
+    assert "请刷新页面后重新提交" in response.get_data(as_text=True)  # the form came through empty
+    assert session.scalars(select(Activity)).all() == []
