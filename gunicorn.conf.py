@@ -15,5 +15,8 @@ workers = int(os.environ.get("WORKERS") or os.cpu_count() or 1)
 worker_class = "gthread"
 threads = 8
 worker_connections = 2 * threads
+# The app keeps a database connection per thread (grants/config.py): past its pool's size, each
+# request of a burst would open a connection and close it after (on PostgreSQL a new backend).
+os.environ.setdefault("DB_POOL_SIZE", str(threads))
 # Connections waiting in the kernel for a worker (a burst of submissions after a festival).
 backlog = 1024

@@ -39,11 +39,11 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
     return {
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_dir),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance_dir / 'grants.db'}"),
-        # A connection for each of a gunicorn worker's threads (gunicorn.conf.py: 8), with room to
-        # spare: connections past the pool's size are opened for one request and closed after it,
-        # and opening one costs PostgreSQL a new backend process. A connection is checked before use
-        # only when it has been idle for a while (grants.db.PING_AFTER_IDLE_SECONDS), not each time.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": int(os.environ.get("DB_POOL_SIZE", 10))},
+        # A pooled connection for each of a process's threads (gunicorn.conf.py sets it to its
+        # threads): connections past the pool's size are opened for one request and closed after
+        # it, and opening one costs PostgreSQL a new backend process. A connection is checked before
+        # use only when it has been idle for a while (grants.db.PING_AFTER_IDLE_SECONDS).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": int(os.environ.get("DB_POOL_SIZE", 8))},
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME"),  # None: "grants"
         # Rate limits live where every worker process sees the same counts: in Redis when there is

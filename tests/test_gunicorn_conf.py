@@ -35,6 +35,15 @@ def test_each_worker_takes_at_most_two_connections_per_thread():
     assert conf["worker_connections"] == 2 * conf["threads"]
 
 
+def test_the_app_keeps_a_database_connection_per_thread(monkeypatch):
+    from grants.config import load_config
+
+    monkeypatch.setenv("DB_POOL_SIZE", "")  # recorded, so that what gunicorn.conf.py sets is undone after
+    monkeypatch.delenv("DB_POOL_SIZE")
+    conf = runpy.run_path(str(CONF))
+    assert load_config()["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == conf["threads"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
