@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, create_engine, func, inspect, select
+from sqlalchemy import bindparam, create_engine, func, inspect, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload, lazyload
 
@@ -305,18 +305,20 @@ def _volunteers(session: Session, group: Group, data: ActivityData, day: date) -
     return wanted
 
 
-# A member's hours of a day over a group's activities that count (waiting or confirmed), but one
-# activity (the one being corrected; 0 for none). Built once: a log reads it under the group's row lock.
+# Each member's hours of a day over a group's activities that count (waiting or confirmed), but one
+# activity (the one being corrected; 0 for none). Built once: a log reads it under the group's row
+# lock (on SQLite while holding the one write lock). Without an IN list (SQLAlchemy renders each one
+# anew for every execution): the statuses are compared one by one, and the day's few volunteers of
+# the group are all read and the log's own picked out by the caller.
 _DAY_HOURS = (
     select(VolunteerHours.member_id, func.sum(VolunteerHours.halves))
     .join(Activity, Activity.id == VolunteerHours.activity_id)
     .where(
         Activity.group_id == bindparam("group_id"),
-        Activity.status.in_(COUNTING),
+        or_(*(Activity.status == status for status in COUNTING)),
         Activity.starts_at >= bindparam("day_start", type_=Activity.starts_at.type),
         Activity.starts_at < bindparam("day_end", type_=Activity.starts_at.type),
         Activity.id != bindparam("but"),
-        VolunteerHours.member_id.in_(bindparam("member_ids", expanding=True)),
     )
     .group_by(VolunteerHours.member_id)
 )
@@ -334,9 +336,8 @@ def _check_cap(session: Session, checked: CheckedActivity, *, but: int | None = 
         "day_start": local_day_start(day),
         "day_end": local_day_start(day + timedelta(days=1)),
         "but": but or 0,
-        "member_ids": list(checked.halves),
     }
-    already = dict(_committed_rows(session, _DAY_HOURS, params))
+    already = dict(_committed_rows(session, _DAY_HOURS, params))  # every volunteer of the day: the log's are looked up
     for member_id, halves in checked.halves.items():
         before = already.get(member_id, 0)
         if before + halves > cap:

@@ -290,7 +290,7 @@ def store_upload(
     when given (a photo waiting to be cleaned), else into the upload folder."""
     stored_name, path = write_file(folder or upload_dir, data)
     try:
-        attachment = Attachment(**_row(actor.id, stored_name, filename, data, mime, proposal_id))
+        attachment = Attachment(**_row(actor.id, stored_name, filename, data, _digest(data), mime, proposal_id))
         session.add(attachment)
         session.flush()
     except Exception:
@@ -308,12 +308,13 @@ class WrittenUpload:
     upload: CheckedUpload
     stored_name: str
     path: Path
+    sha256: str  # of its bytes, taken with the write: a phone's photo of a few MB takes milliseconds
 
 
 def _write(upload: CheckedUpload, upload_dir: Path) -> WrittenUpload:
     """The file of a checked upload written where ``store_checked`` puts it."""
     stored_name, path = write_file(_folder(upload, upload_dir), upload.data)
-    return WrittenUpload(upload, stored_name, path)
+    return WrittenUpload(upload, stored_name, path, _digest(upload.data))
 
 
 @contextmanager
@@ -352,7 +353,7 @@ def insert_checked(
     for upload in uploads:
         files.append(upload if isinstance(upload, WrittenUpload) else _write(upload, upload_dir))
     rows = [
-        _row(actor_id, file.stored_name, file.upload.filename, file.upload.data, file.upload.mime, None)
+        _row(actor_id, file.stored_name, file.upload.filename, file.upload.data, file.sha256, file.upload.mime, None)
         for file in files
     ]
     return list(session.connection().execute(_INSERT_RETURNING_IDS, rows).scalars())
@@ -361,7 +362,9 @@ def insert_checked(
 _INSERT_RETURNING_IDS = Attachment.__table__.insert().returning(Attachment.__table__.c.id, sort_by_parameter_order=True)
 
 
-def _row(actor_id: int | None, stored_name: str, filename: str, data: bytes, mime: str, proposal_id: int | None):
+def _row(
+    actor_id: int | None, stored_name: str, filename: str, data: bytes, sha256: str, mime: str, proposal_id: int | None
+):
     return {
         "proposal_id": proposal_id,
         "uploaded_by_id": actor_id,
@@ -369,8 +372,12 @@ def _row(actor_id: int | None, stored_name: str, filename: str, data: bytes, mim
         "original_name": clean_filename(filename),
         "mime": mime,
         "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha256,
     }
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 # --- photos cleaned in the background -----------------------------------------------------------

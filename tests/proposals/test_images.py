@@ -217,3 +217,14 @@ def test_a_photo_cut_short_is_refused_even_after_weasyprint_is_imported(fmt, cle
     motion = whole + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4 + b"\xff\xd9\x10\xff\xda\x00\x0c"
     for ok in (whole, motion):
         assert attachments.check(attachments.Upload("现场.jpg", ok, 5 * 1024 * 1024), clean_later=clean_later).mime
+
+
+def test_files_written_before_the_transaction_carry_their_digest_into_it(session, world, tmp_path, monkeypatch):
+    """``written`` takes each file's digest with its write, before the write transaction: hashing a
+    phone's photo of a few MB takes milliseconds, which the insert must not spend holding the lock."""
+    uploads = [attachments.check(attachments.Upload("一.jpg", photo(40, 30), 1024 * 1024), photo=True)]
+    with attachments.written(uploads, tmp_path) as files:
+        assert files[0].sha256 == hashlib.sha256(uploads[0].data).hexdigest()
+        monkeypatch.setattr(attachments.hashlib, "sha256", None)  # no hashing from here on
+        ids = attachments.insert_checked(session, actor_id=world.resident.id, uploads=files, upload_dir=tmp_path)
+    assert session.get(Attachment, ids[0]).sha256 == files[0].sha256
