@@ -134,8 +134,8 @@ def _sqlite_on_begin(connection) -> None:
 # A pooled PostgreSQL connection is checked (SELECT 1) before it is handed out only when it has
 # been idle this long: one that a request gave back a moment ago is alive, and checking it on every
 # checkout cost a round trip each time (two per request that writes: its read transaction and its
-# unit of work), about a sixth of an activity log's CPU. A connection the server closed while it sat
-# idle (a restart, an idle timeout) is found so and replaced before any request uses it.
+# unit of work). A connection the server closed while it sat idle (a restart, an idle timeout) is
+# found so and replaced before any request uses it.
 PING_AFTER_IDLE_SECONDS = 5.0
 _IDLE_SINCE = "grants.idle_since"
 

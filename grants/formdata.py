@@ -1,11 +1,11 @@
 """Forms with uploads (multipart/form-data), parsed by the ``multipart`` package's push parser.
 
 Werkzeug's own parser compiles two regular expressions for every request (each request has a
-boundary of its own) and handles each part through a chain of events: on a phone's activity log,
-a form of ten fields and one photo, that cost about 1.3 ms of the server's CPU, an eighth of the
-whole request, and it grows with the photo's size. The push parser finds the boundary with
-``bytes.find`` and costs a sixth of that (bench/activities.py, issue 14). What the views get is
-unchanged: ``request.form`` and ``request.files`` as werkzeug gives them, with its limits.
+boundary of its own) and handles each part through a chain of events: a phone's activity log, ten
+fields and one photo, cost about 2 ms more of the server's CPU with it than with the push parser
+(of 11 to 16 ms in all, one process), which finds the boundary with ``bytes.find`` (issue 14,
+bench/activities.py). What the views get is unchanged: ``request.form`` and ``request.files`` as
+werkzeug gives them, with its limits.
 
 Limits (Flask's settings, as werkzeug applies them): ``MAX_CONTENT_LENGTH`` on the whole body (the
 stream is limited before it gets here), ``MAX_FORM_MEMORY_SIZE`` on a text field and
