@@ -68,15 +68,15 @@ seed: db
 # gunicorn: its settings are in gunicorn.conf.py (one worker process per core, 8 threads each, each
 # worker taking its share of a burst of connections); the workers share the sign-in limits (Redis, else instance/ratelimits.db: README "Several
 # workers share one set of limits"). The background job consumer (batch certificates, activity
-# photos' re-encoding) runs beside it at a lower priority, so that background work yields to the
-# requests, and stops with it.
+# photos' re-encoding) runs beside it in the CPU's idle class (it puts itself there: grants/jobs.py,
+# yield_cpu_to_requests), so that background work yields to the requests, and stops with it.
 WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 run: venv os-deps fonts translations db seed
 	@echo
 	@echo "公益微创投平台 on http://127.0.0.1:$(PORT)"
 	@echo "Demo logins (password demo12345): organizer, finance, judge1..judge5, staff1..staff5, street1, street2, resident1..resident12, jm001..jm090 (README: who is who)"
 	@echo
-	@nice -n 10 $(FLASK) jobs-worker & worker=$$!; \
+	@$(FLASK) jobs-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	WORKERS=$(WORKERS) $(BIN)/gunicorn -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 

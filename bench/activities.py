@@ -8,7 +8,7 @@ Builds, in a fresh database (a temporary SQLite file by default; the PostgreSQL 
 community with --groups groups, each with its leader and five members, and the community's staff.
 Serves the app as `make run` does: gunicorn with the settings of gunicorn.conf.py (one worker per
 core, 8 threads each; --workers/--threads override them), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
-beside it at a lower priority (`nice -n 10 flask jobs-worker`), which re-encodes the photos after
+beside it (`flask jobs-worker`, in the CPU's idle class: grants/jobs.py), which re-encodes the photos after
 their activities are stored. Then:
 
 1. one thread per submission signs in with its own session (GET /login for the CSRF token, POST
@@ -159,7 +159,7 @@ def serve(
     log = log_path.open("w")
     env = _env(url, instance, redis_url)
     worker = subprocess.Popen(  # noqa: S603 (our own jobs worker, fixed arguments)
-        ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "jobs-worker"],  # noqa: S607
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "jobs-worker"],
         cwd=ROOT,
         env=env,
         stdout=log_path.with_name("jobs.log").open("w"),

@@ -13,10 +13,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class PlatformApp(Flask):
-    """Flask, except that a view which lost a race to a concurrent request runs again (grants.db),
-    and forms with uploads are parsed by a faster parser (grants.formdata)."""
+    """Flask, except that a view which lost a race to a concurrent request runs again, a request's
+    reads run outside transactions on PostgreSQL (both grants.db), and forms with uploads are parsed
+    by a faster parser (grants.formdata)."""
 
     request_class = PlatformRequest
+
+    def full_dispatch_request(self):
+        from grants.db import reads_outside_transactions
+
+        with reads_outside_transactions():
+            return super().full_dispatch_request()
 
     def dispatch_request(self):
         from grants.db import retry_request

@@ -114,13 +114,14 @@ def jobs_worker_command(workers: int) -> None:
     """Run the background job consumer (batch certificates …) until stopped (Ctrl-C / SIGTERM)."""
     from flask import current_app
 
-    from grants.jobs import queue_for, sweep_pending_photos, sweep_queued_documents
+    from grants.jobs import queue_for, sweep_pending_photos, sweep_queued_documents, yield_cpu_to_requests
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     queue = queue_for(app)
     kind = type(queue.huey.storage).__name__
-    click.echo(f"jobs worker: {workers} worker(s) on {kind} queue {queue.huey.name!r}")
+    priority = yield_cpu_to_requests()  # before the consumer starts its threads: they inherit it
+    click.echo(f"jobs worker: {workers} worker(s) on {kind} queue {queue.huey.name!r}, CPU priority: {priority}")
     # Photos whose cleaning task was never queued (the queue was down when they were stored).
     if swept := sweep_pending_photos(app):
         click.echo(f"jobs worker: queued the photos of {swept} activities that waited to be cleaned")

@@ -131,6 +131,58 @@ def _sqlite_on_begin(connection) -> None:
         raise DBAPIError.instance(statement, None, err, sqlite3.Error, dialect=connection.dialect) from err
 
 
+# A request's reads on PostgreSQL run outside any transaction (psycopg's autocommit), each
+# statement on its own as it would in the READ COMMITTED transaction otherwise opened around them:
+# the same rows are seen, and the BEGIN that psycopg sends before the first read and the COMMIT or
+# ROLLBACK after the last are two round trips fewer for every page, and for every write (a unit of
+# work ends the reads first). Writes are never made so: a unit of work opens its transaction (with
+# its isolation level), and so does everything outside a request (jobs, CLI, tests' own sessions).
+_request_reads: ContextVar[bool] = ContextVar("request_reads", default=False)
+
+
+@contextmanager
+def reads_outside_transactions() -> Iterator[None]:
+    """While a request is handled: its reads run outside any transaction on PostgreSQL."""
+    token = _request_reads.set(True)
+    try:
+        yield
+    finally:
+        _request_reads.reset(token)
+
+
+_READS_AUTOCOMMIT = "grants.reads_autocommit"
+
+
+@event.listens_for(Engine, "begin")
+def _postgres_on_begin(connection) -> None:
+    """Reads of a request in autocommit; every other transaction as it was asked for. Only what this
+    hook turned on is turned off again: a connection someone set to AUTOCOMMIT stays so."""
+    if connection.dialect.name != "postgresql" or "isolation_level" in connection.get_execution_options():
+        return
+    info = connection.connection.info  # the driver connection's, kept across checkouts
+    driver = connection.connection.driver_connection
+    # The connection is idle here (its last transaction has ended): psycopg changes it locally.
+    if _request_reads.get() and not _write_transaction.get():
+        if not driver.autocommit:
+            driver.autocommit = True
+            info[_READS_AUTOCOMMIT] = True
+    elif info.pop(_READS_AUTOCOMMIT, False):
+        driver.autocommit = False
+
+
+@event.listens_for(Engine, "before_execute")
+def _postgres_streams_in_a_transaction(connection, clause, multiparams, params, execution_options) -> None:
+    """A read that streams its rows (``yield_per``: a server-side cursor, which PostgreSQL keeps only
+    inside a transaction) opens one: the rest of the request's reads then run in it."""
+    if not (execution_options.get("stream_results") or execution_options.get("yield_per")):
+        return
+    if connection.dialect.name != "postgresql" or not connection.connection.info.get(_READS_AUTOCOMMIT):
+        return
+    driver = connection.connection.driver_connection
+    if driver.autocommit:
+        driver.autocommit = False
+
+
 # A pooled PostgreSQL connection is checked (SELECT 1) before it is handed out only when it has
 # been idle this long: one that a request gave back a moment ago is alive, and checking it on every
 # checkout cost a round trip each time (two per request that writes: its read transaction and its
@@ -609,3 +661,4 @@ def _attach(session: Session, layout: _Layout, ident: list, values: Callable[[],
 def get_or_404(model, ident):
     """Load one object by primary key or abort with 404."""
     return db.get_or_404(model, ident)
+

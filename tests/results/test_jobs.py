@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
+import textwrap
 import time
 import uuid
 import zipfile
@@ -13,7 +16,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from grants import jobs
+from grants import PROJECT_ROOT, jobs
 from grants.audit.models import AuditEntry
 from grants.reports.models import DocumentJob
 from grants.results import documents, service
@@ -343,3 +346,24 @@ def test_a_job_not_finished_has_nothing_to_download(client, login_as, session, w
 def test_the_worker_command_is_registered(app):
     command = app.cli.commands["jobs-worker"]
     assert "consumer" in command.help and [p.name for p in command.params] == ["workers"]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's idle scheduling class")
+def test_the_worker_leaves_the_cpu_to_requests_and_its_threads_inherit_it():
+    # In a process of its own: the test run itself must keep its priority.
+    script = textwrap.dedent(
+        """
+        import os, threading
+        from grants.jobs import yield_cpu_to_requests
+        before = os.sched_getscheduler(0)
+        priority = yield_cpu_to_requests()
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(os.sched_getscheduler(threading.get_native_id())))
+        worker.start(); worker.join()
+        print(before == os.SCHED_OTHER, priority, os.sched_getscheduler(0) == os.SCHED_IDLE, seen == [os.SCHED_IDLE])
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
+    )
+    assert result.stdout.split() == ["True", "idle", "True", "True"]
