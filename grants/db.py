@@ -29,6 +29,7 @@ from typing import TypeVar
 from flask import request
 from flask.globals import request_ctx
 from flask_sqlalchemy import SQLAlchemy
+from psycopg.pq import TransactionStatus
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
@@ -151,6 +152,7 @@ def reads_outside_transactions() -> Iterator[None]:
 
 
 _READS_AUTOCOMMIT = "grants.reads_autocommit"
+_IDLE = TransactionStatus.IDLE  # not in a transaction, the connection good
 
 
 @event.listens_for(Engine, "begin")
@@ -161,7 +163,10 @@ def _postgres_on_begin(connection) -> None:
         return
     info = connection.connection.info  # the driver connection's, kept across checkouts
     driver = connection.connection.driver_connection
-    # The connection is idle here (its last transaction has ended): psycopg changes it locally.
+    # Changed only while idle (its last transaction has ended), where psycopg changes it locally; a
+    # connection lost meanwhile is left to fail at its first statement, where SQLAlchemy replaces it.
+    if driver.info.transaction_status != _IDLE:
+        return
     if _request_reads.get() and not _write_transaction.get():
         if not driver.autocommit:
             driver.autocommit = True
@@ -179,7 +184,7 @@ def _postgres_streams_in_a_transaction(connection, clause, multiparams, params, 
     if connection.dialect.name != "postgresql" or not connection.connection.info.get(_READS_AUTOCOMMIT):
         return
     driver = connection.connection.driver_connection
-    if driver.autocommit:
+    if driver.autocommit and driver.info.transaction_status == _IDLE:
         driver.autocommit = False
 
 
@@ -661,4 +666,3 @@ def _attach(session: Session, layout: _Layout, ident: list, values: Callable[[],
 def get_or_404(model, ident):
     """Load one object by primary key or abort with 404."""
     return db.get_or_404(model, ident)
-
