@@ -377,6 +377,7 @@ def _row(
 
 
 def _digest(data: bytes) -> str:
+    """The SHA-256 an attachment row records of its stored file's bytes."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -419,7 +420,7 @@ def clean_pending(upload_dir: Path, stored_name: str) -> tuple[int, str] | None:
     temp = upload_dir / f".{stored_name}.part"
     temp.write_bytes(cleaned)
     os.replace(temp, target)  # whole or not at all: the served file is only ever the cleaned one
-    return len(cleaned), hashlib.sha256(cleaned).hexdigest()
+    return len(cleaned), _digest(cleaned)
 
 
 def drop_pending(upload_dir: Path, stored_names: list[str]) -> None:
