@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -29,11 +31,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def register_extensions(app: Flask) -> None:
     if proxies := app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    from grants.auth.cookies import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -180,8 +194,11 @@ def register_input_guards(app: Flask) -> None:
     def refuse_nul_characters():
         # No form or filter legitimately carries a NUL character, and PostgreSQL cannot store
         # one: refuse such a request up front with a clear 400 instead of failing deeper down.
-        values = [*request.args.values(), *(request.form.values() if request.form else [])]
-        if any("\x00" in value for value in values):
+        # Only what a request carries is parsed: a query string, a form's body (werkzeug parses no
+        # other body into ``request.form``).
+        args = request.args.values() if request.query_string else ()
+        form = request.form.values() if request.mimetype in _FORM_TYPES else ()
+        if any("\x00" in value for value in chain(args, form)):
             return render_error(400)
         return None
 
@@ -198,17 +215,17 @@ def register_request_parameters(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    always = SECURITY_HEADERS
+    secure_only = (*SECURITY_HEADERS, ("Strict-Transport-Security", "max-age=31536000"))
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Each header unless the view set its own: one pass over the answer's headers, not one per name.
+        present = {name.lower() for name, _value in headers.items()}
+        for name, value in secure_only if app.config["SESSION_COOKIE_SECURE"] else always:
+            if name.lower() not in present:
+                headers.add(name, value)
         response = http_cache.cache_public_response(response)
         headers = response.headers
         if request.endpoint and not request.endpoint.startswith(("static", "main.index", "main.healthz")):
@@ -221,7 +238,7 @@ def register_template_helpers(app: Flask) -> None:
     from grants import assets
     from grants.auth import policy as auth_policy
     from grants.auth.labels import role_label, scope_label
-    from grants.main.nav import nav_items
+    from grants.main.nav import nav_menu
     from grants.reports.pdf import page_footer_content
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -238,7 +255,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         auth_policy=auth_policy,
         language_names=LANGUAGE_NAMES,
-        nav_items=nav_items,
+        nav_menu=nav_menu,
         role_label=role_label,
         scope_label=scope_label,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from grants.auth import policy
 from grants.auth.models import Role
@@ -56,6 +57,30 @@ def nav_items(user) -> list[tuple[str, str]]:
     if Role.ORGANIZER in roles:
         chosen += _ORGANIZER
     return items + [(endpoint, translate(label)) for endpoint, label in chosen]
+
+
+# Menus kept per worker: one per role set, language, unread count and current entry; the bound
+# only guards against surprises (the cache starts again when full).
+KEPT_MENUS = 1024
+
+
+def nav_menu(user) -> Markup:
+    """The main menu's entries as HTML (templates/main/_nav_items.html), the current page's marked.
+
+    The same few menus serve every page of every user, so each is rendered once per worker and
+    kept: rendering it, a link for each entry, was a tenth of the layout of a signed-in page."""
+    items = tuple(nav_items(user))
+    current = request.endpoint if any(endpoint == request.endpoint for endpoint, _label in items) else None
+    key = (request.script_root, current, items)
+    menus = current_app.extensions.setdefault("nav_menus", {})
+    menu = menus.get(key)
+    if menu is None:
+        template = current_app.jinja_env.get_template("main/_nav_items.html")
+        menu = Markup(template.render(items=items, current=current))  # noqa: S704 (autoescaped: an .html template)
+        if len(menus) >= KEPT_MENUS:
+            menus.clear()
+        menus[key] = menu
+    return menu
 
 
 def _unread_count(user) -> int:

@@ -98,3 +98,25 @@ def test_the_menu_follows_each_role_in_both_languages(client, login_as, world):
     login_as(world.judge_a)
     judge = client.get("/").get_data(as_text=True).split("<main", 1)[0]
     assert "评审任务" in judge and "大赛届次" not in judge and "星级评定" not in judge
+
+
+def _menu(body: str) -> str:
+    return body.split('<nav class="main-nav"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_each_menu_is_rendered_once_per_worker_and_marks_the_page_it_is_on(app, client, login_as, world):
+    login_as(world.judge_a)
+    queue = _menu(client.get("/review/queue").get_data(as_text=True))
+    assert queue.count('aria-current="page"') == 1
+    assert '<a href="/review/queue" aria-current="page">评审任务</a>' in queue
+    home = _menu(client.get("/").get_data(as_text=True))
+    assert '<a href="/" aria-current="page">' in home and 'href="/review/queue">评审任务' in home
+    kept = dict(app.extensions["nav_menus"])
+    assert len(kept) == 2  # the judge's menu on the queue and on the home page
+    account = _menu(client.get("/account").get_data(as_text=True))  # a page off the menu: none marked
+    assert 'aria-current="page"' not in account
+    client.get("/review/queue")
+    client.get("/")
+    menus = app.extensions["nav_menus"]
+    assert len(menus) == 3  # the account page's added one; the queue's and the home page's were reused
+    assert all(menus[key] is menu for key, menu in kept.items())
