@@ -51,6 +51,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    from grants import csrf as csrf_tokens
+
+    csrf_tokens.register(app)
     babel.init_app(app, locale_selector=select_babel_locale, default_translation_directories="translations")
     install_template_gettext(app)
     limiter.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 
@@ -154,3 +155,24 @@ def test_form_values_with_nul_characters_are_refused_and_change_nothing(client, 
     )
     assert response.status_code == 400
     assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_view_keeps_a_security_header_of_its_own_and_secure_cookies_bring_hsts(app):
+    @app.get("/framed-by-us")
+    def framed_by_us():
+        return "x", 200, {"x-frame-options": "SAMEORIGIN"}
+
+    headers = app.test_client().get("/framed-by-us").headers
+    assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert headers["X-Content-Type-Options"] == "nosniff" and "Strict-Transport-Security" not in headers
+    app.config["SESSION_COOKIE_SECURE"] = True
+    assert app.test_client().get("/").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_a_nul_character_in_a_query_string_or_a_multipart_form_is_refused(client):
+    assert client.get("/results/?q=a%00b").status_code == 400
+    response = client.post(
+        "/register", data={"login": "a\x00b", "file": (io.BytesIO(b"x"), "x.txt")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert client.get("/results/?q=ab").status_code == 200
