@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request, session
 
+from grants import memory
+
 # Sessions' tokens kept per worker; when full the cache starts again (one signing per session).
 KEPT_TOKENS = 4096
 _REUSED = "grants.csrf_token_reused"
@@ -52,9 +54,7 @@ def keep_signed_token(response):
     if kept is not None:
         raw = session.get(_field())  # opened already: Flask-WTF read it to sign the token
         if isinstance(raw, str):
-            if len(kept) >= KEPT_TOKENS:
-                kept.clear()
-            kept[(_secret(), raw)] = token
+            memory.kept(kept, (_secret(), raw), token, KEPT_TOKENS)
     return response
 
 

@@ -18,6 +18,8 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from grants.memory import kept
+
 # Cookie values kept per worker: each signed-in browser has one at a time (a new one at most every
 # minute). When full the cache starts again, a cost of one verification per browser.
 KEPT_COOKIES = 4096
@@ -64,7 +66,5 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         if isinstance(data, dict) and all(isinstance(v, _PLAIN) for v in data.values()):
-            if len(verified) >= self._kept:
-                verified.clear()
-            verified[value] = (int(signed_at.timestamp()), dict(data))
+            kept(verified, value, (int(signed_at.timestamp()), dict(data)), self._kept)
         return self.session_class(data)

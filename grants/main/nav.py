@@ -10,6 +10,7 @@ from grants.auth import policy
 from grants.auth.models import Role
 from grants.db import db
 from grants.i18n import request_translations
+from grants.memory import kept
 from grants.notifications import service as notifications
 
 
@@ -77,9 +78,7 @@ def nav_menu(user) -> Markup:
     if menu is None:
         template = current_app.jinja_env.get_template("main/_nav_items.html")
         menu = Markup(template.render(items=items, current=current))  # noqa: S704 (autoescaped: an .html template)
-        if len(menus) >= KEPT_MENUS:
-            menus.clear()
-        menus[key] = menu
+        kept(menus, key, menu, KEPT_MENUS)
     return menu
 
 
