@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import IS_POSTGRES
-from tests.e2e.axe import AXE_JS, axe_violations, phone_context
+from tests.e2e.axe import AXE_JS, axe_page_report, phone_context
 
 pytestmark = pytest.mark.e2e
 
@@ -112,16 +112,15 @@ def _in_chromium(page, role: str, shots):
             or not response.headers.get("content-type", "").startswith("text/html")
         ):
             return [], []
-        problems = []
-        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-        if width[0] > width[1]:
-            problems.append(f"{role} {url}: the page is {width[0]} px wide on a {width[1]} px screen")
-        problems += [f"{role} {url}: {violation}" for violation in axe_violations(page)]
+        violations, (scroll_width, screen_width), links = axe_page_report(page)
+        problems = [f"{role} {url}: {violation}" for violation in violations]
+        if scroll_width > screen_width:
+            problems.append(f"{role} {url}: the page is {scroll_width} px wide on a {screen_width} px screen")
         # the whole page where issue 12 found wide tables, the first screen elsewhere
         whole = any(re.search(p, key) for p in ITEM_5_PAGES.get(role, []))
         name = re.sub(r"[^a-zA-Z0-9]+", "-", key).strip("-") or "home"
         page.screenshot(path=str(shots / f"{role}-{name}.png"), full_page=whole)
-        return problems, page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        return problems, links
 
     return visit
 
