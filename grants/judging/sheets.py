@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -239,6 +240,14 @@ def judge_queue(session: Session, judge: User) -> list[QueueRow]:
     # Columns only: run on the session's connection, without the ORM's result machinery.
     rows = session.connection().execute(_JUDGE_QUEUE, {"judge_id": judge.id, "edition_ids": edition_ids})
     return [QueueRow(*row) for row in rows]
+
+
+def next_to_score(queue: Sequence[QueueRow], after_id: int) -> QueueRow | None:
+    """The sheet a judge scores after ``after_id``: the first still to score that follows it in
+    the queue's order (round, then proposal), else the first before it; None when none is left."""
+    position = next((i for i, row in enumerate(queue) if row.id == after_id), -1)
+    ordered = [*queue[position + 1 :], *queue[: max(position, 0)]]
+    return next((row for row in ordered if row.status == SheetStatus.ASSIGNED), None)
 
 
 class JudgeRef(NamedTuple):

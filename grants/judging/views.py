@@ -19,6 +19,7 @@ from grants.forms import apply_domain_error, posted_text
 from grants.judging import closing, eligibility, integrity, policy, reading, scoring, sheets
 from grants.judging.forms import EligibilityForm
 from grants.judging.models import Assignment
+from grants.judging.states import SheetStatus
 from grants.proposals import policy as proposal_policy
 from grants.proposals import queries
 from grants.proposals.views.drafts import load_visible
@@ -290,9 +291,16 @@ def sheet_form(assignment: Assignment, *, on_behalf: bool, done):
 @login_required
 def sheet(assignment_id: int):
     def done(assignment):
-        if assignment.status == "submitted":
-            return _("评分已提交。"), url_for(".queue")
-        return _("评分已保存。"), url_for(".sheet", assignment_id=assignment_id)
+        if assignment.status != SheetStatus.SUBMITTED:
+            return _("评分已保存。"), url_for(".sheet", assignment_id=assignment_id)
+        # A judge scoring an evening's sheets goes on to the next one still to score.
+        queue = sheets.judge_queue(db.session, current_user)
+        following = sheets.next_to_score(queue, assignment_id)
+        if following is None:
+            return _("评分已提交。您的评分表已全部提交。"), url_for(".queue")
+        left = sum(1 for row in queue if row.status == SheetStatus.ASSIGNED)
+        message = _("评分已提交。这是下一份待评分的项目（还有%(n)d份）。", n=left)
+        return message, url_for(".sheet", assignment_id=following.id)
 
     return sheet_form(_own_sheet(assignment_id), on_behalf=False, done=done)
 

@@ -130,3 +130,67 @@ def test_judge_pages_show_only_own_sheets(client, login_as, world, session, scor
     assert client.post(f"/review/assignments/{mine[0].id}/unlock", data={"reason": "x"}).status_code == 403
     login_as(world.resident)
     assert client.get(f"/review/assignments/{mine[0].id}").status_code == 403
+
+
+def _row(id_: int, status: str) -> sheets.QueueRow:
+    return sheets.QueueRow(id=id_, status=status, title=f"项目{id_}", round_name="初审", has_scores=False)
+
+
+def test_the_next_sheet_to_score_follows_the_queue_and_wraps_round_to_the_first():
+    queue = [_row(1, "submitted"), _row(2, "assigned"), _row(3, "submitted"), _row(4, "assigned")]
+    assert sheets.next_to_score(queue, 2).id == 4  # the first still to score after it
+    assert sheets.next_to_score(queue, 4).id == 2  # none after it: the first before it
+    assert sheets.next_to_score(queue, 3).id == 4
+    assert sheets.next_to_score(queue, 99).id == 2  # not in the queue (any more): from the start
+    assert sheets.next_to_score([_row(1, "submitted"), _row(2, "assigned")], 2) is None  # only itself left
+    assert sheets.next_to_score([_row(1, "submitted")], 1) is None
+    assert sheets.next_to_score([], 1) is None
+
+
+def test_a_submitted_sheet_opens_the_judges_next_sheet_until_all_are_in(client, login_as, world, session, scoring):
+    rnd, _proposals, judges = scoring
+    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
+    session.commit()
+    login_as(world.organizer_a)
+    assert client.post(f"/review/rounds/{rnd.id}/start").status_code == 302
+    mine = session.scalars(
+        select(Assignment).where(Assignment.judge_id == judges[0].id).order_by(Assignment.proposal_id)
+    ).all()
+    assert len(mine) >= 3
+    full = {f"c{c.id}": str(c.max_points) for c in rnd.criteria} | {"comment": "好", "action": "submit"}
+    login_as(judges[0])
+    # Saving without submitting stays on the sheet.
+    response = client.post(f"/review/assignments/{mine[1].id}", data={**full, "action": "save"})
+    assert response.headers["Location"].endswith(f"/review/assignments/{mine[1].id}")
+    # Submitting the second opens the third, and so on to the last, then the first (wrapping round).
+    expected = [*mine[2:], mine[0]]
+    current = mine[1]
+    for left, following in zip(range(len(mine) - 1, 0, -1), expected, strict=True):
+        response = client.post(f"/review/assignments/{current.id}", data=full)
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/review/assignments/{following.id}")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert f"评分已提交。这是下一份待评分的项目（还有{left}份）。" in page
+        current = following
+    response = client.post(f"/review/assignments/{current.id}", data=full)
+    assert response.headers["Location"].endswith("/review/queue")
+    page = client.get("/review/queue").get_data(as_text=True)
+    assert "评分已提交。您的评分表已全部提交。" in page and f"已完成 {len(mine)} / {len(mine)}" in page
+
+
+def test_the_next_sheet_message_reads_in_english(client, login_as, world, session, scoring):
+    rnd, _proposals, judges = scoring
+    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
+    session.commit()
+    login_as(world.organizer_a)
+    assert client.post(f"/review/rounds/{rnd.id}/start").status_code == 302
+    mine = session.scalars(
+        select(Assignment).where(Assignment.judge_id == judges[0].id).order_by(Assignment.proposal_id)
+    ).all()
+    login_as(judges[0])
+    client.post("/language", data={"lang": "en", "next": "/"})
+    full = {f"c{c.id}": str(c.max_points) for c in rnd.criteria} | {"comment": "good", "action": "submit"}
+    response = client.post(f"/review/assignments/{mine[0].id}", data=full, follow_redirects=True)
+    assert f"Scores submitted. Here is the next proposal to score ({len(mine) - 1} left)." in response.get_data(
+        as_text=True
+    )
