@@ -147,7 +147,9 @@ def test_the_next_sheet_to_score_follows_the_queue_and_wraps_round_to_the_first(
     assert sheets.next_to_score([], 1) is None
 
 
-def test_a_submitted_sheet_opens_the_judges_next_sheet_until_all_are_in(client, login_as, world, session, scoring):
+def _started_round_signed_in_as_first_judge(client, login_as, world, session, scoring):
+    """The round assigned and started by the organizer; the first judge signed in. Returns the
+    round and the judge's sheets in the queue's order."""
     rnd, _proposals, judges = scoring
     sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
     session.commit()
@@ -156,9 +158,14 @@ def test_a_submitted_sheet_opens_the_judges_next_sheet_until_all_are_in(client, 
     mine = session.scalars(
         select(Assignment).where(Assignment.judge_id == judges[0].id).order_by(Assignment.proposal_id)
     ).all()
+    login_as(judges[0])
+    return rnd, mine
+
+
+def test_a_submitted_sheet_opens_the_judges_next_sheet_until_all_are_in(client, login_as, world, session, scoring):
+    rnd, mine = _started_round_signed_in_as_first_judge(client, login_as, world, session, scoring)
     assert len(mine) >= 3
     full = {f"c{c.id}": str(c.max_points) for c in rnd.criteria} | {"comment": "好", "action": "submit"}
-    login_as(judges[0])
     # Saving without submitting stays on the sheet.
     response = client.post(f"/review/assignments/{mine[1].id}", data={**full, "action": "save"})
     assert response.headers["Location"].endswith(f"/review/assignments/{mine[1].id}")
@@ -179,15 +186,7 @@ def test_a_submitted_sheet_opens_the_judges_next_sheet_until_all_are_in(client, 
 
 
 def test_the_next_sheet_message_reads_in_english(client, login_as, world, session, scoring):
-    rnd, _proposals, judges = scoring
-    sheets.assign_round(session, actor=world.organizer_a, rnd=rnd)
-    session.commit()
-    login_as(world.organizer_a)
-    assert client.post(f"/review/rounds/{rnd.id}/start").status_code == 302
-    mine = session.scalars(
-        select(Assignment).where(Assignment.judge_id == judges[0].id).order_by(Assignment.proposal_id)
-    ).all()
-    login_as(judges[0])
+    rnd, mine = _started_round_signed_in_as_first_judge(client, login_as, world, session, scoring)
     client.post("/language", data={"lang": "en", "next": "/"})
     full = {f"c{c.id}": str(c.max_points) for c in rnd.criteria} | {"comment": "good", "action": "submit"}
     response = client.post(f"/review/assignments/{mine[0].id}", data=full, follow_redirects=True)
