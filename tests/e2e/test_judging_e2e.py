@@ -50,9 +50,13 @@ def _split(criteria, total: int) -> dict[int, int]:
     return points
 
 
-def _score_queue(browser, base, judge, criteria, total_of) -> int:
-    """The judge scores every open sheet of their queue; returns how many."""
-    context, page = _login(browser, base, judge.username)
+def _score_queue(signed_in, browser, base, judge, criteria, total_of) -> int:
+    """The judge scores every open sheet of their queue; returns how many. Each judge signs in
+    once, in a browser of their own kept in ``signed_in`` (judge id → (context, page)) for the
+    next round."""
+    if judge.id not in signed_in:
+        signed_in[judge.id] = _login(browser, base, judge.username)
+    _context, page = signed_in[judge.id]
     page.goto(base + "/review/queue")
     links = [a.get_attribute("href") for a in page.locator(".cards h2 a").all()]
     for href in links:
@@ -62,7 +66,6 @@ def _score_queue(browser, base, judge, criteria, total_of) -> int:
             page.locator(f"#c{criterion_id}").fill(str(value))
         page.get_by_role("button", name="提交评分").click()
         page.get_by_text("评分已提交").wait_for()
-    context.close()
     return len(links)
 
 
@@ -112,8 +115,10 @@ def test_three_rounds_end_at_the_hand_computed_ranking(live_server, browser, wor
     org.get_by_role("button", name="分配评委").click()
     org.get_by_text("已分配9张评分表").wait_for()
     org.get_by_role("button", name="开始本轮").click()
+    signed_in: dict[int, tuple] = {}
     scored = sum(
-        _score_queue(browser, live_server, j, second.criteria, lambda t: PRELIMINARY[key_of[t]]) for j in judges
+        _score_queue(signed_in, browser, live_server, j, second.criteria, lambda t: PRELIMINARY[key_of[t]])
+        for j in judges
     )
     assert scored == 9
     org.goto(f"{live_server}/review/rounds/{second.id}/results")
@@ -131,7 +136,10 @@ def test_three_rounds_end_at_the_hand_computed_ranking(live_server, browser, wor
     org.get_by_text("已分配10张评分表").wait_for()
     org.get_by_role("button", name="开始本轮").click()
     for i, judge in enumerate(judges):
-        assert _score_queue(browser, live_server, judge, final.criteria, lambda t, i=i: FINAL[key_of[t]][i]) == 2
+        total_of = lambda t, i=i: FINAL[key_of[t]][i]  # noqa: E731 (judge i's total of a proposal)
+        assert _score_queue(signed_in, browser, live_server, judge, final.criteria, total_of) == 2
+    for judge_context, _page in signed_in.values():
+        judge_context.close()
     org.goto(f"{live_server}/review/rounds/{final.id}/results")
     org.get_by_role("button", name="结束本轮并保存结果").click()
     org.get_by_text("本轮已结束").wait_for()
