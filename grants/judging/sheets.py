@@ -242,12 +242,14 @@ def judge_queue(session: Session, judge: User) -> list[QueueRow]:
     return [QueueRow(*row) for row in rows]
 
 
-def next_to_score(queue: Sequence[QueueRow], after_id: int) -> QueueRow | None:
-    """The sheet a judge scores after ``after_id``: the first still to score that follows it in
-    the queue's order (round, then proposal), else the first before it; None when none is left."""
+def next_to_score(queue: Sequence[QueueRow], after_id: int) -> tuple[QueueRow | None, int]:
+    """The sheet a judge scores after ``after_id`` and how many are still to score: the first still
+    to score that follows it in the queue's order (round, then proposal), else the first before
+    it; None when none is left."""
     position = next((i for i, row in enumerate(queue) if row.id == after_id), -1)
     ordered = [*queue[position + 1 :], *queue[: max(position, 0)]]
-    return next((row for row in ordered if row.status == SheetStatus.ASSIGNED), None)
+    waiting = [row for row in ordered if row.status == SheetStatus.ASSIGNED]
+    return (waiting[0] if waiting else None), len(waiting)
 
 
 class JudgeRef(NamedTuple):

@@ -294,11 +294,9 @@ def sheet(assignment_id: int):
         if assignment.status != SheetStatus.SUBMITTED:
             return _("评分已保存。"), url_for(".sheet", assignment_id=assignment_id)
         # A judge scoring an evening's sheets goes on to the next one still to score.
-        queue = sheets.judge_queue(db.session, current_user)
-        following = sheets.next_to_score(queue, assignment_id)
+        following, left = sheets.next_to_score(sheets.judge_queue(db.session, current_user), assignment_id)
         if following is None:
             return _("评分已提交。您的评分表已全部提交。"), url_for(".queue")
-        left = sum(1 for row in queue if row.status == SheetStatus.ASSIGNED)
         message = _("评分已提交。这是下一份待评分的项目（还有%(n)d份）。", n=left)
         return message, url_for(".sheet", assignment_id=following.id)
 

@@ -138,13 +138,17 @@ def _row(id_: int, status: str) -> sheets.QueueRow:
 
 def test_the_next_sheet_to_score_follows_the_queue_and_wraps_round_to_the_first():
     queue = [_row(1, "submitted"), _row(2, "assigned"), _row(3, "submitted"), _row(4, "assigned")]
-    assert sheets.next_to_score(queue, 2).id == 4  # the first still to score after it
-    assert sheets.next_to_score(queue, 4).id == 2  # none after it: the first before it
-    assert sheets.next_to_score(queue, 3).id == 4
-    assert sheets.next_to_score(queue, 99).id == 2  # not in the queue (any more): from the start
-    assert sheets.next_to_score([_row(1, "submitted"), _row(2, "assigned")], 2) is None  # only itself left
-    assert sheets.next_to_score([_row(1, "submitted")], 1) is None
-    assert sheets.next_to_score([], 1) is None
+    following, left = sheets.next_to_score(queue, 2)
+    assert following.id == 4 and left == 1  # the first still to score after it
+    following, left = sheets.next_to_score(queue, 4)
+    assert following.id == 2 and left == 1  # none after it: the first before it
+    following, left = sheets.next_to_score(queue, 3)
+    assert following.id == 4 and left == 2
+    following, left = sheets.next_to_score(queue, 99)
+    assert following.id == 2 and left == 2  # not in the queue (any more): from the start
+    assert sheets.next_to_score([_row(1, "submitted"), _row(2, "assigned")], 2) == (None, 0)  # only itself left
+    assert sheets.next_to_score([_row(1, "submitted")], 1) == (None, 0)
+    assert sheets.next_to_score([], 1) == (None, 0)
 
 
 def _started_round_signed_in_as_first_judge(client, login_as, world, session, scoring):
