@@ -620,6 +620,20 @@ def world(make, request):
     return world_snapshot.load(make.session, snapshot)
 
 
+def first_arguments(monkeypatch, owner, name: str) -> list:
+    """The first argument of every call of ``owner.name`` from now on, in order; the calls still
+    run as before (the test's monkeypatch puts the original back)."""
+    calls: list = []
+    real = getattr(owner, name)
+
+    def recording(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls
+
+
 @contextmanager
 def count_queries(engine) -> Iterator[list[str]]:
     statements: list[str] = []

@@ -11,6 +11,7 @@ from flask import Flask, session
 
 from grants.auth import cookies
 from grants.auth.cookies import CookieSessionInterface
+from tests.conftest import first_arguments
 
 LIFETIME = 600
 
@@ -54,16 +55,7 @@ def _shown(app: Flask, cookie: str) -> dict:
 
 
 def _count_verifications(app: Flask, monkeypatch) -> list:
-    serializer = app.session_interface.get_signing_serializer(app)
-    calls = []
-    verify = serializer.loads
-
-    def counted(*args, **kwargs):
-        calls.append(args[0])
-        return verify(*args, **kwargs)
-
-    monkeypatch.setattr(serializer, "loads", counted)
-    return calls
+    return first_arguments(monkeypatch, app.session_interface.get_signing_serializer(app), "loads")
 
 
 def test_a_value_is_verified_once_and_read_from_the_cache_after(small_app, monkeypatch):

@@ -7,6 +7,7 @@ from flask_babel import force_locale
 
 from grants.proposals import rendered
 from grants.proposals.states import ProposalStatus
+from tests.conftest import first_arguments
 
 
 def _body(app, proposal, **flags):
@@ -15,15 +16,7 @@ def _body(app, proposal, **flags):
 
 
 def _counting_renders(monkeypatch):
-    calls = []
-    real = rendered.render_template
-
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(rendered, "render_template", counting)
-    return calls
+    return first_arguments(monkeypatch, rendered, "render_template")
 
 
 def test_a_submitted_version_is_rendered_once(app, session, world, make, monkeypatch):
