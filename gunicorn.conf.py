@@ -7,6 +7,9 @@ as fast as it can, so when 200 group leaders post their activities in the same s
 took four in five of them (measured with bench/activities.py) and queued them behind its own eight
 threads while the other core idled. Past its share, a worker leaves the next connections in the
 listening socket's queue, where the other workers take them; a request is never refused for it.
+
+Of a worker's threads, one runs the app at a time (``REQUEST_SLOTS``, grants/slots.py): the others
+read the bodies of the requests that wait for their turn and write the answers of those done.
 """
 
 import os

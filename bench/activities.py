@@ -7,7 +7,8 @@ Builds, in a fresh database (a temporary SQLite file by default; the PostgreSQL 
 --database, or of DATABASE_URL with --pg, whose tables are dropped and migrated again), one
 community with --groups groups, each with its leader and five members, and the community's staff.
 Serves the app as `make run` does: gunicorn with the settings of gunicorn.conf.py (one worker per
-core, 8 threads each; --workers/--threads override them), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
+core, 8 threads each, running one request at a time: REQUEST_SLOTS; --workers/--threads override
+them), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
 beside it (`flask jobs-worker`, in the CPU's idle class: grants/jobs.py), which re-encodes the photos after
 their activities are stored. Then:
 

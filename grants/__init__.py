@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         register_extensions,
         register_input_guards,
         register_request_parameters,
+        register_request_slots,
         register_security_headers,
         register_template_helpers,
     )
@@ -69,4 +70,5 @@ def create_app(config: dict | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_request_slots(app)
     return app

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
+from grants import slots
 from grants.auth import limit_store
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
@@ -65,6 +66,9 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
         "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT", "10 per minute;30 per hour;100 per day"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
+        # Requests a worker process runs at once, their bodies read before (grants/slots.py): 1 with
+        # the database on this machine; 2-4 with it on another; 0 without a limit.
+        "REQUEST_SLOTS": int(os.environ.get("REQUEST_SLOTS", slots.DEFAULT_SLOTS)),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
         "ATTACHMENT_MAX_COUNT": int(os.environ.get("ATTACHMENT_MAX_COUNT", 10)),

@@ -88,6 +88,11 @@ def utcnow() -> datetime:
 _write_transaction: ContextVar[bool] = ContextVar("write_transaction", default=False)
 
 
+def in_write_transaction() -> bool:
+    """Whether this context runs inside a unit of work (whose transaction may hold row locks)."""
+    return _write_transaction.get()
+
+
 BUSY_TIMEOUT_SECONDS = 15
 
 

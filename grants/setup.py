@@ -42,6 +42,14 @@ SECURITY_HEADERS = (
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
+def register_request_slots(app: Flask) -> None:
+    """At most REQUEST_SLOTS requests of this process run the app at once (grants/slots.py)."""
+    if slots := app.config["REQUEST_SLOTS"]:
+        from grants.slots import RequestSlots
+
+        app.wsgi_app = RequestSlots(app.wsgi_app, slots=slots, max_body=app.config["MAX_CONTENT_LENGTH"])
+
+
 def register_extensions(app: Flask) -> None:
     if proxies := app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -20,6 +20,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from grants.memory import collector_paused
 from grants.reports import fonts
+from grants.slots import step_aside
 from grants.text import strip_control_characters
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ def render_pdf(
     fetcher = StaticAssetFetcher(base_url=base_url, static_dir=static_dir, static_url_path=static_url_path)
     font_faces = fonts.font_face_css(base_url=base_url, static_dir=static_dir, static_url_path=static_url_path)
     started = time.perf_counter()
-    with fonts.render_lock, collector_paused():
+    with step_aside(), fonts.render_lock, collector_paused():
         font_config = fonts.font_configuration()
         # The reduced CJK fonts, when generated: the stylesheets name them before the full Noto.
         sheets = (

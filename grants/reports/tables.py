@@ -22,6 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from grants.reports.responses import attachment_headers
+from grants.slots import step_aside
 from grants.text import spreadsheet_text
 
 FORMATS = {
@@ -345,7 +346,8 @@ def _xlsx_parts(sheet_names: Sequence[str], styles: _Styles) -> dict[str, str]:
 
 def download(table: Table, fmt: str, filename: str, ascii_name: str) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of the table as ``fmt`` ("csv" or "xlsx"). Raises: KeyError on another format."""
-    body = to_csv(table) if fmt == "csv" else to_xlsx(table) if fmt == "xlsx" else None
+    with step_aside():  # the file is made from rows already read (grants/slots.py)
+        body = to_csv(table) if fmt == "csv" else to_xlsx(table) if fmt == "xlsx" else None
     if body is None:
         raise KeyError(fmt)
     return body, attachment_headers(f"{filename}.{fmt}", FORMATS[fmt], ascii_name=f"{ascii_name}.{fmt}")

@@ -9,6 +9,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from grants.slots import DEFAULT_SLOTS, RequestSlots
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -23,8 +25,10 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def live_server(app):
-    """Serve the test app (same database as the test) on 127.0.0.1 in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """Serve the test app (same database as the test) on 127.0.0.1, a thread per request, each running
+    the app in the one turn of a production worker (grants/slots.py, REQUEST_SLOTS's default)."""
+    served = RequestSlots(app, slots=DEFAULT_SLOTS, max_body=app.config["MAX_CONTENT_LENGTH"])
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
