@@ -1,5 +1,6 @@
 """gunicorn.conf.py, which `make run` and bench/activities.py serve with: a burst of connections is
-shared by the workers, rather than taken by whichever worker accepts first."""
+shared by the workers, rather than taken by whichever worker accepts first; a worker's threads read
+slow uploads while its one turn (grants/slots.py) serves other requests."""
 
 from __future__ import annotations
 
@@ -111,3 +112,58 @@ def test_a_burst_of_connections_is_shared_by_both_workers(tmp_path):
     assert len(answers) == burst
     assert set(by_worker) <= seen
     assert min(by_worker.values()) >= burst // 3, by_worker
+
+
+# The app of one turn (grants/slots.py), as the platform's workers run it: it says how many bytes of
+# body it was given.
+ONE_TURN_APP = """
+from grants.slots import RequestSlots
+
+def bare(environ, start_response):
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(len(body)).encode()]
+
+app = RequestSlots(bare, slots=1, max_body=1 << 20)
+"""
+
+
+def test_a_phone_still_uploading_holds_no_turn_of_a_one_turn_worker(tmp_path):
+    """gunicorn's thread reads the upload while the worker's one turn serves the other requests."""
+    (tmp_path / "one_turn_app.py").write_text(ONE_TURN_APP)
+    port = _free_port()
+    flags = ["-c", str(CONF), "-w", "1", "--chdir", str(tmp_path), "--pythonpath", str(ROOT)]
+    server = subprocess.Popen(
+        [str(GUNICORN), *flags, "-b", f"127.0.0.1:{port}", "one_turn_app:app"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert _get(port, "/ready") == "0"
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.05)
+        photo = b"\xff" * 200_000
+        phone = socket.create_connection(("127.0.0.1", port), timeout=30)
+        head = f"POST /photos HTTP/1.1\r\nHost: x\r\nContent-Length: {len(photo)}\r\nConnection: close\r\n\r\n"
+        phone.sendall(head.encode() + photo[:1000])  # then the network slows down
+        time.sleep(0.2)
+
+        started = time.monotonic()
+        others = [_get(port, "/page") for _ in range(3)]
+        answered_in = time.monotonic() - started
+
+        phone.sendall(photo[1000:])
+        answer = b""
+        while chunk := phone.recv(65536):
+            answer += chunk
+        phone.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert others == ["0", "0", "0"] and answered_in < 5
+    assert answer.startswith(b"HTTP/1.1 200") and f"\r\n{len(photo)}\r\n".encode() in answer
