@@ -134,7 +134,7 @@ def _base_config(tmp_path: Path, database_url: str) -> dict:
         "ARGON2_PARALLELISM": 1,
         "SERVER_NAME": None,
         # No limit on the requests of one process running at once: the race tests overlap their
-        # requests inside the test process (tests/test_slots.py tests the limit; e2e serves with it).
+        # requests inside the test process (tests/main/test_slots.py tests the limit; e2e serves with it).
         "REQUEST_SLOTS": 0,
     }
 
