@@ -4,8 +4,6 @@ real stage of every proposal."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -15,11 +13,11 @@ from grants.demo import DEMO_PASSWORD
 from grants.funding.models import Grant
 from grants.judging.models import Assignment
 from grants.proposals.models import Proposal
+from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD
 from tests.judging.test_sheet_reading import judged  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.e2e
-CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def _context(browser, phone: bool):
@@ -30,11 +28,16 @@ def _context(browser, phone: bool):
     return browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
 
 
-def _login(browser, base: str, login: str, password: str, *, phone: bool = False):
-    context = _context(browser, phone)
+def _new_page(context):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+def _login(browser, base: str, login: str, password: str, *, phone: bool = False):
+    context = _context(browser, phone)
+    page = _new_page(context)
     page.goto(base + "/login")
     page.get_by_label("手机号或用户名").fill(login)
     page.get_by_label("密码").fill(password)
@@ -47,14 +50,12 @@ def _signed_in(browser, base: str, login: str, password: str, *, phone: bool = F
     """A browser signed in by its own requests to the sign-in form, without rendering it (the form
     itself is walked in test_accounts_e2e); its pages open in the browser."""
     context = _context(browser, phone)
-    token = CSRF_TOKEN.search(context.request.get(base + "/login").text()).group(1)
+    token = CSRF_RE.search(context.request.get(base + "/login").text()).group(1)
     answer = context.request.post(
         base + "/login", form={"csrf_token": token, "login": login, "password": password}, max_redirects=0
     )
     assert answer.status == 302, answer.status
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
+    return context, _new_page(context)
 
 
 @pytest.mark.parametrize("on_phone", [False, True], ids=["desktop", "phone"])
