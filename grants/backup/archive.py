@@ -153,11 +153,19 @@ def _open(path: Path) -> tarfile.TarFile:
         raise BackupError(f"{path} is damaged or not a backup archive ({err})") from err
 
 
-def _iter_files(tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, BinaryIO]]:
+def _not_ours(path: Path, what: str) -> BackupError:
+    """A member this platform never writes: a bit flipped in the compressed stream, or a foreign archive."""
+    return BackupError(f"{path} is damaged or not a backup archive: {what}")
+
+
+def _iter_files(path: Path, tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, BinaryIO]]:
     for member in tar:
         if not member.isfile():
-            raise BackupError(f"unexpected member in the archive: {member.name!r}")
-        _safe_name(member.name)
+            raise _not_ours(path, f"unexpected member {member.name!r}")
+        try:
+            _safe_name(member.name)
+        except BackupError as err:
+            raise _not_ours(path, str(err)) from err
         yield member, tar.extractfile(member)
 
 
@@ -171,9 +179,9 @@ def verify(path: Path) -> Manifest:
     manifest_bytes = None
     try:
         with _open(path) as tar:
-            for member, fh in _iter_files(tar):
+            for member, fh in _iter_files(path, tar):
                 if member.name in seen or (member.name == MANIFEST and manifest_bytes is not None):
-                    raise BackupError(f"member {member.name!r} appears twice")
+                    raise _not_ours(path, f"member {member.name!r} appears twice")
                 if member.name == MANIFEST:
                     manifest_bytes = fh.read()
                     continue
@@ -184,7 +192,7 @@ def verify(path: Path) -> Manifest:
     except _READ_ERRORS as err:
         raise BackupError(f"{path} is damaged or truncated ({err})") from err
     if manifest_bytes is None:
-        raise BackupError(f"{path} has no manifest: damaged or not a backup archive")
+        raise _not_ours(path, "it has no manifest")
     manifest = Manifest.from_bytes(manifest_bytes)
     if seen != manifest.files:
         bad = sorted(set(seen) ^ set(manifest.files) | {n for n in seen if seen[n] != manifest.files.get(n)})
@@ -202,7 +210,7 @@ def extract(path: Path, manifest: Manifest, wanted: dict[str, Path]) -> None:
     """
     try:
         with _open(path) as tar:
-            for member, fh in _iter_files(tar):
+            for member, fh in _iter_files(path, tar):
                 target = wanted.get(member.name)
                 if target is None:
                     continue

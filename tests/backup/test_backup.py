@@ -205,6 +205,37 @@ def _tampered(archive: Path, target: Path) -> Path:
     return target
 
 
+def _rewritten(archive: Path, target: Path, extra: tarfile.TarInfo, data: bytes = b"") -> Path:
+    """The same archive with one more member after the others, as a foreign or garbled archive would hold."""
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
+        for member in src:
+            dst.addfile(member, io.BytesIO(src.extractfile(member).read()))
+        dst.addfile(extra, io.BytesIO(data) if extra.isfile() else None)
+    return target
+
+
+def test_members_the_platform_never_writes_are_refused_as_damaged(demo_instance, fresh_instance, tmp_path):
+    archive, manifest = service.create_backup(current_app, tmp_path / "backup.tar.gz")
+    repeated = tarfile.TarInfo(next(name for name in manifest.files if name.startswith("uploads/")))
+    repeated.size = 3
+    link = tarfile.TarInfo("uploads/link")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    escaping = tarfile.TarInfo("uploads/../../outside")
+    escaping.size = 3
+    fresh = fresh_instance()
+    with fresh.app_context():
+        for n, (extra, what) in enumerate(
+            [(repeated, "appears twice"), (link, "unexpected member"), (escaping, "unsafe member name")]
+        ):
+            bad = _rewritten(archive, tmp_path / f"bad{n}.tar.gz", extra, b"abc")
+            with pytest.raises(BackupError, match=f"is damaged or not a backup archive: .*{what}"):
+                service.restore_backup(fresh, bad)
+        assert _stats().row_counts.get("users", 0) == 0
+        db.session.remove()
+    assert not Path(fresh.config["UPLOAD_DIR"]).exists()
+    assert not (tmp_path.parent / "outside").exists()
+
+
 def test_damaged_or_tampered_archives_are_refused_and_change_nothing(demo_instance, fresh_instance, tmp_path):
     archive, _manifest = service.create_backup(current_app, tmp_path / "backup.tar.gz")
     raw = archive.read_bytes()
@@ -217,7 +248,7 @@ def test_damaged_or_tampered_archives_are_refused_and_change_nothing(demo_instan
     fresh = fresh_instance()
     with fresh.app_context():
         for bad, message in [
-            (flipped, "damaged|does not match"),
+            (flipped, "is damaged|does not match"),  # where the flip lands decides which check sees it first
             (truncated, "damaged|truncated"),
             (not_gzip, "damaged or not a backup archive"),
             (_tampered(archive, tmp_path / "tampered.tar.gz"), "does not match its manifest"),
