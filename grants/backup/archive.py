@@ -189,6 +189,10 @@ def verify(path: Path) -> Manifest:
                 while chunk := fh.read(CHUNK):
                     digest.update(chunk)
                 seen[member.name] = {"size": member.size, "sha256": digest.hexdigest()}
+            # tarfile stops at the end marker, or quietly at a header it cannot read: the rest of
+            # the stream is read too, so that gzip checks its CRC over every byte written.
+            while tar.fileobj.read(CHUNK):
+                pass
     except _READ_ERRORS as err:
         raise BackupError(f"{path} is damaged or truncated ({err})") from err
     if manifest_bytes is None:
