@@ -85,8 +85,9 @@ run_pytest() {
 # a worker per core in each) otherwise compiles the app and rewrites every test module anew, ~7 s each.
 unset PYTHONDONTWRITEBYTECODE
 
-echo "== lint: ruff check =="
+echo "== lint: ruff check, ruff format --check =="
 .venv/bin/ruff check .
+.venv/bin/ruff format --check --quiet grants tests
 
 choose_redis
 export TEST_REDIS_URL

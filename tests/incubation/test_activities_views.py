@@ -279,8 +279,8 @@ def test_an_upload_cut_short_is_refused_with_a_message_and_changes_nothing(clien
     login_as(team.leader)
     token = client.csrf_token()
     body = (
-        f"--b0undary\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-        "--b0undary\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n周末义剪"  # the connection broke here
+        f'--b0undary\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        '--b0undary\r\nContent-Disposition: form-data; name="title"\r\n\r\n周末义剪'  # the connection broke here
     ).encode()
     response = client.post(
         f"/groups/{team.group.id}/activities/new", data=body, content_type="multipart/form-data; boundary=b0undary"
