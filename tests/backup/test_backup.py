@@ -194,23 +194,17 @@ def test_restore_into_an_instance_with_data_is_refused_and_changes_nothing(demo_
     assert sorted(p.name for p in stray.parent.iterdir()) == ["somebody-elses.pdf"]
 
 
-def _tampered(archive: Path, target: Path) -> Path:
-    """The same archive with one upload's bytes changed and the manifest left as it was."""
+def _rewritten(archive: Path, target: Path, *, tamper: bool = False, extra: tarfile.TarInfo | None = None) -> Path:
+    """A copy of the archive with, when asked, every upload's last byte changed (the manifest left as
+    it was), and ``extra`` (3 bytes if a file) added after the others, as a foreign archive holds."""
     with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
         for member in src:
             data = src.extractfile(member).read()
-            if member.name.startswith("uploads/"):
+            if tamper and member.name.startswith("uploads/"):
                 data = data[:-1] + bytes([data[-1] ^ 0xFF])
             dst.addfile(member, io.BytesIO(data))
-    return target
-
-
-def _rewritten(archive: Path, target: Path, extra: tarfile.TarInfo, data: bytes = b"") -> Path:
-    """The same archive with one more member after the others, as a foreign or garbled archive would hold."""
-    with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
-        for member in src:
-            dst.addfile(member, io.BytesIO(src.extractfile(member).read()))
-        dst.addfile(extra, io.BytesIO(data) if extra.isfile() else None)
+        if extra is not None:
+            dst.addfile(extra, io.BytesIO(b"abc") if extra.isfile() else None)
     return target
 
 
@@ -227,7 +221,7 @@ def test_members_the_platform_never_writes_are_refused_as_damaged(demo_instance,
         for n, (extra, what) in enumerate(
             [(repeated, "appears twice"), (link, "unexpected member"), (escaping, "unsafe member name")]
         ):
-            bad = _rewritten(archive, tmp_path / f"bad{n}.tar.gz", extra, b"abc")
+            bad = _rewritten(archive, tmp_path / f"bad{n}.tar.gz", extra=extra)
             with pytest.raises(BackupError, match=f"is damaged or not a backup archive: .*{what}"):
                 service.restore_backup(fresh, bad)
         assert _stats().row_counts.get("users", 0) == 0
@@ -256,7 +250,7 @@ def test_damaged_or_tampered_archives_are_refused_and_change_nothing(demo_instan
             *((flipped, "is damaged") for flipped in flips),
             (truncated, "damaged|truncated"),
             (not_gzip, "damaged or not a backup archive"),
-            (_tampered(archive, tmp_path / "tampered.tar.gz"), "does not match its manifest"),
+            (_rewritten(archive, tmp_path / "tampered.tar.gz", tamper=True), "does not match its manifest"),
         ]:
             with pytest.raises(BackupError, match=message):
                 service.restore_backup(fresh, bad)
