@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from tempfile import SpooledTemporaryFile
 
+from grants.params import whole_number
+
 DEFAULT_SLOTS = 1  # REQUEST_SLOTS when the environment does not set it (grants/config.py)
 # A body this large is kept in memory while it waits for its turn; a larger one goes to a file.
 SPOOL_BYTES = 1024 * 1024
@@ -69,10 +71,12 @@ def read_body_first(environ: dict, max_body: int) -> SpooledTemporaryFile | None
     """Replace ``wsgi.input`` by a copy of the whole body, read now, and return the copy. A client
     that stops sending leaves a shorter copy, which the application's parser finds short (400), as
     it would have found the connection."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    if not length.isdigit() or not 0 < int(length) <= max_body:
+    # ASCII digits only ("²" is a digit to str.isdigit and no number to int): anything else is left
+    # to the application, as is a body over the limit.
+    left = whole_number(environ.get("CONTENT_LENGTH"), maximum=max_body)
+    if not left:
         return None
-    stream, left = environ["wsgi.input"], int(length)
+    stream = environ["wsgi.input"]
     body = SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by the caller, after the answer)
     try:
         while left > 0:

@@ -152,6 +152,32 @@ def test_a_body_over_the_limit_or_of_unknown_length_is_left_to_the_app():
     assert seen[0] is big and seen[1] is chunked and big.tell() == 0 and chunked.tell() == 0
 
 
+@pytest.mark.parametrize("length", ["²", "٣", "-1", "1e3", "9" * 40])
+def test_a_length_that_is_no_plain_number_is_left_to_the_app(length):
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(environ["wsgi.input"])
+        start_response("200 OK", [])
+        return [b""]
+
+    served = RequestSlots(app, slots=1, max_body=10)
+    sent = io.BytesIO(b"xyz")
+    status, _body = _call(served, _environ(stream=sent) | {"CONTENT_LENGTH": length})
+
+    assert status.startswith("200") and seen == [sent] and sent.tell() == 0
+
+
+def test_the_app_answers_a_post_with_an_odd_length_without_an_error(app):
+    served = _serve_with_slots(app)
+    environ = EnvironBuilder(path="/login", method="POST", data={"login": "x"}).get_environ()
+    environ["CONTENT_LENGTH"] = "²"
+    with app.app_context():
+        status, _body = _call(served, environ)
+
+    assert not status.startswith("5")
+
+
 def _serve_with_slots(app, **config) -> RequestSlots:
     app.config.update(REQUEST_SLOTS=1, **config)
     register_request_slots(app)
