@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,30 +62,31 @@ def _get(port: int, path: str) -> str:
         connection.close()
 
 
+@contextmanager
+def _gunicorn(tmp_path: Path, source: str, *, workers: int = 1) -> Iterator[int]:
+    """gunicorn with gunicorn.conf.py serving the WSGI app ``source`` (a module's text, its callable
+    ``app``) on a free port, stopped after."""
+    (tmp_path / "served_app.py").write_text(source)
+    port = _free_port()
+    flags = ["-c", str(CONF), "-w", str(workers), "--chdir", str(tmp_path), "--pythonpath", str(ROOT)]
+    server = subprocess.Popen(
+        [str(GUNICORN), *flags, "-b", f"127.0.0.1:{port}", "served_app:app"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_a_burst_of_connections_is_shared_by_both_workers(tmp_path):
     """Three connections per thread of one worker arrive at once: a worker takes two per thread at
     most (``worker_connections``), so the other worker answers at least a third of them."""
     conf = runpy.run_path(str(CONF))
     burst = 3 * conf["threads"] * 2  # two workers' threads, three times over
-    (tmp_path / "slow_app.py").write_text(SLOW_APP)
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "-c",
-            str(CONF),
-            "-w",
-            "2",
-            "--chdir",
-            str(tmp_path),
-            "-b",
-            f"127.0.0.1:{port}",
-            "slow_app:app",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with _gunicorn(tmp_path, SLOW_APP, workers=2) as port:
         # Both workers are up once each has answered (the quick path, until two pids are seen).
         seen: set[str] = set()
         deadline = time.monotonic() + 30
@@ -105,9 +108,6 @@ def test_a_burst_of_connections_is_shared_by_both_workers(tmp_path):
             thread.start()
         for thread in threads:
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     by_worker = Counter(answers)
     assert len(answers) == burst
     assert set(by_worker) <= seen
@@ -130,15 +130,7 @@ app = RequestSlots(bare, slots=1, max_body=1 << 20)
 
 def test_a_phone_still_uploading_holds_no_turn_of_a_one_turn_worker(tmp_path):
     """gunicorn's thread reads the upload while the worker's one turn serves the other requests."""
-    (tmp_path / "one_turn_app.py").write_text(ONE_TURN_APP)
-    port = _free_port()
-    flags = ["-c", str(CONF), "-w", "1", "--chdir", str(tmp_path), "--pythonpath", str(ROOT)]
-    server = subprocess.Popen(
-        [str(GUNICORN), *flags, "-b", f"127.0.0.1:{port}", "one_turn_app:app"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with _gunicorn(tmp_path, ONE_TURN_APP) as port:
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -162,8 +154,5 @@ def test_a_phone_still_uploading_holds_no_turn_of_a_one_turn_worker(tmp_path):
         while chunk := phone.recv(65536):
             answer += chunk
         phone.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert others == ["0", "0", "0"] and answered_in < 5
     assert answer.startswith(b"HTTP/1.1 200") and f"\r\n{len(photo)}\r\n".encode() in answer
