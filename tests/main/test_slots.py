@@ -136,15 +136,20 @@ def test_a_slow_upload_is_read_before_its_turn_and_holds_none(size):
     assert meter.bodies == [b"page", photo]
 
 
-def test_a_body_over_the_limit_or_of_unknown_length_is_left_to_the_app():
-    seen = []
+def _noting_input(seen: list):
+    """An app that notes the body stream it was handed."""
 
     def app(environ, start_response):
         seen.append(environ["wsgi.input"])
         start_response("200 OK", [])
         return [b""]
 
-    served = RequestSlots(app, slots=1, max_body=10)
+    return app
+
+
+def test_a_body_over_the_limit_or_of_unknown_length_is_left_to_the_app():
+    seen: list = []
+    served = RequestSlots(_noting_input(seen), slots=1, max_body=10)
     big, chunked = io.BytesIO(b"x" * 11), io.BytesIO(b"x")
     _call(served, _environ(stream=big) | {"CONTENT_LENGTH": "11"})
     _call(served, _environ(stream=chunked) | {"CONTENT_LENGTH": ""})
@@ -154,14 +159,8 @@ def test_a_body_over_the_limit_or_of_unknown_length_is_left_to_the_app():
 
 @pytest.mark.parametrize("length", ["²", "٣", "-1", "1e3", "9" * 40])
 def test_a_length_that_is_no_plain_number_is_left_to_the_app(length):
-    seen = []
-
-    def app(environ, start_response):
-        seen.append(environ["wsgi.input"])
-        start_response("200 OK", [])
-        return [b""]
-
-    served = RequestSlots(app, slots=1, max_body=10)
+    seen: list = []
+    served = RequestSlots(_noting_input(seen), slots=1, max_body=10)
     sent = io.BytesIO(b"xyz")
     status, _body = _call(served, _environ(stream=sent) | {"CONTENT_LENGTH": length})
 
