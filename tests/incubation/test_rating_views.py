@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from grants.auth.models import Role
 from grants.incubation.models import StarCampaign, StarCriterion, StarNomination, StarSheet
 from grants.incubation.ratings import campaigns
 from tests.incubation.rating_fixtures import points_for
@@ -219,6 +220,28 @@ def test_the_campaign_page_shows_the_panels_mean_and_disagreement_only_to_the_or
     detail = client.get(f"/ratings/nominations/{nomination.id}").get_data(as_text=True)
     assert "极差" not in detail
     assert detail.count('<th scope="col" class="num">区级审评') == 1  # only their own sheet
+
+
+def test_community_and_street_staff_see_only_their_own_groups_on_the_campaign_page(
+    session, client, login_as, world, make, pipeline
+):
+    """The campaign page opens for every staff member of the district (its criteria and stages), but
+    its list of nominations holds only the groups of their own communities or street."""
+    pipeline.to_district()
+    other_street = make.street(world.district_a, "另一街道")
+    mine, theirs = pipeline.group_a.name, pipeline.group_a2.name
+    seen = {
+        world.staff_a: {mine},
+        pipeline.staff_a2: {theirs},
+        world.street_staff_a: {mine, theirs},
+        make.user("street_other", roles=[(Role.STREET_STAFF, other_street)]): set(),
+    }
+    for user, names in seen.items():
+        login_as(user)
+        response = client.get(f"/ratings/{pipeline.campaign.id}")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert {name for name in (mine, theirs) if name in page} == names, user.username
 
 
 def test_the_notice_and_a_group_page_are_not_public_before_their_time(session, client, pipeline):
