@@ -101,4 +101,8 @@ def load_config(instance_dir: Path = INSTANCE_DIR, overrides: dict | None = None
         "PUBLIC_PAGE_CACHE_SECONDS": int(
             os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", 0 if overrides.get("TESTING") else 10)
         ),
+        # An activity's photos are re-encoded once a core is free, at most this many seconds after
+        # they were stored (grants.jobs.run_activity_photos_job); 0: at once. Off in tests unless a
+        # test turns it on.
+        "PHOTO_CLEAN_MAX_DELAY": float(os.environ.get("PHOTO_CLEAN_MAX_DELAY", 0 if overrides.get("TESTING") else 3)),
     }

@@ -14,7 +14,7 @@ import pytest
 from PIL import ExifTags, Image
 from sqlalchemy import select
 
-from grants import jobs
+from grants import cpuload, jobs
 from grants.incubation import activities
 from grants.incubation.models import Activity, ActivityPhoto
 from grants.proposals.attachments import MAX_SIDE, file_path, pending_dir
@@ -145,7 +145,7 @@ def test_photos_whose_task_was_lost_are_cleaned_when_the_worker_starts(
 ):
     queue = jobs.queue_for(app)
 
-    def queue_down(activity_id):
+    def queue_down(activity_id, queued_at=None):
         raise ConnectionError("queue down")
 
     monkeypatch.setattr(queue, "activity_photos", queue_down)
@@ -246,3 +246,118 @@ def test_a_photo_cut_short_is_refused_in_the_request_and_changes_nothing(session
     )
     assert response.status_code == 400 and "现场0.jpg" in response.get_data(as_text=True)
     assert snapshot(session) == before and not pending_dir(upload_dir()).exists()
+
+
+class BusyCores:
+    """The machine's load as the photo job reads it, 100 ticks a window: both cores busy for
+    ``busy_windows`` windows, then one free (``None``: busy for ever)."""
+
+    def __init__(self, busy_windows: int | None):
+        self.busy_windows, self.reads, self.idle = busy_windows, 0, 0
+
+    def __call__(self) -> cpuload.CpuTimes:
+        if self.reads:  # the window since the last reading
+            busy = self.busy_windows is None or self.reads <= self.busy_windows
+            self.idle += 5 if busy else 50  # of two cores' 100 ticks: 0.1 or a whole core idle
+        self.reads += 1
+        return cpuload.CpuTimes(idle=self.idle, total=self.reads * 100)
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
+
+
+def _cleaned_after_reads(monkeypatch, reader) -> list[int]:
+    """Records how many load readings the job had made when it re-encoded each photo."""
+    from grants.proposals import attachments
+
+    at_reads = []
+    reencode = attachments.reencode_image
+
+    def watched(data, max_side=MAX_SIDE):
+        at_reads.append(reader.reads)
+        return reencode(data, max_side)
+
+    monkeypatch.setattr("grants.proposals.attachments.reencode_image", watched)
+    return at_reads
+
+
+def test_a_task_queued_by_the_request_carries_the_time_it_was_queued(app, client, login_as, team, monkeypatch):
+    import time
+
+    queued = []
+    monkeypatch.setattr(jobs.queue_for(app), "activity_photos", lambda *args: queued.append(args))
+    before = time.time()
+    activity = _log_over_http(client, login_as, team, [photo(gps=True)])
+    ((activity_id, queued_at),) = queued
+    assert activity_id == activity.id and before <= queued_at <= time.time()
+
+
+def test_while_every_core_is_busy_the_photos_wait_for_a_free_one(
+    app, session, client, login_as, team, monkeypatch, two_cores
+):
+    import time
+
+    app.config["PHOTO_CLEAN_MAX_DELAY"] = 30
+    activity = _log_over_http(client, login_as, team, [photo(gps=True)])
+    reader = BusyCores(busy_windows=2)
+    monkeypatch.setattr(cpuload, "read_cpu_times", reader)
+    at_reads = _cleaned_after_reads(monkeypatch, reader)
+    with app.app_context():
+        assert jobs.run_activity_photos_job(activity.id, time.time()) == 1
+    # Read once, then two busy windows, then the window with a free core: cleaned only after it.
+    assert at_reads == [4]
+    (attachment,) = _attachments(session, activity)
+    _assert_clean(file_path(upload_dir(), attachment).read_bytes())
+
+
+def test_the_wait_is_bounded_from_when_the_task_was_queued(
+    app, session, client, login_as, team, monkeypatch, two_cores
+):
+    import time
+
+    app.config["PHOTO_CLEAN_MAX_DELAY"] = 1.0
+    first, second = (_log_over_http_again(client, login_as, team, session, n) for n in range(2))
+    reader = BusyCores(busy_windows=None)  # busy for ever
+    monkeypatch.setattr(cpuload, "read_cpu_times", reader)
+    with app.app_context():
+        started = time.monotonic()
+        assert jobs.run_activity_photos_job(first.id, time.time() - 0.7) == 1  # 0.3 s left of its bound
+        waited = time.monotonic() - started
+        reads = reader.reads
+        # A task that already waited its bound in the queue (a backlog) does not wait again.
+        assert jobs.run_activity_photos_job(second.id, time.time() - 5) == 1
+    assert 0.25 <= waited < 1.0 and reads >= 3
+    assert reader.reads == reads
+
+
+def test_a_task_queued_without_a_time_or_with_the_delay_off_does_not_wait(
+    app, session, client, login_as, team, monkeypatch, two_cores
+):
+    import time
+
+    first, second = (_log_over_http_again(client, login_as, team, session, n) for n in range(2))
+    reader = BusyCores(busy_windows=None)
+    monkeypatch.setattr(cpuload, "read_cpu_times", reader)
+    with app.app_context():
+        app.config["PHOTO_CLEAN_MAX_DELAY"] = 30
+        assert jobs.run_activity_photos_job(first.id) == 1  # the worker's sweep queues no time
+        app.config["PHOTO_CLEAN_MAX_DELAY"] = 0
+        assert jobs.run_activity_photos_job(second.id, time.time()) == 1
+    assert reader.reads == 0
+
+
+def _log_over_http_again(client, login_as, team, session, n: int) -> Activity:
+    """The n-th activity of the team over HTTP (the team's other member each time: no daily cap)."""
+    login_as(team.leader)
+    data = form(
+        team,
+        title=f"活动{n}",
+        volunteer_member=[str(team.members[n].id)],
+        volunteer_hours=["1"],
+        photos=[(io.BytesIO(photo(gps=True)), "现场.jpg")],
+    )
+    response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return session.scalars(select(Activity).order_by(Activity.id.desc())).first()
