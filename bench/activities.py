@@ -10,7 +10,7 @@ Serves the app as `make run` does: gunicorn with the settings of gunicorn.conf.p
 core, 8 threads each, running one request at a time: REQUEST_SLOTS; --workers/--threads override
 them), the job queue in SQLite or in the Redis of --redis URL, and the jobs worker
 beside it (`flask jobs-worker`, in the CPU's idle class: grants/jobs.py), which re-encodes the photos after
-their activities are stored. Then:
+their activities are stored, once a core is free (at most PHOTO_CLEAN_MAX_DELAY seconds later). Then:
 
 1. one thread per submission signs in with its own session (GET /login for the CSRF token, POST
    the form) and opens the log form for its own CSRF token (not timed);

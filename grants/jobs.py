@@ -462,7 +462,7 @@ def _wait_for_a_free_core(queued_at: float | None) -> None:
     if queued_at is None or bound <= 0:
         return
     waited = cpuload.wait_for_free_core(queued_at + bound, cores=os.cpu_count() or 1)
-    if waited >= 0.05:
+    if waited >= 0.5:  # a busy spell, not the one window every wait reads
         log.info("waited %.2f s for a free core", waited)
 
 
