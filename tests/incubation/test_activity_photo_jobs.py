@@ -32,22 +32,27 @@ from tests.incubation.activity_helpers import (  # noqa: F401
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def _form(team, photos) -> dict:
+def _form(team, photos, member: int = 0) -> dict:
     return form(
         team,
-        volunteer_member=[str(team.members[0].id)],
+        volunteer_member=[str(team.members[member].id)],
         volunteer_hours=["2"],
         photos=[(io.BytesIO(p), f"现场{i}.jpg") for i, p in enumerate(photos)],
     )
 
 
-def _log_over_http(client, login_as, team, photos) -> Activity:
+def _log_over_http(client, login_as, team, photos, member: int = 0) -> Activity:
+    """The leader logs an activity with ``photos`` over HTTP, ``team.members[member]`` volunteering
+    (another member for each activity of a test keeps the daily cap out of the way)."""
     login_as(team.leader)
     response = client.post(
-        f"/groups/{team.group.id}/activities/new", data=_form(team, photos), content_type="multipart/form-data"
+        f"/groups/{team.group.id}/activities/new",
+        data=_form(team, photos, member),
+        content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client.application.extensions["sqlalchemy"].session.scalars(select(Activity)).one()
+    activity_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    return client.application.extensions["sqlalchemy"].session.get(Activity, activity_id)
 
 
 def _attachments(session, activity) -> list[Attachment]:
@@ -318,7 +323,7 @@ def test_the_wait_is_bounded_from_when_the_task_was_queued(
     import time
 
     app.config["PHOTO_CLEAN_MAX_DELAY"] = 1.0
-    first, second = (_log_over_http_again(client, login_as, team, session, n) for n in range(2))
+    first, second = (_log_over_http(client, login_as, team, [photo(gps=True)], member=n) for n in range(2))
     reader = BusyCores(busy_windows=None)  # busy for ever
     monkeypatch.setattr(cpuload, "read_cpu_times", reader)
     with app.app_context():
@@ -337,7 +342,7 @@ def test_a_task_queued_without_a_time_or_with_the_delay_off_does_not_wait(
 ):
     import time
 
-    first, second = (_log_over_http_again(client, login_as, team, session, n) for n in range(2))
+    first, second = (_log_over_http(client, login_as, team, [photo(gps=True)], member=n) for n in range(2))
     reader = BusyCores(busy_windows=None)
     monkeypatch.setattr(cpuload, "read_cpu_times", reader)
     with app.app_context():
@@ -346,18 +351,3 @@ def test_a_task_queued_without_a_time_or_with_the_delay_off_does_not_wait(
         app.config["PHOTO_CLEAN_MAX_DELAY"] = 0
         assert jobs.run_activity_photos_job(second.id, time.time()) == 1
     assert reader.reads == 0
-
-
-def _log_over_http_again(client, login_as, team, session, n: int) -> Activity:
-    """The n-th activity of the team over HTTP (the team's other member each time: no daily cap)."""
-    login_as(team.leader)
-    data = form(
-        team,
-        title=f"活动{n}",
-        volunteer_member=[str(team.members[n].id)],
-        volunteer_hours=["1"],
-        photos=[(io.BytesIO(photo(gps=True)), "现场.jpg")],
-    )
-    response = client.post(f"/groups/{team.group.id}/activities/new", data=data, content_type="multipart/form-data")
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return session.scalars(select(Activity).order_by(Activity.id.desc())).first()
