@@ -103,8 +103,13 @@ class RoleGrant(db.Model):
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id], lazy="joined")
-    district = relationship("District", lazy="joined")
-    street = relationship("Street", lazy="joined")
-    community = relationship("Community", lazy="joined")
-    edition = relationship("Edition", lazy="joined")
+    # Loaded when used, not joined to every load of a grant: the user's grants are read from the
+    # user (already in the session), most checks use the scope's id, and its chain of joins
+    # (district; street → district; community → street → district; edition → district; the user's
+    # own community chain) cost PostgreSQL 1-2 ms of planning each time a user's roles were read.
+    # A page that shows them loads them (grants_in_districts).
+    user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id])
+    district = relationship("District")
+    street = relationship("Street")
+    community = relationship("Community")
+    edition = relationship("Edition")

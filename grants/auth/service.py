@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from grants import audit
 from grants.auth import policy
@@ -370,8 +370,12 @@ def revoke_role(session: Session, *, actor, grant: RoleGrant) -> None:
     session.flush()
 
 
+_GRANT_SHOWN = ("user", "district", "street", "community", "edition")
+
+
 def grants_in_districts(session: Session, district_ids: set[int]) -> list[RoleGrant]:
-    """Every role grant that belongs to one of these districts (for the roles page)."""
+    """Every role grant that belongs to one of these districts, with its user and scope (the roles
+    page shows them; the mapping loads a grant's user and scope only when used)."""
     from grants.editions.models import Edition
     from grants.org.models import Community, Street
 
@@ -390,6 +394,7 @@ def grants_in_districts(session: Session, district_ids: set[int]) -> list[RoleGr
                     RoleGrant.edition_id.in_(edition_ids),
                 )
             )
+            .options(*(joinedload(getattr(RoleGrant, name)) for name in _GRANT_SHOWN))
             .order_by(RoleGrant.role, RoleGrant.granted_at)
         )
         .unique()
