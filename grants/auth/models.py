@@ -62,7 +62,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    community = relationship("Community", lazy="joined")
+    # Loaded when shown (the account page, the judge pool, the assessors): joined to every load of
+    # a user, its chain (community → street → district) went into every query of a proposal's
+    # applicant or a sheet's judge, and PostgreSQL planned it each time.
+    community = relationship("Community")
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user",
         lazy="selectin",

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from grants import audit
 from grants.auth import policy as auth_policy
@@ -29,9 +29,11 @@ from grants.timeutil import now
 
 
 def judges_of_edition(session: Session, edition_id: int) -> list[User]:
+    """The edition's active judges, with the community they live in (conflicts, the pool page)."""
     return list(
         session.scalars(
             select(User)
+            .options(joinedload(User.community))
             .join(RoleGrant, RoleGrant.user_id == User.id)
             .where(RoleGrant.role == Role.JUDGE.value, RoleGrant.edition_id == edition_id, User.active.is_(True))
             .order_by(User.id)

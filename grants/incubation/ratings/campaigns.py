@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from grants import audit
 from grants.auth import policy as auth_policy
 from grants.auth import service as auth_service
+from grants.auth.models import User
 from grants.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from grants.incubation.models import (
     CampaignStatus,
@@ -265,8 +266,14 @@ def move_stage(session: Session, *, actor, campaign: StarCampaign, target: str) 
 
 
 def assessors_of(session: Session, campaign_id: int) -> list[StarAssessor]:
+    """The campaign's assessors, each with the community they live in (the campaign page shows it)."""
     return list(
-        session.scalars(select(StarAssessor).where(StarAssessor.campaign_id == campaign_id).order_by(StarAssessor.id))
+        session.scalars(
+            select(StarAssessor)
+            .options(joinedload(StarAssessor.user).joinedload(User.community))
+            .where(StarAssessor.campaign_id == campaign_id)
+            .order_by(StarAssessor.id)
+        )
     )
 
 
