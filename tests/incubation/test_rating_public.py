@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from grants import timeutil
 from grants.incubation.models import Activity, GroupMember, StarNomination, StarSheet
-from grants.incubation.ratings import decisions
+from grants.incubation.ratings import campaigns, decisions
 
 
 def _activity(session, group, *, status, served):
@@ -152,6 +152,29 @@ def test_the_campaign_page_issues_the_same_number_of_queries_for_2_and_62_groups
             html = client.get(url).get_data(as_text=True)
         assert "组织059" in html
         assert len(many) == len(few), (viewer.login_name, len(few), len(many))
+
+
+def test_the_campaign_page_names_the_assessors_communities_in_the_same_number_of_queries_for_4_and_9(
+    session, client, login_as, make, world, pipeline, query_counter
+):
+    """The district panel is listed with the community each assessor lives in, read with the list:
+    five more assessors from five other communities cost the page no query."""
+    pipeline.to_district()
+    url = f"/ratings/{pipeline.campaign.id}"
+    login_as(world.organizer_a)
+    client.get(url)
+    with query_counter() as few:
+        assert client.get(url).status_code == 200
+    for i in range(5):
+        community = make.community(make.street(world.district_a), name=f"专家所在社区{i}")
+        user = make.user(f"panel{i}", name=f"新专家{i}", community=community)
+        campaigns.add_assessor(session, actor=world.organizer_a, campaign=pipeline.campaign, login=user.login_name)
+    session.commit()
+    with query_counter() as many:
+        html = client.get(url).get_data(as_text=True)
+    assert all(f"新专家{i}" in html and f"专家所在社区{i}" in html for i in range(5))
+    assert world.community_a.name in html  # the local assessor's
+    assert len(many) == len(few), (len(few), len(many))
 
 
 def test_the_public_notice_issues_the_same_number_of_queries_for_2_and_62_groups(
