@@ -74,10 +74,8 @@ def _sheet_page():
             # Its criteria, the sheet's scores and the proposal's attachments: by the statements below.
             joinedload(Assignment.round).options(lazyload(Round.criteria), lazyload(Round.edition)),
             defaultload(Assignment.proposal).lazyload(Proposal.edition),
-            # The applicant's name only: not their roles, nor their own community chain.
-            defaultload(Assignment.proposal)
-            .defaultload(Proposal.applicant)
-            .options(lazyload(User.grants), lazyload(User.community)),
+            # The applicant's name only: not their roles (their community loads only when used).
+            defaultload(Assignment.proposal).defaultload(Proposal.applicant).lazyload(User.grants),
             # The community's full name is "street · community": not its district.
             defaultload(Assignment.proposal)
             .defaultload(Proposal.community)

@@ -29,7 +29,7 @@ from grants.timeutil import now
 
 
 def judges_of_edition(session: Session, edition_id: int) -> list[User]:
-    """The edition's active judges, with the community they live in (conflicts, the pool page)."""
+    """The edition's active judges, each with the community they live in (the pool page shows it)."""
     return list(
         session.scalars(
             select(User)
