@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from grants.incubation.models import Activity, ActivityPhoto, VolunteerHours
-from tests.e2e.test_expense_e2e import login
+from tests.e2e.pages import sign_in
+from tests.factories import PASSWORD
 from tests.incubation.activity_helpers import day, photo, run_photo_jobs, team_fixture  # noqa: F401
 from tests.incubation.conftest import make_group  # noqa: F401 (the fixture team needs)
 
@@ -34,7 +35,7 @@ def test_a_leader_logs_an_activity_on_a_phone_and_staff_confirm_it(
         shots.append(str(path))
 
     page = phone
-    login(page, live_server, team.leader.username)
+    sign_in(page, live_server, team.leader.username, PASSWORD)
     page.goto(f"{live_server}/groups/mine")
     page.get_by_role("link", name="记录活动").first.click()
     page.get_by_label("活动名称").fill("重阳节敬老茶话会")
@@ -63,7 +64,7 @@ def test_a_leader_logs_an_activity_on_a_phone_and_staff_confirm_it(
 
     staff_context = _phone(browser)
     staff = staff_context.new_page()
-    login(staff, live_server, world.staff_a.username)
+    sign_in(staff, live_server, world.staff_a.username, PASSWORD)
     staff.goto(f"{live_server}/groups/{team.group.id}")
     expect(staff.locator('[data-figure="activities"]')).to_have_text("0")
     staff.goto(f"{live_server}/")

@@ -7,18 +7,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from grants.funding.models import Expense
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.funding.conftest import make_grant, scan, sign_grant  # noqa: F401 (fixtures)
 from tests.funding.test_expenses import APPROVED, photo
 
 pytestmark = pytest.mark.e2e
-
-
-def login(page, base, username):
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_the_lead_records_an_expense_with_a_receipt_photo_from_a_phone(
@@ -38,7 +32,7 @@ def test_the_lead_records_an_expense_with_a_receipt_photo_from_a_phone(
     receipt.write_bytes(photo())
 
     page = phone
-    login(page, live_server, lead)
+    sign_in(page, live_server, lead, PASSWORD)
     page.goto(f"{live_server}/funding/grants/{grant.id}")
     page.get_by_role("link", name="记一笔支出").click()
     page.get_by_label("支出日期").fill("2026-11-25")
@@ -58,7 +52,7 @@ def test_the_lead_records_an_expense_with_a_receipt_photo_from_a_phone(
 
     staff = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     review = staff.new_page()
-    login(review, live_server, world.staff_a.username)
+    sign_in(review, live_server, world.staff_a.username, PASSWORD)
     review.goto(f"{live_server}/funding/grants/{grant.id}")
     review.get_by_role("button", name="认可", exact=True).click()
     expect(review.get_by_text("已认可这笔支出。")).to_be_visible()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from grants import timeutil
 from grants.funding.models import Disbursement, Expense, Grant, LedgerEntry
 from grants.money import format_fen
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.funding.conftest import make_grant, scan, sign_grant  # noqa: F401 (fixtures)
 from tests.funding.disbursement_fixtures import organizer_finance  # noqa: F401 (fixture)
@@ -33,11 +34,7 @@ PHONE_WIDTH = 390  # the conftest's phone: 390×844, touch, zh-CN
 
 def _login(page, base, username):
     page.context.clear_cookies()
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, base, username, PASSWORD)
 
 
 def _check(page, artifacts_dir, name):

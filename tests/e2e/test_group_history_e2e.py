@@ -10,19 +10,12 @@ from playwright.sync_api import expect
 from grants.incubation import service
 from grants.incubation.service import GroupData
 from tests.e2e.axe import AXE_JS, axe_violations, phone_context
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.funding.conftest import make_grant, scan, sign_grant  # noqa: F401 (fixtures)
 from tests.incubation.history_fixtures import add_activity, add_evaluation, add_money, add_round_results, utc
 
 pytestmark = pytest.mark.e2e
-
-
-def _login(page, base, username):
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _fits_and_passes_axe(page) -> None:
@@ -61,7 +54,7 @@ def test_street_staff_and_the_organizer_read_a_groups_history_on_a_phone(
 
     context = phone_context(browser)
     page = context.new_page()
-    _login(page, live_server, world.street_staff_a.login_name)
+    sign_in(page, live_server, world.street_staff_a.login_name, PASSWORD)
     page.goto(live_server + "/groups/")
     page.get_by_role("link", name="甲街道的三自组织").click()
     expect(page.get_by_role("heading", name="甲街道的三自组织")).to_be_visible()
@@ -79,7 +72,7 @@ def test_street_staff_and_the_organizer_read_a_groups_history_on_a_phone(
     page.screenshot(path=str(artifacts_dir / "group_history_phone.png"), full_page=True)
 
     page.context.clear_cookies()
-    _login(page, live_server, world.organizer_a.login_name)
+    sign_in(page, live_server, world.organizer_a.login_name, PASSWORD)
     page.goto(f"{live_server}/proposals/{proposal.id}")
     expect(page.get_by_role("heading", name="申报组织的记录")).to_be_visible()
     expect(page.get_by_text("7小时")).to_be_visible()

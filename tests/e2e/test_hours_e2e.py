@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from grants.incubation.models import GroupMember, VolunteerCertificate
-from tests.e2e.test_expense_e2e import login
+from tests.e2e.pages import sign_in
+from tests.factories import PASSWORD
 from tests.incubation.conftest import make_activity, make_group  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +35,7 @@ def test_staff_read_the_hours_and_issue_a_certificate_from_a_phone(
     make_activity(group, hours={member: 4}, on=date(2025, 10, 1), title="国庆游园")
 
     page = phone
-    login(page, live_server, world.staff_a.username)
+    sign_in(page, live_server, world.staff_a.username, PASSWORD)
     page.goto(f"{live_server}/groups/{group.id}")
     page.get_by_role("link", name="志愿服务时长").click()
     expect(page.get_by_role("heading", name="志愿服务时长")).to_be_visible()

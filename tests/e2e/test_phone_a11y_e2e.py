@@ -26,6 +26,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import IS_POSTGRES
 from tests.e2e.axe import AXE_JS, axe_page_report, phone_context
+from tests.e2e.pages import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -66,14 +67,6 @@ def _walks_shared(role: str, key: str) -> bool:
 def _pattern(url: str) -> str:
     """The page a URL shows, ids and query strings left out (filters and pages of a list are one page)."""
     return re.sub(r"\d+", "N", urlsplit(url).path)
-
-
-def _sign_in(page, base: str, login: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(login)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _walk(visit, base: str, role: str, first: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -210,7 +203,7 @@ def test_every_page_of_the_demo_role_fits_a_phone_and_passes_axe(role, demo, app
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.dismiss())
         if role != "anonymous":
-            _sign_in(page, base, role)
+            sign_in(page, base, role, PASSWORD)
         seen, problems = _walk(_in_chromium(page, role, shots), base, role, demo.get(role, []))
         context.close()
         (shots / "walked.json").write_text(json.dumps(sorted(seen), ensure_ascii=False, indent=1))
@@ -223,7 +216,7 @@ def test_every_page_of_the_demo_role_fits_a_phone_and_passes_axe(role, demo, app
 def test_the_menu_collapses_on_a_phone_and_opens_without_javascript(demo, live_server, browser, artifacts_dir):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
-    _sign_in(page, live_server, "organizer")
+    sign_in(page, live_server, "organizer", PASSWORD)
     header = page.locator(".site-header")
     assert header.bounding_box()["height"] <= 110  # was 250 px of an 844 px screen
     menu = page.get_by_role("link", name="操作日志")
@@ -237,7 +230,7 @@ def test_the_menu_collapses_on_a_phone_and_opens_without_javascript(demo, live_s
 
     wide = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = wide.new_page()
-    _sign_in(page, live_server, "organizer")
+    sign_in(page, live_server, "organizer", PASSWORD)
     expect(page.get_by_role("link", name="操作日志")).to_be_visible()  # no toggle on a desktop
     expect(page.locator("label.nav-toggle-label")).to_be_hidden()
     wide.close()

@@ -9,18 +9,11 @@ from sqlalchemy import func, select
 from grants.funding.models import Grant
 from grants.results import queries
 from grants.results.models import Objection, Publication
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.results.conftest import awarded, final_closed, move_window_into_the_past, scoring  # noqa: F401
 
 pytestmark = pytest.mark.e2e
-
-
-def _sign_in(page, base: str, login: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(login)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_publish_object_answer_finalize(live_server, desktop, phone, session, world, awarded, artifacts_dir):  # noqa: F811
@@ -28,7 +21,7 @@ def test_publish_object_answer_finalize(live_server, desktop, phone, session, wo
     base = live_server
 
     # The organizer prepares the list, checks the preview (names masked) and publishes it.
-    _sign_in(desktop, base, world.organizer_a.username)
+    sign_in(desktop, base, world.organizer_a.username, PASSWORD)
     desktop.goto(f"{base}/editions/{edition.id}/publications")
     desktop.get_by_label("公示标题").fill("甲区第一届公益微创投获奖项目公示")
     desktop.get_by_label("公布评审专家名单").check()
@@ -46,7 +39,7 @@ def test_publish_object_answer_finalize(live_server, desktop, phone, session, wo
     entry = queries.entries_of(session, publication)[0]
 
     # A resident objects from a phone.
-    _sign_in(phone, base, world.resident.username)
+    sign_in(phone, base, world.resident.username, PASSWORD)
     phone.goto(f"{base}/entries/{entry.id}/objection")
     phone.get_by_label("异议内容").fill("该项目的活动场地在本社区以外，不符合申报条件。")
     phone.get_by_role("button", name="提交异议").click()

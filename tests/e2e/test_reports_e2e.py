@@ -10,6 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from grants.funding.models import Grant
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.funding.conftest import make_grant, scan, sign_grant  # noqa: F401 (fixtures)
 from tests.funding.reporting import lead, start
@@ -19,10 +20,7 @@ pytestmark = pytest.mark.e2e
 
 def _login(page, base, login):
     page.context.clear_cookies()
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(login)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, login, PASSWORD)
 
 
 def test_a_failed_midterm_reported_from_a_phone_suspends_the_grant(

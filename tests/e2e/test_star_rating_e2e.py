@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from grants.incubation.models import StarSheet
 from grants.incubation.ratings import campaigns, decisions
-from tests.e2e.test_expense_e2e import login
+from tests.e2e.pages import sign_in
+from tests.factories import PASSWORD
 from tests.incubation.conftest import make_group  # noqa: F401 (fixture)
 from tests.incubation.rating_fixtures import pipeline, points_for  # noqa: F401 (fixture)
 
@@ -21,7 +22,7 @@ def test_an_assessor_scores_a_group_on_a_phone(live_server, browser, phone, sess
     assessor = pipeline.assessors[2]
     nomination = pipeline.nominations[pipeline.group_a.id]
     page = phone
-    login(page, live_server, assessor.username)
+    sign_in(page, live_server, assessor.username, PASSWORD)
     page.get_by_role("link", name="等待您的区级审评评分").first.click()
     page.get_by_role("link", name="评分").first.click()
     expect(page.get_by_role("heading", name="区级审评评分")).to_be_visible()
@@ -42,7 +43,7 @@ def test_an_assessor_scores_a_group_on_a_phone(live_server, browser, phone, sess
 
     organizer = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     desk = organizer.new_page()
-    login(desk, live_server, pipeline.world.organizer_a.username)
+    sign_in(desk, live_server, pipeline.world.organizer_a.username, PASSWORD)
     desk.goto(f"{live_server}/ratings/nominations/{nomination.id}")
     expect(desk.get_by_text("极差")).to_be_visible()
     assert desk.evaluate("document.documentElement.scrollWidth") <= 390
