@@ -34,6 +34,16 @@ def phone_context(browser):
 # its links), in one call: each call is a round trip to the browser, ~20 ms on a loaded machine.
 # Null when the page has no axe yet (a context other than ``phone_context``'s).
 _RUN = """async ({tags, withPage}) => {
+  // A table row shown as a card (below 48rem) lays each cell out as its label and its value side by
+  // side: a value made of several pieces (a link and a note, a badge and a reason) must be one
+  // element, or its pieces spread across the card. The labels of the cells that are not.
+  const splitCells = () => Array.from(document.querySelectorAll('table.cards-on-phone td[data-label]'), td => {
+    if (getComputedStyle(td).display !== 'flex') return null;
+    const pieces = Array.from(td.childNodes).filter(n => n.nodeType === Node.TEXT_NODE ? n.textContent.trim() !== ''
+      : n.nodeType === Node.ELEMENT_NODE && getComputedStyle(n).display !== 'none'
+        && !['absolute', 'fixed'].includes(getComputedStyle(n).position));
+    return pieces.length > 1 ? td.dataset.label : null;
+  }).filter(Boolean);
   if (typeof window.axe === 'undefined') return null;
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
   if (!withPage) return {violations: result.violations};
@@ -41,6 +51,7 @@ _RUN = """async ({tags, withPage}) => {
     violations: result.violations,
     widths: [document.documentElement.scrollWidth, window.innerWidth],
     links: Array.from(document.querySelectorAll('a[href]'), a => a.href),
+    split: splitCells(),
   };
 }"""
 
@@ -68,9 +79,10 @@ def axe_violations(page) -> list[str]:
     return _serious(_run(page, with_page=False)["violations"])
 
 
-def axe_page_report(page) -> tuple[list[str], tuple[int, int], list[str]]:
+def axe_page_report(page) -> tuple[list[str], tuple[int, int], list[str], list[str]]:
     """In one call to the browser: the serious and critical violations (as ``axe_violations``),
-    the page's scroll width and the screen's width, and the absolute URLs of the page's links."""
+    the page's scroll width and the screen's width, the absolute URLs of the page's links, and the
+    labels of the card cells whose value is split into pieces (tables shown as cards on a phone)."""
     report = _run(page, with_page=True)
     scroll_width, screen_width = report["widths"]
-    return _serious(report["violations"]), (scroll_width, screen_width), report["links"]
+    return _serious(report["violations"]), (scroll_width, screen_width), report["links"], report["split"]

@@ -105,10 +105,12 @@ def _in_chromium(page, role: str, shots):
             or not response.headers.get("content-type", "").startswith("text/html")
         ):
             return [], []
-        violations, (scroll_width, screen_width), links = axe_page_report(page)
+        violations, (scroll_width, screen_width), links, split = axe_page_report(page)
         problems = [f"{role} {url}: {violation}" for violation in violations]
         if scroll_width > screen_width:
             problems.append(f"{role} {url}: the page is {scroll_width} px wide on a {screen_width} px screen")
+        for label in sorted(set(split)):
+            problems.append(f"{role} {url}: the card's {label} is in pieces spread beside its label")
         # the whole page where issue 12 found wide tables, the first screen elsewhere
         whole = any(re.search(p, key) for p in ITEM_5_PAGES.get(role, []))
         name = re.sub(r"[^a-zA-Z0-9]+", "-", key).strip("-") or "home"
