@@ -1,5 +1,6 @@
-"""Every page of every demo role on a 390×844 phone: no sideways scrolling of the page and no
-serious or critical WCAG 2 A/AA violation found by axe-core (issue 12 item 5 and accessibility).
+"""Every page of every demo role on a 390×844 phone: no sideways scrolling of the page, no table
+row shown as a card with a value in pieces beside its label, and no serious or critical WCAG 2 A/AA
+violation found by axe-core (issue 12 item 5 and accessibility).
 
 Each role's pages are found by following the links of the pages it sees, starting from the home
 page; URLs that differ only in their ids count as one page (one project page stands for all).
