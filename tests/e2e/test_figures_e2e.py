@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from grants.figures import queries
 from grants.figures.scope import Scope
 from tests.e2e.axe import AXE_JS, axe_violations, phone_context
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.figures.conftest import generated  # noqa: F401  (fixture used here)
 
@@ -36,11 +37,7 @@ def test_the_organizer_opens_the_figures_of_a_street_on_a_phone(
     figures = queries.figures(session, Scope(made.district, street=street))
     context = phone_context(browser)
     page = context.new_page()
-    page.goto(live_server + "/login")
-    page.get_by_label("手机号或用户名").fill(world.organizer_a.login_name)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live_server, world.organizer_a.login_name, PASSWORD)
 
     page.get_by_text("菜单").click()
     page.get_by_role("link", name="数据总览").click()

@@ -23,6 +23,7 @@ from grants.incubation.ratings import queries as rating_queries
 from grants.proposals.models import TeamMember
 from grants.results.models import PublicationEntry
 from tests.e2e.axe import AXE_JS, axe_violations, phone_context
+from tests.e2e.pages import sign_in
 from tests.incubation.rating_fixtures import points_for
 
 pytestmark = pytest.mark.e2e
@@ -141,11 +142,7 @@ def test_the_applicant_and_the_organizer_open_their_versions_on_a_phone(
     for login, mark in ((applicant, "申报人版本"), ("organizer", "完整版本")):
         context = phone_context(browser)
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.get_by_label("手机号或用户名").fill(login)
-        page.get_by_label("密码").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(lambda url: "/login" not in url)
+        sign_in(page, live_server, login, DEMO_PASSWORD)
         if login == applicant:
             page.goto(f"{live_server}/my/proposals")
             page.get_by_role("link", name=re.compile(rf"^项目全程\W*{re.escape(proposal.title)}$")).click()

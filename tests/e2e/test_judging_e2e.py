@@ -15,6 +15,7 @@ from grants.editions.models import Edition
 from grants.editions.states import edition_machine
 from grants.judging.models import Assignment, RoundResult
 from grants.timeutil import now
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +36,7 @@ def _login(browser, base: str, login: str):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(login)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, login, PASSWORD)
     return context, page
 
 

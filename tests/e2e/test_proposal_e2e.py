@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from grants.editions.states import edition_machine
 from grants.proposals.models import Proposal
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +28,7 @@ def test_resident_submits_a_proposal_from_a_phone(live_server, phone, world, ses
 
     page = phone
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(live_server + "/login")
-    page.get_by_label("手机号或用户名").fill("resident")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, live_server, "resident", PASSWORD)
     page.get_by_role("link", name="我要申报").click()
     page.get_by_role("button", name="开始填写申报书").click()
     expect(page.get_by_text("草稿已创建")).to_be_visible()  # waits for the page the form leads to

@@ -14,6 +14,7 @@ from grants.funding.models import Grant
 from grants.judging.models import Assignment
 from grants.proposals.models import Proposal
 from tests.conftest import CSRF_RE
+from tests.e2e.pages import sign_in
 from tests.factories import PASSWORD
 from tests.judging.test_sheet_reading import judged  # noqa: F401  (the fixture)
 
@@ -38,11 +39,7 @@ def _new_page(context):
 def _login(browser, base: str, login: str, password: str, *, phone: bool = False):
     context = _context(browser, phone)
     page = _new_page(context)
-    page.goto(base + "/login")
-    page.get_by_label("手机号或用户名").fill(login)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, base, login, password)
     return context, page
 
 
