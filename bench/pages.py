@@ -18,11 +18,16 @@ The floor is a hello-world view added to the platform's app, so that it passes t
 hooks (rate limiter, security headers, locale) as every page; a bare Flask app's hello world is
 printed beside it for reference.
 
-Each is timed as the best median of 5 batches of N requests (after a warm-up), and the last line is
+Each page is timed beside the floor: 5 batches of N/5 requests of the page alternating with 5 of the
+floor (after a warm-up of both), each the best median of its batches; r = floor / page, the page's
+share of the floor's throughput. The machine's speed drifts within a run (a shared virtual machine:
+a floor timed once at the start read 0.48 ms in one run, 0.93 ms in another that evening), so each
+page is compared with the floor timed in the same seconds, not with one timed at the start. The last
+line is
 
     floor_ms=<x> home=<r> public_results=<r> public_notice=<r> judge_queue=<r> judge_sheet=<r> round_results=<r> edition=<r>
 
-with r = floor_ms / page_ms, the page's share of the floor's throughput. Targets (issue 12):
+with floor_ms the median of the floors timed beside the pages. Targets (issue 12):
 public pages ≥ 0.40, the judge's queue and sheet ≥ 0.25, organizer pages ≥ 0.10.
 Also prints each page's time and number of SQL statements, the public pages' time when rendered
 each time (anonymous public pages are kept a few seconds by each worker: grants/http_cache.py), and
@@ -47,19 +52,22 @@ from scaffold import fresh_database  # bench/ is the script's folder, on sys.pat
 PAGES = ("home", "public_results", "public_notice", "judge_queue", "judge_sheet", "round_results", "edition")
 
 
-def _time_ms(get, requests: int) -> float:
-    """Best median over 5 batches, in milliseconds per request."""
-    for _ in range(max(20, requests // 10)):
-        get()
-    medians = []
-    for _ in range(5):
-        samples = []
-        for _ in range(requests // 5 or 1):
-            started = time.perf_counter()
+def _time_beside(*gets, requests: int = 300) -> list[float]:
+    """Each of ``gets`` timed as the best median of 5 batches of ``requests``/5, their batches
+    alternating (after a warm-up of each), in milliseconds per request."""
+    for get in gets:
+        for _ in range(max(20, requests // 10)):
             get()
-            samples.append((time.perf_counter() - started) * 1000)
-        medians.append(statistics.median(samples))
-    return min(medians)
+    medians: list[list[float]] = [[] for _ in gets]
+    for _ in range(5):
+        for get, kept in zip(gets, medians, strict=True):
+            samples = []
+            for _ in range(requests // 5 or 1):
+                started = time.perf_counter()
+                get()
+                samples.append((time.perf_counter() - started) * 1000)
+            kept.append(statistics.median(samples))
+    return [min(kept) for kept in medians]
 
 
 def _bare_hello_world_client():
@@ -164,13 +172,16 @@ def main() -> None:
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
-    bare_ms = _time_ms(_bound(_bare_hello_world_client(), "/"), args.requests)
-    floor_ms = _time_ms(_bound(app.test_client(), hello_path), args.requests)
+    floor = _bound(app.test_client(), hello_path)
+    bare_ms, floor_ms = _time_beside(_bound(_bare_hello_world_client(), "/"), floor, requests=args.requests)
     print(f"hello-world: {floor_ms:.3f} ms in the platform's app (the floor), {bare_ms:.3f} ms in a bare Flask app")
     layout_client = _signed_in_client(app, targets["judge_queue"][0])
-    layout_ms = _time_ms(_bound(layout_client, layout_path), args.requests)
-    print(f"signed-in layout: {layout_ms:.3f} ms, r={floor_ms / layout_ms:.2f} (judge1: the layout alone, no content)")
-    ratios = {}
+    floor_ms, layout_ms = _time_beside(floor, _bound(layout_client, layout_path), requests=args.requests)
+    print(
+        f"signed-in layout: {layout_ms:.3f} ms, r={floor_ms / layout_ms:.2f} (judge1: the layout alone, no content;"
+        f" floor {floor_ms:.3f} ms beside it)"
+    )
+    ratios, floors = {}, []
     for name in PAGES:
         user, path = targets[name]
         client = app.test_client() if user is None else _signed_in_client(app, user)
@@ -180,14 +191,18 @@ def main() -> None:
         statements.clear()
         client.get(path)
         queries = len([s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))])
-        page_ms = _time_ms(_bound(client, path), args.requests)
+        floor_ms, page_ms = _time_beside(floor, _bound(client, path), requests=args.requests)
+        floors.append(floor_ms)
         ratios[name] = floor_ms / page_ms
-        print(f"{name:15} {page_ms:7.2f} ms  {queries:3d} queries  r={ratios[name]:.2f}  {path}")
+        print(
+            f"{name:15} {page_ms:7.2f} ms  {queries:3d} queries  r={ratios[name]:.2f}  floor {floor_ms:.3f} ms  {path}"
+        )
     # For the record: the public pages rendered afresh each time (without the worker's page cache).
     app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 0
     for name in ("public_results", "public_notice"):
-        page_ms = _time_ms(_bound(app.test_client(), targets[name][1]), args.requests)
+        floor_ms, page_ms = _time_beside(floor, _bound(app.test_client(), targets[name][1]), requests=args.requests)
         print(f"{name:15} {page_ms:7.2f} ms  rendered each time, r={floor_ms / page_ms:.2f}")
+    floor_ms = statistics.median(floors)
     print(f"floor_ms={floor_ms:.3f} " + " ".join(f"{name}={ratios[name]:.2f}" for name in PAGES))
 
 
