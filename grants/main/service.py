@@ -30,6 +30,8 @@ class HomeSummary:
     judged_editions: list[Edition] = field(default_factory=list)
     reviewed_editions: list[Edition] = field(default_factory=list)
     eligibility_rounds: dict[int, list[Round]] = field(default_factory=dict)
+    # (group id, name) of the groups the user leads that log activities: a way to 记录活动.
+    led_groups: list[tuple[int, str]] = field(default_factory=list)
 
 
 def home_summary(session: Session, user) -> HomeSummary:
@@ -66,6 +68,10 @@ def home_summary(session: Session, user) -> HomeSummary:
         )
         for rnd in rounds:
             summary.eligibility_rounds.setdefault(rnd.edition_id, []).append(rnd)
+    if getattr(user, "is_authenticated", False):
+        from grants.incubation import activity_queries  # incubation sits above main's other domains
+
+        summary.led_groups = activity_queries.groups_logging_for(session, user.id)
     return summary
 
 

@@ -168,6 +168,33 @@ def test_the_menu_links_to_the_groups(client, login_as, world, make_group):
     assert 'href="/groups/"' in client.get("/").get_data(as_text=True)
 
 
+def test_the_home_page_gives_each_led_group_its_way_to_log_an_activity(
+    client, login_as, world, make_group, session, query_counter
+):
+    """A leader's home page lists the groups they lead, each with 记录活动 and its activities, in one
+    query however many; a dissolved group, which logs no more, leaves the list; others see no such section."""
+    group = make_group(name="桂花读书会")
+    login_as(group.leader)
+    client.get("/")
+    with query_counter() as one:
+        home = client.get("/").get_data(as_text=True)
+    assert "我负责的组织" in home and "桂花读书会" in home
+    assert f'href="/groups/{group.id}/activities/new"' in home and f'href="/groups/{group.id}/activities"' in home
+    others = [make_group(leader=group.leader, name=f"第{i}个组织") for i in range(4)]
+    with query_counter() as five:
+        home = client.get("/").get_data(as_text=True)
+    assert len(five) == len(one), (one, five)
+    assert all(f'href="/groups/{g.id}/activities/new"' in home for g in others)
+    service.change_status(session, actor=world.staff_a, group=group, target="dissolved", reason="成员搬离")
+    session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert "桂花读书会" not in home and home.count("/activities/new") == 4
+    login_as(world.resident)
+    assert "我负责的组织" not in client.get("/").get_data(as_text=True)
+    login_as(world.staff_a)
+    assert "我负责的组织" not in client.get("/").get_data(as_text=True)
+
+
 def test_the_index_tells_residents_how_groups_arrive_and_spares_overseers_it(client, login_as, world, make_group):
     """A resident leading no group is told how one comes; staff see the communities they oversee,
     without a "my groups" section that is not theirs (unless they lead a group themselves)."""
