@@ -131,11 +131,18 @@ def test_the_demo_district_is_at_the_scale_a_district_reports(session, demo_data
 def test_home_page_offers_the_way_in_for_each_role(app, client, session, login_as, demo_data):
     staff = session.scalar(select(User).where(User.username == "staff1"))
     login_as(staff)
-    assert "查看本社区的申报项目" in client.get("/").get_data(as_text=True)
+    body = client.get("/").get_data(as_text=True)
+    assert "查看本社区的申报项目" in body and "查看本街道的申报项目" not in body
+    # Street staff screen their street's communities, not one community.
+    street = session.scalar(select(User).where(User.username == "street1"))
+    login_as(street)
+    body = client.get("/").get_data(as_text=True)
+    assert "查看本街道的申报项目" in body and "查看本社区的申报项目" not in body
     resident = session.scalar(select(User).where(User.username == "resident1"))
     login_as(resident)
     body = client.get("/").get_data(as_text=True)
     assert "我的申报" in body
+    assert "我负责的组织" in body and "樱桃社区共享工具箱互助队" in body  # a way to 记录活动
 
 
 def test_demo_review_leaves_judge1_a_queue_and_the_organizer_a_round_to_follow(

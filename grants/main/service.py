@@ -30,6 +30,8 @@ class HomeSummary:
     judged_editions: list[Edition] = field(default_factory=list)
     reviewed_editions: list[Edition] = field(default_factory=list)
     eligibility_rounds: dict[int, list[Round]] = field(default_factory=dict)
+    # Street staff screen the proposals of their street's communities, community staff their own.
+    reviews_a_street: bool = False
     # (group id, name) of the groups the user leads that log activities: a way to 记录活动.
     led_groups: list[tuple[int, str]] = field(default_factory=list)
 
@@ -60,6 +62,7 @@ def home_summary(session: Session, user) -> HomeSummary:
             )
         )
     if summary.reviewed_editions:
+        summary.reviews_a_street = bool(policy.staff_street_ids(user))
         rounds = session.scalars(
             select(Round).where(
                 Round.edition_id.in_([e.id for e in summary.reviewed_editions]),
