@@ -138,6 +138,12 @@ def test_home_page_offers_the_way_in_for_each_role(app, client, session, login_a
     login_as(street)
     body = client.get("/").get_data(as_text=True)
     assert "查看本街道的申报项目" in body and "查看本社区的申报项目" not in body
+    # A judge's editions lead somewhere: the one in review to the sheets, the past ones to their results.
+    login_as(session.scalar(select(User).where(User.username == "judge1")))
+    judged = client.get("/").get_data(as_text=True).split('id="judged-heading"')[1].split("</section>")[0]
+    assert judged.count('href="/review/queue"') == 1
+    past = session.scalars(select(Edition.id).where(Edition.number < 3)).all()
+    assert len(past) == 2 and all(f'href="/results/{edition_id}"' in judged for edition_id in past)
     resident = session.scalar(select(User).where(User.username == "resident1"))
     login_as(resident)
     body = client.get("/").get_data(as_text=True)
