@@ -21,6 +21,9 @@ class EditionStatus(StrEnum):
     CLOSED = "closed"
 
 
+# Edition states in which the final list has been published (the public 评选结果 shows it).
+RESULTS_OUT = (EditionStatus.PUBLICIZING.value, EditionStatus.FUNDING.value, EditionStatus.CLOSED.value)
+
 EDITION_STATUS_LABELS = {
     EditionStatus.DRAFT: _l("筹备中"),
     EditionStatus.OPEN: _l("申报中"),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from grants.auth import policy
 from grants.editions.models import Edition, Round, RoundKind
-from grants.editions.states import EditionStatus, RoundStatus
+from grants.editions.states import RESULTS_OUT, EditionStatus, RoundStatus
 from grants.judging.models import Assignment
 from grants.judging.states import SheetStatus
 from grants.proposals import queries
@@ -28,6 +28,9 @@ class HomeSummary:
     open_editions: list[Edition] = field(default_factory=list)
     managed_editions: list[Edition] = field(default_factory=list)
     judged_editions: list[Edition] = field(default_factory=list)
+    # Of the judged editions: those in review (their sheets) and those whose results are out.
+    judging_now: set[int] = field(default_factory=set)
+    results_out: set[int] = field(default_factory=set)
     reviewed_editions: list[Edition] = field(default_factory=list)
     eligibility_rounds: dict[int, list[Round]] = field(default_factory=dict)
     # Street staff screen the proposals of their street's communities, community staff their own.
@@ -53,6 +56,8 @@ def home_summary(session: Session, user) -> HomeSummary:
         summary.judged_editions = list(
             session.scalars(select(Edition).where(Edition.id.in_(edition_ids)).order_by(Edition.number.desc()))
         )
+        summary.judging_now = {e.id for e in summary.judged_editions if e.status == EditionStatus.REVIEWING.value}
+        summary.results_out = {e.id for e in summary.judged_editions if e.status in RESULTS_OUT}
     if district_ids := policy.staff_district_ids(user):
         summary.reviewed_editions = list(
             session.scalars(

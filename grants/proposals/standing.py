@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from grants.editions.models import Round, RoundKind
-from grants.editions.states import EditionStatus, RoundStatus
+from grants.editions.states import RESULTS_OUT, RoundStatus
 from grants.funding.models import Grant
 from grants.judging.models import Assignment, RoundResult
 from grants.judging.states import SheetStatus
@@ -21,9 +21,6 @@ from grants.proposals.models import Proposal
 from grants.proposals.states import ProposalStatus, proposal_status_label
 from grants.results.models import Publication, PublicationEntry
 from grants.results.states import PublicationStatus
-
-# Edition states in which the final list has been published.
-RESULTS_OUT = (EditionStatus.PUBLICIZING.value, EditionStatus.FUNDING.value, EditionStatus.CLOSED.value)
 
 
 class Stage(StrEnum):
